@@ -131,9 +131,7 @@ class Cycle:
                 publication, -rules.update_working_days_before_publication
             )
         else:
-            deadline = cal.add_working_days(
-                period.end, rules.no_meeting_working_days_after_quarter
-            )
+            deadline = cal.add_working_days(period.end, rules.no_meeting_working_days_after_quarter)
         window = cal.add_working_days(deadline, -rules.window_working_days_before_deadline)
         steps = (
             (Step.INVITATION, window),
@@ -143,12 +141,13 @@ class Cycle:
             ),
             (
                 Step.FINAL_REMINDER,
-                cal.add_working_days(
-                    deadline, -rules.final_reminder_working_days_before_deadline
-                ),
+                cal.add_working_days(deadline, -rules.final_reminder_working_days_before_deadline),
             ),
             (Step.DEADLINE, deadline),
-            (Step.OVERDUE, cal.add_working_days(deadline, rules.overdue_working_days_after_deadline)),
+            (
+                Step.OVERDUE,
+                cal.add_working_days(deadline, rules.overdue_working_days_after_deadline),
+            ),
             (
                 Step.ESCALATION,
                 cal.add_working_days(deadline, rules.escalation_working_days_after_deadline),

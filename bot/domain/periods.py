@@ -16,9 +16,20 @@ _FORMS = (
     re.compile(r"^Q(?P<q>[1-4])\s*[-,]?\s*(?P<y1>\d{4})\s*[/-]\s*(?P<y2>\d{2}|\d{4})$", re.I),
     re.compile(r"^Q(?P<q>[1-4])$", re.I),
 )
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 @dataclass(frozen=True, order=True)

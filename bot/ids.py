@@ -1,0 +1,37 @@
+"""Callback, action and block IDs shared by the view builders and the handlers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    UPDATE = "/update"
+    ACTIONS = "/actions"
+    DIGEST = "/digest"
+    PLANBOT = "/planbot"
+
+
+class CallbackId(StrEnum):
+    UPDATE_MODAL = "update_modal"
+
+
+class ActionId(StrEnum):
+    OPEN_UPDATE = "open_update"  # button: value is the action ref
+    NO_CHANGE = "no_change"  # button: value is the action ref; records last quarter's status
+    OPEN_HOME = "open_home"  # button linking to the App Home
+    PICK_ACTION = "pick_action"
+    STATUS = "status"
+    NOTE = "note"
+    REVISED_DATE = "revised_target_date"
+    PERIOD = "period"
+    AMENDMENT_REASON = "amendment_reason"
+
+
+class BlockId(StrEnum):
+    PICK_ACTION = "pick_action_block"
+    STATUS = "status_block"
+    NOTE = "note_block"
+    REVISED_DATE = "revised_target_date_block"
+    PERIOD = "period_block"
+    AMENDMENT_REASON = "amendment_reason_block"

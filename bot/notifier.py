@@ -1,0 +1,175 @@
+"""The notifier: the one place the core talks to Slack's Web API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+log = logging.getLogger(__name__)
+
+# Errors that mean this recipient cannot be reached; the rest of a run goes on.
+UNDELIVERABLE = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "channel_not_found",
+        "cannot_dm_bot",
+        "is_archived",
+        "not_in_channel",
+        "user_is_restricted",
+    }
+)
+# Errors that mean nothing more will get through with this token: stop the run.
+AUTH_FAILURES = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
+)
+
+
+class NotifierError(Exception):
+    """A message could not be delivered."""
+
+    def __init__(self, message: str, *, error: str = "") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class Undeliverable(NotifierError):
+    """This recipient cannot be reached (deactivated, not found...)."""
+
+
+class AuthFailure(NotifierError):
+    """Slack refused the token: stop and tell a person."""
+
+
+class TransientFailure(NotifierError):
+    """Rate limits, server errors or a dropped connection outlasted the retries."""
+
+
+def make_client(
+    *,
+    token: str,
+    base_url: str,
+    max_retries: int = 4,
+    backoff_factor: float = 0.5,
+    timeout: int = 15,
+) -> WebClient:
+    """A WebClient for `base_url` that retries rate limits, 5xx and dropped connections."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+    client = WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=max_retries),
+            ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+            ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+        ],
+    )
+    return client
+
+
+@dataclass(frozen=True)
+class FileToUpload:
+    filename: str
+    content: bytes
+    title: str
+
+
+class Notifier:
+    """Sends messages, views and files; turns Slack's errors into the three kinds above."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise _classify(method, exc.response.get("error", "") or "", exc) from exc
+        except OSError as exc:  # connection errors that outlasted the retries
+            raise TransientFailure(f"{method}: {exc}", error="connection") from exc
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def dm(self, user_id: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
+        """Post a direct message from the app to a user; returns the message's ts."""
+        return self.post(user_id, text, blocks)
+
+    def post(self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
+        """Post a message to a channel (or a user's DM with the app); returns its ts."""
+        args: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if blocks:
+            args["blocks"] = list(blocks)
+        return str(self._call("chat.postMessage", **args).get("ts", ""))
+
+    def ephemeral(
+        self, channel: str, user_id: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        args: dict[str, Any] = {"channel": channel, "user": user_id, "text": text}
+        if blocks:
+            args["blocks"] = list(blocks)
+        self._call("chat.postEphemeral", **args)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns the view id."""
+        data = self._call("views.open", trigger_id=trigger_id, view=view)
+        return str(data.get("view", {}).get("id", ""))
+
+    def user_is_active(self, user_id: str) -> bool:
+        """False when Slack says the user is deactivated or unknown."""
+        try:
+            response = self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error in UNDELIVERABLE:
+                return False
+            raise _classify("users.info", error, exc) from exc
+        user = response.get("user") or {}
+        return not bool(user.get("deleted"))
+
+    def upload(
+        self, channel: str, files: Sequence[FileToUpload], *, initial_comment: str = ""
+    ) -> None:
+        """Upload files to a channel with files_upload_v2."""
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                initial_comment=initial_comment or None,
+                file_uploads=[
+                    {"content": f.content, "filename": f.filename, "title": f.title} for f in files
+                ],
+            )
+        except SlackApiError as exc:
+            raise _classify("files_upload_v2", exc.response.get("error", ""), exc) from exc
+        except OSError as exc:
+            raise TransientFailure(f"files_upload_v2: {exc}", error="connection") from exc
+
+
+def _classify(method: str, error: str, exc: SlackApiError) -> NotifierError:
+    status = getattr(exc.response, "status_code", 200)
+    if error in AUTH_FAILURES:
+        return AuthFailure(
+            f"Slack refused the bot token ({error}); check SLACK_BOT_TOKEN.", error=error
+        )
+    if error in UNDELIVERABLE:
+        return Undeliverable(f"{method}: {error}", error=error)
+    if status == 429 or status >= 500 or error in {"ratelimited", "fatal_error", "internal_error"}:
+        return TransientFailure(
+            f"{method}: HTTP {status} {error}".strip(), error=error or str(status)
+        )
+    return NotifierError(f"{method}: {error or exc}", error=error)

@@ -1,0 +1,287 @@
+"""Plans: finding one, loading one from a plan file, and writing it back out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period
+from bot.domain.planfile import (
+    ActionRow,
+    HistoryRow,
+    MeetingRow,
+    PersonRow,
+    PlanFile,
+)
+from bot.domain.refs import ref_number
+from bot.errors import NotFound
+from storage import models as m
+from storage.db import Database
+
+
+def resolve_plan(session: Session, key: str | None) -> m.Plan:
+    """The plan named `key`; with no key, the only plan there is."""
+    if key:
+        plan = session.scalar(select(m.Plan).where(m.Plan.key == key))
+        if plan is None:
+            keys = session.scalars(select(m.Plan.key).order_by(m.Plan.key)).all()
+            hint = f"Plans here: {', '.join(keys)}." if keys else "Load one with `planbot import`."
+            raise NotFound(f"There is no plan '{key}'.", hint=hint)
+        return plan
+    plans = session.scalars(select(m.Plan).order_by(m.Plan.key)).all()
+    if not plans:
+        raise NotFound("No plan has been loaded yet.", hint="Load one with `planbot import PATH`.")
+    if len(plans) > 1:
+        raise NotFound(
+            "There are several plans here; say which one.",
+            hint=f"Use --plan with one of: {', '.join(p.key for p in plans)}.",
+        )
+    return plans[0]
+
+
+def period_row(session: Session, plan: m.Plan, period: Period) -> m.Period:
+    """The row for `period`, created when the plan has none yet (every quarter is a period)."""
+    row = session.scalar(
+        select(m.Period).where(m.Period.plan_id == plan.id, m.Period.key == period.key)
+    )
+    if row is None:
+        row = m.Period(plan_id=plan.id, key=period.key, meeting_date=None, committee="")
+        session.add(row)
+        session.flush()
+    return row
+
+
+def meetings(session: Session, plan: m.Plan) -> dict[str, dt.date | None]:
+    """Meeting date by period key."""
+    rows = session.execute(
+        select(m.Period.key, m.Period.meeting_date).where(m.Period.plan_id == plan.id)
+    ).all()
+    return dict(rows)
+
+
+def locked_periods(session: Session, plan: m.Plan) -> set[str]:
+    return set(
+        session.scalars(
+            select(m.Period.key).where(m.Period.plan_id == plan.id, m.Period.locked_at.is_not(None))
+        )
+    )
+
+
+def open_period(session: Session, plan: m.Plan, cycle: Cycle, today: dt.date) -> Period:
+    """The period an update made on `today` counts for (DESIGN, 'Open period')."""
+    known = meetings(session, plan)
+    return cycle.open_period(
+        today, lambda p: known.get(p.key), locked=locked_periods(session, plan)
+    )
+
+
+def latest_updates(
+    session: Session, plan: m.Plan, period_keys: list[str] | None = None
+) -> dict[tuple[int, str], m.Update]:
+    """The update that counts for each (action id, period key): the latest recorded."""
+    latest_ids = (
+        select(func.max(m.Update.id))
+        .join(m.Action, m.Update.action_id == m.Action.id)
+        .join(m.Period, m.Update.period_id == m.Period.id)
+        .where(m.Action.plan_id == plan.id)
+        .group_by(m.Update.action_id, m.Update.period_id)
+    )
+    if period_keys is not None:
+        latest_ids = latest_ids.where(m.Period.key.in_(period_keys))
+    rows = session.execute(
+        select(m.Update, m.Period.key)
+        .join(m.Period, m.Update.period_id == m.Period.id)
+        .where(m.Update.id.in_(latest_ids))
+    ).all()
+    return {(update.action_id, key): update for update, key in rows}
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    plan_key: str
+    created: bool
+    people: int
+    actions: int
+    meetings: int
+    updates_added: int
+    updates_unchanged: int
+    dry_run: bool
+
+
+def load_plan(
+    *, db: Database, plan_file: PlanFile, now: dt.datetime, dry_run: bool = False
+) -> ImportSummary:
+    """Create or update a plan in place from a validated plan file; never duplicates updates."""
+    with db.session() as session:
+        plan = session.scalar(select(m.Plan).where(m.Plan.key == plan_file.key))
+        created = plan is None
+        if plan is None:
+            plan = m.Plan(key=plan_file.key, name=plan_file.name, created_at=now)
+            session.add(plan)
+            session.flush()
+        directorates = _named(session, m.Directorate, plan)
+        themes = _named(session, m.Theme, plan)
+
+        def directorate(name: str) -> m.Directorate:
+            if name not in directorates:
+                directorates[name] = m.Directorate(plan_id=plan.id, name=name)
+                session.add(directorates[name])
+            return directorates[name]
+
+        people = {
+            p.slack_id: p
+            for p in session.scalars(select(m.Person).where(m.Person.plan_id == plan.id))
+        }
+        for row in plan_file.people:
+            person = people.get(row.slack_id)
+            if person is None:
+                person = m.Person(plan_id=plan.id, slack_id=row.slack_id)
+                session.add(person)
+                people[row.slack_id] = person
+            person.name, person.email, person.role = row.name, row.email, row.role
+            person.directorate = directorate(row.directorate) if row.directorate else None
+            person.away_from, person.away_to, person.active = row.away_from, row.away_to, row.active
+        session.flush()
+        for row in plan_file.people:
+            people[row.slack_id].delegate = people[row.delegate] if row.delegate else None
+
+        for position, name in enumerate(dict.fromkeys(a.theme for a in plan_file.actions)):
+            if name not in themes:
+                themes[name] = m.Theme(plan_id=plan.id, name=name)
+                session.add(themes[name])
+            themes[name].position = position
+
+        actions = {
+            a.ref: a for a in session.scalars(select(m.Action).where(m.Action.plan_id == plan.id))
+        }
+        for arow in plan_file.actions:
+            action = actions.get(arow.ref)
+            if action is None:
+                action = m.Action(plan_id=plan.id, ref=arow.ref)
+                session.add(action)
+                actions[arow.ref] = action
+            action.number = ref_number(arow.ref)
+            action.title = arow.title
+            action.theme = themes[arow.theme]
+            action.directorate = directorate(arow.directorate)
+            action.owner = people[arow.owner]
+            action.target_date = arow.target_date
+            action.revised_target_date = arow.revised_target_date
+            action.closed = arow.closed
+        session.flush()
+
+        periods = {
+            p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
+        }
+        for mrow in plan_file.meetings:
+            period = periods.get(mrow.period) or period_row(
+                session, plan, Period.from_key(mrow.period)
+            )
+            periods[mrow.period] = period
+            period.meeting_date, period.committee = mrow.meeting_date, mrow.committee
+        for key in {h.period for h in plan_file.history} - periods.keys():
+            periods[key] = period_row(session, plan, Period.from_key(key))
+        session.flush()
+
+        latest = latest_updates(session, plan)
+        added = unchanged = 0
+        for hrow in plan_file.history:
+            action = actions[hrow.ref]
+            current = latest.get((action.id, hrow.period))
+            if current is not None and (current.status, current.note) == (hrow.status, hrow.note):
+                unchanged += 1
+                continue
+            session.add(
+                m.Update(
+                    action_id=action.id,
+                    period_id=periods[hrow.period].id,
+                    status=hrow.status,
+                    note=hrow.note,
+                    revised_target_date=None,
+                    source="import",
+                    created_at=now,
+                )
+            )
+            added += 1
+        summary = ImportSummary(
+            plan_key=plan.key,
+            created=created,
+            people=len(plan_file.people),
+            actions=len(plan_file.actions),
+            meetings=len(plan_file.meetings),
+            updates_added=added,
+            updates_unchanged=unchanged,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            session.rollback()
+        return summary
+
+
+def _named(session: Session, model: type[m.Theme] | type[m.Directorate], plan: m.Plan) -> dict:  # type: ignore[type-arg]
+    return {row.name: row for row in session.scalars(select(model).where(model.plan_id == plan.id))}
+
+
+def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
+    """The plan and the update that counts for each action and period, as a plan file."""
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        people = session.scalars(
+            select(m.Person).where(m.Person.plan_id == plan.id).order_by(m.Person.id)
+        ).all()
+        actions = session.scalars(
+            select(m.Action)
+            .where(m.Action.plan_id == plan.id)
+            .order_by(m.Action.number, m.Action.ref)
+        ).all()
+        periods = session.scalars(
+            select(m.Period).where(m.Period.plan_id == plan.id).order_by(m.Period.key)
+        ).all()
+        latest = latest_updates(session, plan)
+        history = [
+            HistoryRow(a.ref, p.key, u.status, u.note)
+            for a in actions
+            for p in periods
+            if (u := latest.get((a.id, p.key))) is not None
+        ]
+        return PlanFile(
+            key=plan.key,
+            name=plan.name,
+            people=[
+                PersonRow(
+                    slack_id=p.slack_id,
+                    name=p.name,
+                    email=p.email,
+                    role=p.role,
+                    directorate=p.directorate.name if p.directorate else "",
+                    delegate=p.delegate.slack_id if p.delegate else "",
+                    away_from=p.away_from,
+                    away_to=p.away_to,
+                    active=p.active,
+                )
+                for p in people
+            ],
+            actions=[
+                ActionRow(
+                    ref=a.ref,
+                    title=a.title,
+                    theme=a.theme.name,
+                    directorate=a.directorate.name,
+                    owner=a.owner.slack_id,
+                    target_date=a.target_date,
+                    revised_target_date=a.revised_target_date,
+                    closed=a.closed,
+                )
+                for a in actions
+            ],
+            meetings=[
+                MeetingRow(p.key, p.meeting_date, p.committee)
+                for p in periods
+                if p.meeting_date is not None
+            ],
+            history=history,
+        )

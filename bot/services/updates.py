@@ -1,0 +1,376 @@
+"""Recording updates: the rules an update must meet, who may make it, and what it changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period
+from bot.domain.refs import resolve_ref
+from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
+from bot.services import people as ppl
+from bot.services.plans import open_period, period_row, resolve_plan
+from storage import models as m
+from storage.db import Database
+
+MAX_NOTE_CHARS = 3000  # the most a Slack plain-text input holds; longer notes are refused
+
+
+class Source(StrEnum):
+    COMMAND = "command"
+    MODAL = "modal"
+    BUTTON = "button"
+    IMPORT = "import"
+    DEMO = "demo"
+
+
+@dataclass(frozen=True)
+class UpdateDraft:
+    """What the update form shows: the action, the period, and the values to start from."""
+
+    plan_key: str
+    ref: str
+    title: str
+    owner_name: str
+    directorate: str
+    target_date: dt.date
+    revised_target_date: dt.date | None
+    period_key: str
+    period_label: str
+    due_date: dt.date
+    locked: bool
+    status: str | None
+    note: str
+    last_status: str | None
+    last_period_key: str | None
+    caller_is_admin: bool
+    on_behalf: bool
+
+
+class IncompleteUpdate(PlanbotError):
+    """The update is missing something a person must add; nothing was recorded."""
+
+    def __init__(self, errors: dict[str, str], draft: UpdateDraft) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+        self.draft = draft
+
+
+@dataclass(frozen=True)
+class RecordedUpdate:
+    """What was recorded, for the confirmation the person sees."""
+
+    ref: str
+    title: str
+    period_key: str
+    period_label: str
+    status: str
+    previous_status: str | None
+    note: str
+    revised_target_date: dt.date | None
+    author_name: str
+    owner_name: str
+    on_behalf: bool
+    amendment_reason: str | None
+    closed_action: bool
+    duplicate: bool = False
+    owner_slack_id: str = ""
+    author_slack_id: str = ""
+    notified: tuple[str, ...] = field(default=())
+
+
+def _action(session: Session, plan: m.Plan, ref_text: str) -> m.Action:
+    refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
+    ref = resolve_ref(ref_text, refs)
+    action = session.scalar(
+        select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref)
+    )
+    assert action is not None
+    return action
+
+
+def _last_update(
+    session: Session, action: m.Action, *, before: Period | None = None
+) -> m.Update | None:
+    """The latest update on `action`, in `before` or an earlier period when given."""
+    query = (
+        select(m.Update)
+        .join(m.Period, m.Update.period_id == m.Period.id)
+        .where(m.Update.action_id == action.id)
+        .order_by(m.Period.key.desc(), m.Update.id.desc())
+        .limit(1)
+    )
+    if before is not None:
+        query = query.where(m.Period.key <= before.key)
+    return session.scalar(query)
+
+
+def _period_for(
+    session: Session,
+    plan: m.Plan,
+    cycle: Cycle,
+    person: m.Person,
+    period_text: str | None,
+    today: dt.date,
+) -> Period:
+    current = open_period(session, plan, cycle, today)
+    if not period_text:
+        return current
+    from bot.domain.periods import parse_period
+
+    chosen = parse_period(period_text, today=today)
+    if chosen == current:
+        return chosen
+    if person.role != ppl.ADMIN:
+        raise NotAllowed(
+            f"Updates now count for {current.label}; only the programme office can report "
+            f"for {chosen.label}.",
+            hint="Leave the period out to update the current one.",
+        )
+    if chosen > current:
+        raise InvalidInput(
+            f"{chosen.label} is not open for updates yet; the current period is {current.label}."
+        )
+    return chosen
+
+
+def _draft(
+    session: Session,
+    plan: m.Plan,
+    cycle: Cycle,
+    person: m.Person,
+    action: m.Action,
+    period: Period,
+    scheme: StatusScheme,
+) -> UpdateDraft:
+    row = period_row(session, plan, period)
+    last = _last_update(session, action, before=period)
+    schedule = cycle.schedule(period, row.meeting_date)
+    return UpdateDraft(
+        plan_key=plan.key,
+        ref=action.ref,
+        title=action.title,
+        owner_name=action.owner.name,
+        directorate=action.directorate.name,
+        target_date=action.target_date,
+        revised_target_date=action.revised_target_date,
+        period_key=period.key,
+        period_label=period.label,
+        due_date=schedule.update_deadline,
+        locked=row.locked_at is not None,
+        status=last.status if last else None,
+        note=last.note if last else "",
+        last_status=last.status if last else None,
+        last_period_key=last.period.key if last else None,
+        caller_is_admin=person.role == ppl.ADMIN,
+        on_behalf=person.id != action.owner_id,
+    )
+
+
+def prepare_update(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    ref: str,
+    now: dt.datetime,
+    period: str | None = None,
+) -> UpdateDraft:
+    """The update form for `ref`, prefilled with the last update; checks the caller may update."""
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, actor_slack_id)
+        action = _action(session, plan, ref)
+        ppl.require_may_update(session, plan, person, action)
+        today = cycle.local_date(now)
+        chosen = _period_for(session, plan, cycle, person, period, today)
+        return _draft(session, plan, cycle, person, action, chosen, DEFAULT_SCHEME)
+
+
+def record_update(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    ref: str,
+    status: str,
+    note: str = "",
+    revised_target_date: dt.date | None = None,
+    period: str | None = None,
+    source: Source,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+    amendment_reason: str | None = None,
+    scheme: StatusScheme = DEFAULT_SCHEME,
+) -> RecordedUpdate:
+    """Record one update after checking every rule; raises with a reason and changes nothing."""
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput(
+            f"Your note is {len(note):,} characters long; the limit is {MAX_NOTE_CHARS:,}. "
+            "Nothing was recorded.",
+            hint="Shorten it (a summary for the committee) and send it again.",
+        )
+    status_key = scheme.parse(status)
+    try:
+        with db.session() as session:
+            if idempotency_key and (done := _already_recorded(session, idempotency_key)):
+                return done
+            return _record(
+                session,
+                cycle=cycle,
+                plan_key=plan_key,
+                actor_slack_id=actor_slack_id,
+                ref=ref,
+                status_key=status_key,
+                note=note,
+                revised_target_date=revised_target_date,
+                period_text=period,
+                source=source,
+                now=now,
+                idempotency_key=idempotency_key,
+                amendment_reason=(amendment_reason or "").strip() or None,
+                scheme=scheme,
+            )
+    except IntegrityError:
+        # The same submission raced in from another thread or replica and won.
+        if idempotency_key:
+            with db.session() as session:
+                if done := _already_recorded(session, idempotency_key):
+                    return done
+        raise
+
+
+def _already_recorded(session: Session, key: str) -> RecordedUpdate | None:
+    update = session.scalar(select(m.Update).where(m.Update.idempotency_key == key))
+    if update is None:
+        return None
+    previous = session.scalar(
+        select(m.Update)
+        .where(m.Update.action_id == update.action_id, m.Update.id < update.id)
+        .order_by(m.Update.id.desc())
+        .limit(1)
+    )
+    return _recorded(update, previous.status if previous else None, duplicate=True)
+
+
+def _recorded(update: m.Update, previous: str | None, *, duplicate: bool = False) -> RecordedUpdate:
+    action = update.action
+    author = update.author
+    return RecordedUpdate(
+        ref=action.ref,
+        title=action.title,
+        period_key=update.period.key,
+        period_label=Period.from_key(update.period.key).label,
+        status=update.status,
+        previous_status=previous,
+        note=update.note,
+        revised_target_date=update.revised_target_date,
+        author_name=author.name if author else "import",
+        owner_name=action.owner.name,
+        on_behalf=update.on_behalf_of_id is not None,
+        amendment_reason=update.amendment_reason,
+        closed_action=action.closed,
+        duplicate=duplicate,
+        owner_slack_id=action.owner.slack_id,
+        author_slack_id=author.slack_id if author else "",
+    )
+
+
+def _record(
+    session: Session,
+    *,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    ref: str,
+    status_key: str,
+    note: str,
+    revised_target_date: dt.date | None,
+    period_text: str | None,
+    source: Source,
+    now: dt.datetime,
+    idempotency_key: str | None,
+    amendment_reason: str | None,
+    scheme: StatusScheme,
+) -> RecordedUpdate:
+    plan = resolve_plan(session, plan_key)
+    person = ppl.require_member(session, plan, actor_slack_id)
+    action = _action(session, plan, ref)
+    ppl.require_may_update(session, plan, person, action)
+    today = cycle.local_date(now)
+    period = _period_for(session, plan, cycle, person, period_text, today)
+    row = period_row(session, plan, period)
+    draft = replace(
+        _draft(session, plan, cycle, person, action, period, scheme),
+        status=status_key,
+        note=note,
+        revised_target_date=revised_target_date or action.revised_target_date,
+    )
+    is_admin = person.role == ppl.ADMIN
+
+    if row.locked_at is not None and not is_admin:
+        raise PeriodLocked(
+            f"{period.label} has been published and is locked; nothing was recorded.",
+            hint=f"Ask {ppl.programme_office(session, plan)} to amend it if it must change.",
+        )
+    if action.closed and not scheme.closes(status_key) and not is_admin:
+        raise NotAllowed(
+            f"{action.ref} was closed as complete; nothing was recorded.",
+            hint=f"Ask {ppl.programme_office(session, plan)} to reopen it.",
+        )
+
+    errors: dict[str, str] = {}
+    label = scheme.label(status_key)
+    if scheme.needs_note(status_key) and not note:
+        errors["note"] = (
+            f"{label} needs a note: say what the problem is and how it will be recovered."
+        )
+    last = _last_update(session, action, before=period)
+    previous_status = last.status if last else None
+    if revised_target_date is not None and revised_target_date < today:
+        errors["revised_target_date"] = "The revised target date must be today or later."
+    elif revised_target_date is None and not scheme.closes(status_key):
+        if scheme.is_worse(previous_status, status_key):
+            errors["revised_target_date"] = (
+                f"The status is worse than {scheme.label(previous_status or '')}: "
+                "give a revised target date."
+            )
+        elif action.effective_target < today:
+            errors["revised_target_date"] = (
+                f"The target date {action.effective_target:%-d %b %Y} has passed: "
+                "give a revised target date."
+            )
+    if row.locked_at is not None and not amendment_reason:
+        errors["amendment_reason"] = f"{period.label} is locked: give a reason for the amendment."
+    if errors:
+        raise IncompleteUpdate(errors, draft)
+
+    update = m.Update(
+        action_id=action.id,
+        period_id=row.id,
+        status=status_key,
+        note=note,
+        revised_target_date=revised_target_date,
+        author_id=person.id,
+        on_behalf_of_id=action.owner_id if person.id != action.owner_id else None,
+        source=str(source),
+        created_at=now,
+        amendment_reason=amendment_reason if row.locked_at is not None else None,
+        idempotency_key=idempotency_key,
+    )
+    session.add(update)
+    if revised_target_date is not None:
+        action.revised_target_date = revised_target_date
+    action.closed = scheme.closes(status_key)
+    session.flush()
+    return _recorded(update, previous_status)

@@ -1,0 +1,196 @@
+"""SQLAlchemy 2 typed models for plans, people, actions, periods, updates and deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored as naive UTC, so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    actions: Mapped[list[Action]] = relationship(back_populates="plan")
+
+
+class Theme(Base):
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Directorate(Base):
+    __tablename__ = "directorates"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("plan_id", "slack_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    slack_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    role: Mapped[str] = mapped_column(String(16))  # owner | director | admin
+    directorate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directorates.id", ondelete="SET NULL")
+    )
+    delegate_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    away_from: Mapped[dt.date | None] = mapped_column(Date)
+    away_to: Mapped[dt.date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    directorate: Mapped[Directorate | None] = relationship()
+    delegate: Mapped[Person | None] = relationship(remote_side=[id])
+
+    def is_away(self, day: dt.date) -> bool:
+        """True when `day` falls within the person's recorded absence."""
+        if self.away_from is None:
+            return False
+        return self.away_from <= day and (self.away_to is None or day <= self.away_to)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (UniqueConstraint("plan_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)  # for ordering ACT-2 before ACT-10
+    title: Mapped[str] = mapped_column(Text)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"))
+    directorate_id: Mapped[int] = mapped_column(ForeignKey("directorates.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    target_date: Mapped[dt.date] = mapped_column(Date)
+    revised_target_date: Mapped[dt.date | None] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[Plan] = relationship(back_populates="actions")
+    theme: Mapped[Theme] = relationship()
+    directorate: Mapped[Directorate] = relationship()
+    owner: Mapped[Person] = relationship()
+
+    @property
+    def effective_target(self) -> dt.date:
+        return self.revised_target_date or self.target_date
+
+
+class Period(Base):
+    __tablename__ = "periods"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(16))
+    meeting_date: Mapped[dt.date | None] = mapped_column(Date)
+    committee: Mapped[str] = mapped_column(String(200), default="")
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class Update(Base):
+    """One status report on one action for one period. Never edited or deleted."""
+
+    __tablename__ = "updates"
+    __table_args__ = (Index("ix_updates_action_period", "action_id", "period_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    revised_target_date: Mapped[dt.date | None] = mapped_column(Date)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(16))  # command | modal | button | import | demo
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    # Set from the Slack trigger or view, so a double submission records one update.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    action: Mapped[Action] = relationship()
+    period: Mapped[Period] = relationship()
+    author: Mapped[Person | None] = relationship(foreign_keys=[author_id])
+    on_behalf_of: Mapped[Person | None] = relationship(foreign_keys=[on_behalf_of_id])
+
+
+class Delivery(Base):
+    """A message the bot owes someone once: claimed before sending, so it is never sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("plan_id", "period_key", "kind", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64))  # a ladder step, "digest_draft", ...
+    recipient: Mapped[str] = mapped_column(String(64))  # Slack ID, channel or URL key
+    state: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
