@@ -138,7 +138,7 @@ def export_plan(
 
 
 def _register_subcommands() -> None:
-    from bot.cli import report, reminders, slack
+    from bot.cli import reminders, report, slack
 
     slack.register(app)
     reminders.register(app)
