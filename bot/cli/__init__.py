@@ -43,8 +43,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and a non-zero exit."""
+    from bot.planio import PlanFileError
+
     try:
         yield
+    except PlanFileError as exc:
+        count = len(exc.errors)
+        problems = "1 problem" if count == 1 else f"{count} problems"
+        lines = "\n".join(f"  {error}" for error in exc.errors)
+        raise fail(f"the plan file has {problems}; nothing was imported.\n{lines}") from None
     except (PlanbotError, SettingsError) as exc:
         raise fail(str(exc)) from None
 
@@ -153,6 +160,9 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Migrations and the HTTP client narrate every step at INFO; a CLI user needs none of it.
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app()
     except KeyboardInterrupt:

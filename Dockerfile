@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t planbot .   Run: docker run --env-file .env planbot
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/planbot
+COPY pyproject.toml requirements.lock README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY jobs ./jobs
+COPY storage ./storage
+RUN /opt/planbot/bin/pip install -c requirements.lock .
+
+FROM python:3.11-slim
+ENV PATH=/opt/planbot/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
+RUN groupadd --system planbot && useradd --system --gid planbot --home-dir /app planbot \
+    && mkdir -p /app && chown planbot:planbot /app
+COPY --from=build /opt/planbot /opt/planbot
+WORKDIR /app
+USER planbot
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+    CMD python -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4).status == 200 else 1)" || exit 1
+ENTRYPOINT ["planbot", "serve"]
+CMD ["--http", "--port", "3000"]

@@ -1,0 +1,1 @@
+"""Test support: a fake Slack Web API and a throwaway PostgreSQL cluster."""
