@@ -82,7 +82,8 @@ class StatusScheme:
         return self.get(key).needs_note
 
     def closes(self, key: str) -> bool:
-        return self.get(key).closes
+        """True for a status that closes the action (complete); False for unknown keys."""
+        return any(s.key == key and s.closes for s in self.statuses)
 
     def direction(self, previous: str | None, current: str | None) -> Direction | None:
         """Direction of travel from `previous` to `current`; None where either has no order."""

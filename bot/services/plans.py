@@ -18,6 +18,7 @@ from bot.domain.planfile import (
     PlanFile,
 )
 from bot.domain.refs import ref_number
+from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import NotFound
 from storage import models as m
 from storage.db import Database
@@ -158,6 +159,10 @@ def load_plan(
         actions = {
             a.ref: a for a in session.scalars(select(m.Action).where(m.Action.plan_id == plan.id))
         }
+        # An action whose latest reported status closes it (complete) is closed.
+        last_status = {
+            h.ref: h.status for h in sorted(plan_file.history, key=lambda h: h.period)
+        }
         for arow in plan_file.actions:
             action = actions.get(arow.ref)
             if action is None:
@@ -171,7 +176,7 @@ def load_plan(
             action.owner = people[arow.owner]
             action.target_date = arow.target_date
             action.revised_target_date = arow.revised_target_date
-            action.closed = arow.closed
+            action.closed = arow.closed or DEFAULT_SCHEME.closes(last_status.get(arow.ref, ""))
         session.flush()
 
         periods = {

@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
-from bot.domain.periods import Period
+from bot.domain.periods import Period, parse_period
 from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
 from bot.services import people as ppl
-from bot.services.plans import open_period, period_row, resolve_plan
+from bot.services.plans import locked_periods, open_period, period_row, resolve_plan
 from storage import models as m
 from storage.db import Database
 
@@ -123,11 +123,14 @@ def _period_for(
     current = open_period(session, plan, cycle, today)
     if not period_text:
         return current
-    from bot.domain.periods import parse_period
-
     chosen = parse_period(period_text, today=today)
     if chosen == current:
         return chosen
+    if person.role != ppl.ADMIN and chosen.key in locked_periods(session, plan):
+        raise PeriodLocked(
+            f"{chosen.label} has been published and is locked; nothing was recorded.",
+            hint=f"Ask {ppl.programme_office(session, plan)} to amend it if it must change.",
+        )
     if person.role != ppl.ADMIN:
         raise NotAllowed(
             f"Updates now count for {current.label}; only the programme office can report "

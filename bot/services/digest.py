@@ -1,0 +1,713 @@
+"""The committee report: one period and scope compiled once into plain data for every format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period, parse_period
+from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
+from bot.errors import InvalidInput, NotFound
+from bot.services.plans import latest_updates, open_period, resolve_plan
+from storage import models as m
+from storage.db import Database
+
+NO_UPDATE = "no_update"  # the pseudo-status of an open action with no update this period
+NO_UPDATE_LABEL = "No update received"
+NO_UPDATE_COLOUR = "FFFFFF"
+TREND_QUARTERS = 6  # the chart's trend covers at most this many quarters, ending at the period
+JSON_SCHEMA_VERSION = 1
+
+
+class Audience(StrEnum):
+    """Who the report is for: drafts name the people who have not replied; committee ones not."""
+
+    DRAFT = "draft"
+    COMMITTEE = "committee"
+
+
+class ScopeKind(StrEnum):
+    ALL = "all"
+    THEME = "theme"
+    DIRECTORATE = "directorate"
+
+
+class Flag(StrEnum):
+    """What the report calls out about an action."""
+
+    NO_UPDATE = "no_update"
+    GREEN_BUT_OVERDUE = "green_but_overdue"
+    SLIPPED = "slipped"
+    COMPLETED_THIS_PERIOD = "completed_this_period"
+    CARRIED_FORWARD = "carried_forward"
+    NEW = "new"
+    AMENDED = "amended"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The whole plan, one theme or one directorate."""
+
+    kind: ScopeKind = ScopeKind.ALL
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return "all" if self.kind is ScopeKind.ALL else f"{self.kind}:{self.name}"
+
+    @property
+    def label(self) -> str:
+        if self.kind is ScopeKind.ALL:
+            return "Whole plan"
+        return f"{self.kind.value.capitalize()}: {self.name}"
+
+
+ALL = Scope()
+
+
+def parse_scope(text: str | None) -> Scope:
+    """Read `all`, `theme:<name>` or `directorate:<name>` (names are matched when compiling)."""
+    cleaned = " ".join((text or "").split())
+    if not cleaned or cleaned.lower() in {"all", "plan", "whole", "whole plan"}:
+        return ALL
+    kind_text, sep, name = cleaned.partition(":")
+    kind_text = kind_text.strip().lower()
+    kinds = {"theme": ScopeKind.THEME, "directorate": ScopeKind.DIRECTORATE}
+    kind = kinds.get(kind_text)
+    if not sep or kind is None or not name.strip():
+        raise InvalidInput(
+            f"'{cleaned}' is not a scope.",
+            hint="Use all, theme:<name> or directorate:<name>.",
+        )
+    return Scope(kind, name.strip())
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """A status as the renderers show it (the scheme's statuses, then `no_update`)."""
+
+    key: str
+    label: str
+    colour: str  # hex RGB without '#'
+    emoji: str
+    needs_note: bool = False
+    rank: int | None = None  # higher is better; None: no order
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A change made by an admin after the period was published."""
+
+    reason: str
+    by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One action as the report shows it for the period."""
+
+    ref: str
+    title: str
+    theme: str
+    directorate: str
+    owner: str
+    target_date: dt.date
+    revised_target_date: dt.date | None
+    status: str | None  # None: no update received this period
+    status_period: str | None  # where `status` was reported (an earlier one when carried forward)
+    previous_status: str | None
+    previous_status_period: str | None
+    direction: str | None
+    note: str
+    updated_by: str | None
+    updated_at: dt.datetime | None
+    on_behalf_of: str | None
+    source: str | None
+    amendment: Amendment | None
+    flags: tuple[str, ...]
+
+    @property
+    def status_key(self) -> str:
+        """The status, or `no_update`."""
+        return self.status or NO_UPDATE
+
+    @property
+    def effective_target(self) -> dt.date:
+        return self.revised_target_date or self.target_date
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Counts by status (with `no_update`) for a theme or directorate, now and last period."""
+
+    name: str
+    counts: dict[str, int]
+    previous_counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period_key: str
+    label: str  # short: "Q3 2019/20"
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MissingGroup:
+    """Actions with no update: by owner in drafts, by directorate only in committee versions."""
+
+    directorate: str
+    owner: str | None
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The committee report for one period and scope: every format is rendered from this."""
+
+    plan_key: str
+    plan_name: str
+    period_key: str
+    period_label: str
+    previous_period_key: str
+    previous_period_label: str
+    committee: str
+    meeting_date: dt.date | None
+    update_deadline: dt.date
+    publication_deadline: dt.date | None
+    as_of: dt.date  # targets before this date count as passed ("green but overdue")
+    published_at: dt.datetime | None
+    published_by: str | None
+    scope: Scope
+    audience: Audience
+    generated_at: dt.datetime
+    statuses: tuple[StatusInfo, ...]
+    counts: dict[str, int]
+    previous_counts: dict[str, int]
+    by_theme: tuple[GroupCounts, ...]
+    by_directorate: tuple[GroupCounts, ...]
+    actions: tuple[ActionLine, ...]
+    trend: tuple[TrendPoint, ...]
+    missing: tuple[MissingGroup, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.plan_name}: progress report, {self.period_label}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
+
+    @property
+    def total(self) -> int:
+        return len(self.actions)
+
+    @property
+    def status_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.statuses)
+
+    def status(self, key: str) -> StatusInfo:
+        for info in self.statuses:
+            if info.key == key:
+                return info
+        raise KeyError(key)
+
+    def label(self, key: str | None) -> str:
+        return self.status(key or NO_UPDATE).label
+
+    @property
+    def exceptions(self) -> tuple[ActionLine, ...]:
+        """Actions whose status needs a narrative (red, amber), the worst first."""
+        rank = {s.key: s.rank or 0 for s in self.statuses if s.needs_note}
+        chosen = [a for a in self.actions if a.status in rank]
+        return tuple(sorted(chosen, key=lambda a: rank[a.status_key]))
+
+    def flagged(self, flag: str) -> tuple[ActionLine, ...]:
+        return tuple(a for a in self.actions if a.has(flag))
+
+    @property
+    def completed_this_period(self) -> tuple[ActionLine, ...]:
+        return self.flagged(Flag.COMPLETED_THIS_PERIOD)
+
+    @property
+    def no_update(self) -> tuple[ActionLine, ...]:
+        return self.flagged(Flag.NO_UPDATE)
+
+    @property
+    def amended(self) -> tuple[ActionLine, ...]:
+        return self.flagged(Flag.AMENDED)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document described in docs/digest-json.md."""
+        return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "plan": {"key": self.plan_key, "name": self.plan_name},
+            "period": {
+                "key": self.period_key,
+                "label": self.period_label,
+                "previous_key": self.previous_period_key,
+                "previous_label": self.previous_period_label,
+                "committee": self.committee,
+                "meeting_date": _iso(self.meeting_date),
+                "update_deadline": _iso(self.update_deadline),
+                "publication_deadline": _iso(self.publication_deadline),
+                "as_of": _iso(self.as_of),
+                "published_at": _iso(self.published_at),
+                "published_by": self.published_by,
+            },
+            "scope": {"kind": str(self.scope.kind), "name": self.scope.name or None},
+            "audience": str(self.audience),
+            "generated_at": _iso(self.generated_at),
+            "statuses": [
+                {"key": s.key, "label": s.label, "colour": f"#{s.colour}"} for s in self.statuses
+            ],
+            "total": self.total,
+            "counts": dict(self.counts),
+            "previous_counts": dict(self.previous_counts),
+            "by_theme": [_group_dict(g) for g in self.by_theme],
+            "by_directorate": [_group_dict(g) for g in self.by_directorate],
+            "sections": {
+                "exceptions": [a.ref for a in self.exceptions],
+                "completed_this_period": [a.ref for a in self.completed_this_period],
+                "new": [a.ref for a in self.flagged(Flag.NEW)],
+                "slipped": [a.ref for a in self.flagged(Flag.SLIPPED)],
+                "green_but_overdue": [a.ref for a in self.flagged(Flag.GREEN_BUT_OVERDUE)],
+                "amended": [a.ref for a in self.amended],
+            },
+            "no_update": [
+                {"directorate": g.directorate, "owner": g.owner, "refs": list(g.refs)}
+                for g in self.missing
+            ],
+            "trend": [
+                {"period": t.period_key, "label": t.label, "counts": dict(t.counts)}
+                for t in self.trend
+            ],
+            "actions": [_action_dict(a) for a in self.actions],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _group_dict(group: GroupCounts) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "total": group.total,
+        "counts": dict(group.counts),
+        "previous_counts": dict(group.previous_counts),
+    }
+
+
+def _action_dict(a: ActionLine) -> dict[str, Any]:
+    return {
+        "ref": a.ref,
+        "title": a.title,
+        "theme": a.theme,
+        "directorate": a.directorate,
+        "owner": a.owner,
+        "status": a.status,
+        "status_period": a.status_period,
+        "previous_status": a.previous_status,
+        "previous_status_period": a.previous_status_period,
+        "direction": a.direction,
+        "note": a.note,
+        "target_date": _iso(a.target_date),
+        "revised_target_date": _iso(a.revised_target_date),
+        "updated_by": a.updated_by,
+        "updated_at": _iso(a.updated_at),
+        "on_behalf_of": a.on_behalf_of,
+        "source": a.source,
+        "amendment": (
+            {"reason": a.amendment.reason, "by": a.amendment.by, "at": _iso(a.amendment.at)}
+            if a.amendment
+            else None
+        ),
+        "flags": list(a.flags),
+    }
+
+
+# -- compiling -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reported:
+    """An action's status as it stood for a period."""
+
+    status: str | None
+    period_key: str | None
+    update: m.Update | None
+    carried: bool
+
+
+class _History:
+    """Every counting update of the plan's actions, by action, in period order."""
+
+    def __init__(
+        self, latest: Mapping[tuple[int, str], m.Update], actions: Iterable[m.Action]
+    ) -> None:
+        self._by_action: dict[int, list[tuple[str, m.Update]]] = defaultdict(list)
+        for (action_id, key), update in latest.items():
+            self._by_action[action_id].append((key, update))
+        for entries in self._by_action.values():
+            entries.sort(key=lambda e: e[0])
+        self._closed_without_history = {
+            a.id for a in actions if a.closed and a.id not in self._by_action
+        }
+
+    def period_keys(self) -> set[str]:
+        return {key for entries in self._by_action.values() for key, _ in entries}
+
+    def at(self, action_id: int, period_key: str, scheme: StatusScheme) -> _Reported:
+        """The status for `period_key`: its latest update, or complete carried forward."""
+        earlier: tuple[str, m.Update] | None = None
+        for key, update in self._by_action.get(action_id, []):
+            if key == period_key:
+                return _Reported(update.status, key, update, carried=False)
+            if key < period_key:
+                earlier = (key, update)
+        if earlier is not None and _closes(scheme, earlier[1].status):
+            return _Reported(earlier[1].status, earlier[0], earlier[1], carried=True)
+        if earlier is None and action_id in self._closed_without_history:
+            closing = next((k for k in scheme.keys if scheme.closes(k)), None)
+            return _Reported(closing, None, None, carried=True)
+        return _Reported(None, None, None, carried=False)
+
+    def before(self, action_id: int, period_key: str) -> tuple[str, m.Update] | None:
+        """The latest update in a period before `period_key`."""
+        found = None
+        for key, update in self._by_action.get(action_id, []):
+            if key < period_key:
+                found = (key, update)
+        return found
+
+    def revised_date(self, action_id: int, period_key: str) -> dt.date | None:
+        """The latest revised target date given in an update up to `period_key`."""
+        found = None
+        for key, update in self._by_action.get(action_id, []):
+            if key <= period_key and update.revised_target_date is not None:
+                found = update.revised_target_date
+        return found
+
+
+def _closes(scheme: StatusScheme, key: str) -> bool:
+    try:
+        return scheme.closes(key)
+    except KeyError:
+        return False
+
+
+def _statuses(scheme: StatusScheme) -> tuple[StatusInfo, ...]:
+    return (
+        *(
+            StatusInfo(s.key, s.label, s.colour, s.emoji, s.needs_note, s.rank)
+            for s in scheme.statuses
+        ),
+        StatusInfo(NO_UPDATE, NO_UPDATE_LABEL, NO_UPDATE_COLOUR, ":grey_question:"),
+    )
+
+
+def _empty_counts(scheme: StatusScheme) -> dict[str, int]:
+    return dict.fromkeys((*scheme.keys, NO_UPDATE), 0)
+
+
+def _count(statuses: Iterable[str | None], scheme: StatusScheme) -> dict[str, int]:
+    counts = _empty_counts(scheme)
+    for status in statuses:
+        counts[status or NO_UPDATE] += 1
+    return counts
+
+
+def short_label(period: Period) -> str:
+    """`Q3 2019/20`."""
+    return f"Q{period.quarter} {period.financial_year}"
+
+
+def _scope_actions(session: Session, plan: m.Plan, scope: Scope) -> tuple[list[m.Action], Scope]:
+    query = select(m.Action).where(m.Action.plan_id == plan.id)
+    if scope.kind is ScopeKind.ALL:
+        return list(session.scalars(query)), scope
+    rows: list[tuple[int, str]]
+    if scope.kind is ScopeKind.THEME:
+        rows = [(t.id, t.name) for t in session.scalars(select(m.Theme).filter_by(plan_id=plan.id))]
+    else:
+        rows = [
+            (d.id, d.name)
+            for d in session.scalars(select(m.Directorate).filter_by(plan_id=plan.id))
+        ]
+    wanted = " ".join(scope.name.split()).casefold()
+    match = [(i, name) for i, name in rows if " ".join(name.split()).casefold() == wanted]
+    if not match:
+        names = sorted(name for _, name in rows)
+        raise NotFound(
+            f"There is no {scope.kind} '{scope.name}' in the plan '{plan.name}'.",
+            hint=f"Choose one of: {'; '.join(names)}." if names else None,
+        )
+    chosen_id, chosen_name = match[0]
+    column = m.Action.theme_id if scope.kind is ScopeKind.THEME else m.Action.directorate_id
+    return list(session.scalars(query.where(column == chosen_id))), Scope(scope.kind, chosen_name)
+
+
+def compile_digest(
+    *,
+    db: Database,
+    plan_key: str | None,
+    period: Period,
+    scope: Scope | str = ALL,
+    now: dt.datetime,
+    audience: Audience = Audience.DRAFT,
+    cycle: Cycle | None = None,
+    scheme: StatusScheme = DEFAULT_SCHEME,
+) -> Digest:
+    """Compile the report for `period` and `scope` from the updates that count."""
+    cycle = cycle or Cycle()
+    if isinstance(scope, str):
+        scope = parse_scope(scope)
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        actions, scope = _scope_actions(session, plan, scope)
+        themes = {
+            t.id: t for t in session.scalars(select(m.Theme).where(m.Theme.plan_id == plan.id))
+        }
+        actions.sort(key=lambda a: (themes[a.theme_id].position, a.number, a.ref))
+        history = _History(latest_updates(session, plan), actions)
+        period_rows = {
+            p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
+        }
+        row = period_rows.get(period.key)
+        meeting = row.meeting_date if row else None
+        schedule = cycle.schedule(period, meeting)
+        as_of = schedule.update_deadline
+        previous = period.previous()
+
+        lines = [_line(action, history, period, previous, as_of, scheme) for action in actions]
+        previous_statuses = {a.id: history.at(a.id, previous.key, scheme).status for a in actions}
+
+        def group(name_of: Mapping[int, str], order: list[str]) -> tuple[GroupCounts, ...]:
+            now_by: dict[str, list[str | None]] = {name: [] for name in order}
+            before_by: dict[str, list[str | None]] = {name: [] for name in order}
+            for action, line in zip(actions, lines, strict=True):
+                name = name_of[action.id]
+                now_by.setdefault(name, []).append(line.status)
+                before_by.setdefault(name, []).append(previous_statuses[action.id])
+            return tuple(
+                GroupCounts(name, _count(now_by[name], scheme), _count(before_by[name], scheme))
+                for name in now_by
+                if now_by[name]
+            )
+
+        theme_order = [t.name for t in sorted(themes.values(), key=lambda t: (t.position, t.id))]
+        by_theme = group({a.id: a.theme.name for a in actions}, theme_order)
+        directorate_order = sorted({a.directorate.name for a in actions})
+        by_directorate = group({a.id: a.directorate.name for a in actions}, directorate_order)
+
+        reported = sorted(history.period_keys())
+        first = Period.from_key(reported[0]) if reported else period
+        trend_periods = [period]
+        while len(trend_periods) < TREND_QUARTERS and trend_periods[0] > first:
+            trend_periods.insert(0, trend_periods[0].previous())
+        trend = tuple(
+            TrendPoint(
+                p.key,
+                short_label(p),
+                _count((history.at(a.id, p.key, scheme).status for a in actions), scheme),
+            )
+            for p in trend_periods
+        )
+
+        missing = _missing(actions, lines, audience)
+        locker = session.get(m.Person, row.locked_by_id) if row and row.locked_by_id else None
+        return Digest(
+            plan_key=plan.key,
+            plan_name=plan.name,
+            period_key=period.key,
+            period_label=period.label,
+            previous_period_key=previous.key,
+            previous_period_label=previous.label,
+            committee=row.committee if row else "",
+            meeting_date=meeting,
+            update_deadline=schedule.update_deadline,
+            publication_deadline=schedule.publication_deadline,
+            as_of=as_of,
+            published_at=row.locked_at if row else None,
+            published_by=locker.name if locker else None,
+            scope=scope,
+            audience=audience,
+            generated_at=now,
+            statuses=_statuses(scheme),
+            counts=_count((line.status for line in lines), scheme),
+            previous_counts=_count(previous_statuses.values(), scheme),
+            by_theme=by_theme,
+            by_directorate=by_directorate,
+            actions=tuple(lines),
+            trend=trend,
+            missing=missing,
+        )
+
+
+def _line(
+    action: m.Action,
+    history: _History,
+    period: Period,
+    previous: Period,
+    as_of: dt.date,
+    scheme: StatusScheme,
+) -> ActionLine:
+    now = history.at(action.id, period.key, scheme)
+    before = history.at(action.id, previous.key, scheme)
+    previous_status, previous_period = before.status, before.period_key
+    if previous_status is None and (earlier := history.before(action.id, period.key)):
+        # Skipped last quarter: travel is measured from the last status reported.
+        previous_status, previous_period = earlier[1].status, earlier[0]
+    direction: Direction | None = None
+    if now.status is not None:
+        direction = scheme.direction(previous_status, now.status)
+    update = now.update
+    revised = history.revised_date(action.id, period.key) or action.revised_target_date
+    flags: list[str] = []
+    if now.status is None:
+        flags.append(Flag.NO_UPDATE)
+    if now.carried:
+        flags.append(Flag.CARRIED_FORWARD)
+    if direction is Direction.NEW:
+        flags.append(Flag.NEW)
+    closes = now.status is not None and _closes(scheme, now.status)
+    if not closes and revised is not None and revised > action.target_date:
+        flags.append(Flag.SLIPPED)
+    if now.status == "green" and (revised or action.target_date) < as_of:
+        flags.append(Flag.GREEN_BUT_OVERDUE)
+    if (
+        closes
+        and not now.carried
+        and not (previous_status is not None and _closes(scheme, previous_status))
+    ):
+        flags.append(Flag.COMPLETED_THIS_PERIOD)
+    amendment = None
+    if update is not None and update.amendment_reason and not now.carried:
+        flags.append(Flag.AMENDED)
+        amendment = Amendment(
+            update.amendment_reason,
+            update.author.name if update.author else "the programme office",
+            update.created_at,
+        )
+    carried_note = ""
+    if now.carried and now.period_key:
+        carried_note = f"Completed in {short_label(Period.from_key(now.period_key))}."
+    return ActionLine(
+        ref=action.ref,
+        title=action.title,
+        theme=action.theme.name,
+        directorate=action.directorate.name,
+        owner=action.owner.name,
+        target_date=action.target_date,
+        revised_target_date=revised,
+        status=now.status,
+        status_period=now.period_key,
+        previous_status=previous_status,
+        previous_status_period=previous_period,
+        direction=str(direction) if direction else None,
+        note=carried_note if now.carried else (update.note if update else ""),
+        updated_by=(update.author.name if update.author else "import") if update else None,
+        updated_at=update.created_at if update else None,
+        on_behalf_of=(
+            update.on_behalf_of.name if update is not None and update.on_behalf_of else None
+        ),
+        source=update.source if update else None,
+        amendment=amendment,
+        flags=tuple(flags),
+    )
+
+
+def _missing(
+    actions: list[m.Action], lines: list[ActionLine], audience: Audience
+) -> tuple[MissingGroup, ...]:
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for action, line in zip(actions, lines, strict=True):
+        if not line.has(Flag.NO_UPDATE):
+            continue
+        owner = action.owner.name if audience is Audience.DRAFT else None
+        groups.setdefault((action.directorate.name, owner), []).append(action.ref)
+    return tuple(
+        MissingGroup(directorate, owner, tuple(refs))
+        for (directorate, owner), refs in sorted(
+            groups.items(), key=lambda i: (i[0][0], i[0][1] or "")
+        )
+    )
+
+
+# -- choosing the period -------------------------------------------------------------------
+
+
+def default_period(*, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime) -> Period:
+    """The latest period with updates, up to the open period; with none, the open period."""
+    today = cycle.local_date(now)
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        current = open_period(session, plan, cycle, today)
+        keys = session.scalars(
+            select(m.Period.key)
+            .join(m.Update, m.Update.period_id == m.Period.id)
+            .where(m.Period.plan_id == plan.id, m.Period.key <= current.key)
+            .distinct()
+        ).all()
+    return Period.from_key(max(keys)) if keys else current
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    """What `/digest ...` asked for."""
+
+    publish: bool
+    period: Period | None
+    scope: Scope | None
+
+
+def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
+    """Read `[publish] [period] [scope]`: `Q2 2019/20 theme:Finance & savings`, `publish Q3`."""
+    words = text.split()
+    publish = bool(words) and words[0].lower() == "publish"
+    if publish:
+        words = words[1:]
+    period: Period | None = None
+    scope_start = 0
+    for size in (2, 1):
+        if len(words) >= size and ":" not in " ".join(words[:size]):
+            try:
+                period = parse_period(" ".join(words[:size]), today=today)
+            except InvalidInput:
+                continue
+            scope_start = size
+            break
+    rest = " ".join(words[scope_start:])
+    if publish and rest:
+        raise InvalidInput(
+            f"'{rest}' is not a period.",
+            hint="Publish the whole plan with `/digest publish` or `/digest publish Q3 2019/20`.",
+        )
+    if rest and period is None and ":" not in rest and rest.lower() not in {"all", "plan"}:
+        raise InvalidInput(
+            f"'{rest}' is neither a period nor a scope.",
+            hint="Try `/digest`, `/digest Q3 2019/20`, `/digest theme:<name>` "
+            "or `/digest directorate:<name>`.",
+        )
+    return DigestRequest(publish, period, parse_scope(rest) if rest else None)
