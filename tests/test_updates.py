@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,13 @@ from sqlalchemy import func, select
 
 from bot.domain.calendar import Cycle
 from bot.errors import InvalidInput, NotAllowed, NotFound, PeriodLocked
-from bot.services.updates import IncompleteUpdate, Source, prepare_update, record_update
+from bot.services.updates import (
+    IncompleteUpdate,
+    RecordedUpdate,
+    Source,
+    prepare_update,
+    record_update,
+)
 from storage import models as m
 from storage.db import Database
 
@@ -26,12 +33,12 @@ TOM = "U0BS00002"  # owner in Business Services
 HELEN = "U0BS00001"  # director of Business Services
 
 
-def record(db: Database, actor: str, ref: str, status: str, **kwargs: object) -> object:
+def record(db: Database, actor: str, ref: str, status: str, **kwargs: Any) -> RecordedUpdate:
     kwargs.setdefault("source", Source.COMMAND)
     kwargs.setdefault("now", IN_Q3_WINDOW)
     return record_update(
         db=db, cycle=CYCLE, plan_key=None, actor_slack_id=actor, ref=ref, status=status, **kwargs
-    )  # type: ignore[arg-type]
+    )
 
 
 def updates_of(db: Database, ref: str) -> list[m.Update]:
@@ -51,10 +58,10 @@ def update_count(db: Database) -> int:
 def test_owner_updates_action_for_the_open_period(sample_db: Database) -> None:
     result = record(sample_db, SINEAD, "act12", "g", note="Completion now at 91%.")
 
-    assert result.ref == "ACT-12"  # type: ignore[attr-defined]
-    assert result.period_key == "2019-20-Q3"  # type: ignore[attr-defined]
-    assert result.previous_status == "amber"  # type: ignore[attr-defined]
-    assert result.status == "green"  # type: ignore[attr-defined]
+    assert result.ref == "ACT-12"
+    assert result.period_key == "2019-20-Q3"
+    assert result.previous_status == "amber"
+    assert result.status == "green"
     latest = updates_of(sample_db, "ACT-12")[-1]
     assert (latest.status, latest.note, latest.source) == (
         "green",
@@ -89,7 +96,7 @@ def test_worse_status_asks_for_a_revised_target_date(sample_db: Database) -> Non
         note="Appraisals stalled.",
         revised_target_date=dt.date(2020, 6, 30),
     )
-    assert result.revised_target_date == dt.date(2020, 6, 30)  # type: ignore[attr-defined]
+    assert result.revised_target_date == dt.date(2020, 6, 30)
     with sample_db.session() as session:
         action = session.scalar(select(m.Action).where(m.Action.ref == "ACT-12"))
         assert action is not None and action.revised_target_date == dt.date(2020, 6, 30)
@@ -108,7 +115,7 @@ def test_passed_target_date_asks_for_a_revised_one(sample_db: Database) -> None:
 def test_complete_closes_the_action(sample_db: Database) -> None:
     result = record(sample_db, TOM, "ACT-3", "done", note="All templates live.")
 
-    assert result.closed_action  # type: ignore[attr-defined]
+    assert result.closed_action
     with pytest.raises(NotAllowed):
         record(sample_db, TOM, "ACT-3", "green", revised_target_date=dt.date(2020, 5, 1))
 
@@ -116,8 +123,8 @@ def test_complete_closes_the_action(sample_db: Database) -> None:
 def test_director_updates_for_the_owner_as_by_x_for_y(sample_db: Database) -> None:
     result = record(sample_db, MARK, "ACT-12", "green")
 
-    assert result.on_behalf and result.author_name == "Mark Doyle"  # type: ignore[attr-defined]
-    assert result.owner_name == "Sinead O'Brien"  # type: ignore[attr-defined]
+    assert result.on_behalf and result.author_name == "Mark Doyle"
+    assert result.owner_name == "Sinead O'Brien"
     latest = updates_of(sample_db, "ACT-12")[-1]
     assert latest.on_behalf_of_id is not None and latest.author_id != latest.on_behalf_of_id
 
@@ -130,7 +137,7 @@ def test_delegate_may_update_for_an_away_owner(sample_db: Database) -> None:
         sinead.delegate = tom
 
     result = record(sample_db, TOM, "ACT-12", "green")
-    assert result.on_behalf  # type: ignore[attr-defined]
+    assert result.on_behalf
 
 
 @pytest.mark.parametrize(
@@ -191,8 +198,8 @@ def test_locked_period_refuses_owners_and_records_amendments_by_admins(
         now=later,
         amendment_reason="Owner's update arrived after publication.",
     )
-    assert result.amendment_reason == "Owner's update arrived after publication."  # type: ignore[attr-defined]
-    assert result.period_key == "2019-20-Q3"  # type: ignore[attr-defined]
+    assert result.amendment_reason == "Owner's update arrived after publication."
+    assert result.period_key == "2019-20-Q3"
 
 
 def test_the_same_submission_twice_records_one_update(sample_db: Database) -> None:
@@ -200,7 +207,7 @@ def test_the_same_submission_twice_records_one_update(sample_db: Database) -> No
     first = record(sample_db, SINEAD, "ACT-12", "green", idempotency_key="view:V1")
     second = record(sample_db, SINEAD, "ACT-12", "green", idempotency_key="view:V1")
 
-    assert not first.duplicate and second.duplicate  # type: ignore[attr-defined]
+    assert not first.duplicate and second.duplicate
     assert update_count(sample_db) == before + 1
 
 
@@ -213,7 +220,7 @@ def test_concurrent_duplicate_submissions_record_one_update(sample_db: Database)
                 range(8),
             )
         )
-    assert sum(not r.duplicate for r in results) == 1  # type: ignore[attr-defined]
+    assert sum(not r.duplicate for r in results) == 1
     assert update_count(sample_db) == before + 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import NotFound
 from storage import models as m
 from storage.db import Database
+
+Named = TypeVar("Named", m.Theme, m.Directorate)
 
 
 def resolve_plan(session: Session, key: str | None) -> m.Plan:
@@ -61,7 +64,7 @@ def meetings(session: Session, plan: m.Plan) -> dict[str, dt.date | None]:
     rows = session.execute(
         select(m.Period.key, m.Period.meeting_date).where(m.Period.plan_id == plan.id)
     ).all()
-    return dict(rows)
+    return {row.key: row.meeting_date for row in rows}
 
 
 def locked_periods(session: Session, plan: m.Plan) -> set[str]:
@@ -160,9 +163,7 @@ def load_plan(
             a.ref: a for a in session.scalars(select(m.Action).where(m.Action.plan_id == plan.id))
         }
         # An action whose latest reported status closes it (complete) is closed.
-        last_status = {
-            h.ref: h.status for h in sorted(plan_file.history, key=lambda h: h.period)
-        }
+        last_status = {h.ref: h.status for h in sorted(plan_file.history, key=lambda h: h.period)}
         for arow in plan_file.actions:
             action = actions.get(arow.ref)
             if action is None:
@@ -227,8 +228,9 @@ def load_plan(
         return summary
 
 
-def _named(session: Session, model: type[m.Theme] | type[m.Directorate], plan: m.Plan) -> dict:  # type: ignore[type-arg]
-    return {row.name: row for row in session.scalars(select(model).where(model.plan_id == plan.id))}
+def _named(session: Session, model: type[Named], plan: m.Plan) -> dict[str, Named]:
+    rows = session.scalars(select(model).where(model.plan_id == plan.id))
+    return {row.name: row for row in rows}
 
 
 def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:

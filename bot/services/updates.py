@@ -177,6 +177,53 @@ def _draft(
     )
 
 
+def missing_fields(
+    *,
+    scheme: StatusScheme,
+    status: str,
+    note: str,
+    revised_target_date: dt.date | None,
+    previous_status: str | None,
+    effective_target: dt.date,
+    today: dt.date,
+    locked: bool,
+    amendment_reason: str | None,
+    period_label: str,
+) -> dict[str, str]:
+    """What a person must still add before an update can be recorded, by field; pure.
+
+    The Slack modal checks this before acknowledging a submission (so the errors show on
+    the fields) from what the form carried; `record_update` checks it again in the database.
+    """
+    errors: dict[str, str] = {}
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        errors["note"] = (
+            f"The note is {len(note):,} characters long; the limit is {MAX_NOTE_CHARS:,}."
+        )
+    elif scheme.needs_note(status) and not note:
+        errors["note"] = (
+            f"{scheme.label(status)} needs a note: say what the problem is and how it will be "
+            "recovered."
+        )
+    if revised_target_date is not None and revised_target_date < today:
+        errors["revised_target_date"] = "The revised target date must be today or later."
+    elif revised_target_date is None and not scheme.closes(status):
+        if scheme.is_worse(previous_status, status):
+            errors["revised_target_date"] = (
+                f"The status is worse than {scheme.label(previous_status or '')}: "
+                "give a revised target date."
+            )
+        elif effective_target < today:
+            errors["revised_target_date"] = (
+                f"The target date {effective_target:%-d %b %Y} has passed: "
+                "give a revised target date."
+            )
+    if locked and not (amendment_reason or "").strip():
+        errors["amendment_reason"] = f"{period_label} is locked: give a reason for the amendment."
+    return errors
+
+
 def prepare_update(
     *,
     db: Database,
@@ -332,29 +379,20 @@ def _record(
             hint=f"Ask {ppl.programme_office(session, plan)} to reopen it.",
         )
 
-    errors: dict[str, str] = {}
-    label = scheme.label(status_key)
-    if scheme.needs_note(status_key) and not note:
-        errors["note"] = (
-            f"{label} needs a note: say what the problem is and how it will be recovered."
-        )
     last = _last_update(session, action, before=period)
     previous_status = last.status if last else None
-    if revised_target_date is not None and revised_target_date < today:
-        errors["revised_target_date"] = "The revised target date must be today or later."
-    elif revised_target_date is None and not scheme.closes(status_key):
-        if scheme.is_worse(previous_status, status_key):
-            errors["revised_target_date"] = (
-                f"The status is worse than {scheme.label(previous_status or '')}: "
-                "give a revised target date."
-            )
-        elif action.effective_target < today:
-            errors["revised_target_date"] = (
-                f"The target date {action.effective_target:%-d %b %Y} has passed: "
-                "give a revised target date."
-            )
-    if row.locked_at is not None and not amendment_reason:
-        errors["amendment_reason"] = f"{period.label} is locked: give a reason for the amendment."
+    errors = missing_fields(
+        scheme=scheme,
+        status=status_key,
+        note=note,
+        revised_target_date=revised_target_date,
+        previous_status=previous_status,
+        effective_target=action.effective_target,
+        today=today,
+        locked=row.locked_at is not None,
+        amendment_reason=amendment_reason,
+        period_label=period.label,
+    )
     if errors:
         raise IncompleteUpdate(errors, draft)
 
