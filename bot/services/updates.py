@@ -52,6 +52,8 @@ class UpdateDraft:
     last_period_key: str | None
     caller_is_admin: bool
     on_behalf: bool
+    # The action's target as it stands before this update (revised or original).
+    current_target: dt.date | None = None
 
 
 class IncompleteUpdate(PlanbotError):
@@ -174,6 +176,7 @@ def _draft(
         last_period_key=last.period.key if last else None,
         caller_is_admin=person.role == ppl.ADMIN,
         on_behalf=person.id != action.owner_id,
+        current_target=action.effective_target,
     )
 
 

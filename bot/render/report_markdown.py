@@ -1,0 +1,156 @@
+"""The committee report as Markdown, for a wiki page or an e-mail."""
+
+from __future__ import annotations
+
+import re
+
+from bot.render.report_wording import (
+    commentary,
+    counts_cell,
+    day,
+    direction_word,
+    heading,
+    previous_word,
+    publication_note,
+    status_word,
+)
+from bot.services.digest import ActionLine, Digest, Flag
+
+# CommonMark treats these as markup; a backslash before any ASCII punctuation is literal.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def escape(text: str) -> str:
+    """`text` as literal Markdown on one line: markup characters and entities neutralised."""
+    text = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", text))
+    text = re.sub(r"^([\s]*)([+\-=]|\d+\.)(\s)", r"\1\\\2\3", text)  # lists and headings
+    return " ".join(text.split())
+
+
+def _cell(text: str) -> str:
+    """A table cell: escaped, line breaks as `<br>`."""
+    return "<br>".join(escape(part) for part in text.splitlines() if part.strip()) or " "
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _line_ref(line: ActionLine) -> str:
+    return f"**{escape(line.ref)}** {escape(line.title)}"
+
+
+def render_markdown(digest: Digest) -> str:
+    """The whole report: summary, exceptions, completed, flags, no update, every action."""
+    previous = digest.previous_period_key
+    out = [
+        f"# {escape(digest.title)}",
+        "",
+        f"*{escape(heading(digest))}*",
+        "",
+        f"**{escape(publication_note(digest))}**",
+        "",
+        "## Summary",
+        "",
+    ]
+    keys = digest.status_keys
+    out += _table(
+        ["Status", escape(digest.period_key), escape(previous)],
+        [
+            [escape(digest.label(k)), str(digest.counts[k]), str(digest.previous_counts[k])]
+            for k in keys
+        ]
+        + [["**Total**", f"**{digest.total}**", f"**{sum(digest.previous_counts.values())}**"]],
+    )
+    out += [f"By theme: this period ({escape(previous)} in brackets).", ""]
+    out += _table(
+        ["Theme", *(escape(digest.label(k)) for k in keys), "Total"],
+        [
+            [
+                escape(g.name),
+                *(counts_cell(g.counts[k], g.previous_counts[k]) for k in keys),
+                str(g.total),
+            ]
+            for g in digest.by_theme
+        ],
+    )
+
+    out += ["## Exceptions (off track and at risk)", ""]
+    if not digest.exceptions:
+        out += ["None this period.", ""]
+    for line in digest.exceptions:
+        out += [
+            f"### {escape(line.ref)} {escape(line.title)}",
+            "",
+            f"- Status: **{escape(status_word(digest, line.status))}** "
+            f"(previously {escape(previous_word(digest, line))}; "
+            f"{escape(direction_word(line.direction))})",
+            f"- Lead: {escape(line.owner)}, {escape(line.directorate)}",
+            f"- Target date: {day(line.target_date)}; revised: {day(line.revised_target_date)}",
+            "",
+        ]
+        out += [f"> {escape(part)}" for part in commentary(line).splitlines()] + [""]
+
+    out += ["## Completed this period", ""]
+    completed = digest.completed_this_period
+    out += [f"- {_line_ref(a)}: {escape(a.note)}" for a in completed] or ["None this period."]
+    out += [""]
+
+    out += ["## New, slipped and on track but past target", ""]
+    for flag, title in (
+        (Flag.NEW, "First reported this period"),
+        (Flag.SLIPPED, "Target date revised"),
+        (Flag.GREEN_BUT_OVERDUE, "On track but past target date"),
+    ):
+        lines = digest.flagged(flag)
+        refs = ", ".join(escape(a.ref) for a in lines) or "none"
+        out += [f"- {title}: {refs}"]
+    out += [""]
+
+    out += ["## No update received", ""]
+    if not digest.missing:
+        out += ["Every action in scope has an update for this period.", ""]
+    for group in digest.missing:
+        who = (
+            f"{escape(group.owner)} ({escape(group.directorate)})"
+            if group.owner
+            else escape(group.directorate)
+        )
+        out += [f"- {who}: {', '.join(escape(r) for r in group.refs)}"]
+    if digest.missing:
+        out += [""]
+
+    out += ["## All actions", ""]
+    out += _table(
+        [
+            "Ref",
+            "Action",
+            "Theme",
+            "Lead",
+            "Target",
+            "Revised",
+            "Status",
+            "Previous",
+            "Direction",
+            "Commentary",
+        ],
+        [
+            [
+                escape(a.ref),
+                _cell(a.title),
+                _cell(a.theme),
+                _cell(f"{a.owner}, {a.directorate}"),
+                day(a.target_date),
+                day(a.revised_target_date),
+                f"**{escape(status_word(digest, a.status))}**",
+                escape(previous_word(digest, a)),
+                escape(direction_word(a.direction)),
+                _cell(commentary(a)),
+            ]
+            for a in digest.actions
+        ],
+    )
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,117 @@
+"""The words every format of the committee report shares: dates, directions, flags, headings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.services.digest import ActionLine, Digest, Flag
+
+DIRECTION_WORDS = {
+    "improved": "Improved",
+    "same": "No change",
+    "worse": "Worse",
+    "new": "New",
+}
+DIRECTION_ARROWS = {"improved": "▲", "same": "▶", "worse": "▼", "new": "★"}
+FLAG_WORDS = {
+    Flag.NO_UPDATE: "No update received",
+    Flag.GREEN_BUT_OVERDUE: "On track but past target date",
+    Flag.SLIPPED: "Target date revised",
+    Flag.COMPLETED_THIS_PERIOD: "Completed this period",
+    Flag.CARRIED_FORWARD: "Completed earlier",
+    Flag.NEW: "First report",
+    Flag.AMENDED: "Amended after publication",
+}
+NOT_APPLICABLE = "–"
+
+
+def day(value: dt.date | dt.datetime | None) -> str:
+    """`31 Mar 2020`; a dash for none."""
+    if value is None:
+        return NOT_APPLICABLE
+    return f"{value.day} {value:%b %Y}"
+
+
+def long_day(value: dt.date | None) -> str:
+    """`Friday 7 February 2020`."""
+    if value is None:
+        return NOT_APPLICABLE
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def moment(value: dt.datetime | None) -> str:
+    """`31 Jan 2020 14:05 UTC`."""
+    if value is None:
+        return NOT_APPLICABLE
+    utc = value.astimezone(dt.UTC)
+    return f"{day(utc)} {utc:%H:%M} UTC"
+
+
+def direction_word(direction: str | None) -> str:
+    """`▲ Improved`; a dash where there is no direction (on hold, no update)."""
+    if direction is None:
+        return NOT_APPLICABLE
+    return f"{DIRECTION_ARROWS.get(direction, '')} {DIRECTION_WORDS.get(direction, direction)}"
+
+
+def status_word(digest: Digest, key: str | None) -> str:
+    """The status as people read it (`On track`), or `No update received`."""
+    return digest.label(key)
+
+
+def previous_word(digest: Digest, line: ActionLine) -> str:
+    return digest.label(line.previous_status) if line.previous_status else NOT_APPLICABLE
+
+
+def flag_words(line: ActionLine) -> list[str]:
+    return [FLAG_WORDS.get(Flag(f), f) for f in line.flags if f in FLAG_WORDS]
+
+
+def commentary(line: ActionLine) -> str:
+    """The note as the committee reads it, with an amendment and who wrote it for whom."""
+    parts = []
+    if line.has(Flag.NO_UPDATE):
+        parts.append("No update received.")
+    elif line.note:
+        parts.append(line.note)
+    if line.amendment is not None:
+        parts.append(
+            f"[Amended after publication on {day(line.amendment.at)} by {line.amendment.by}: "
+            f"{line.amendment.reason}]"
+        )
+    return "\n".join(parts)
+
+
+def heading(digest: Digest) -> str:
+    """The subtitle: committee, meeting date and scope."""
+    parts = []
+    if digest.committee:
+        parts.append(digest.committee)
+    if digest.meeting_date:
+        parts.append(f"meeting of {long_day(digest.meeting_date)}")
+    parts.append(digest.scope.label)
+    return " · ".join(parts)
+
+
+def publication_note(digest: Digest) -> str:
+    """`DRAFT ...` or `Published ...` with the number of amendments."""
+    if digest.published_at is None:
+        return (
+            f"DRAFT for checking, compiled {moment(digest.generated_at)}; "
+            "not yet published or locked."
+        )
+    note = f"Published {day(digest.published_at)}"
+    if digest.published_by:
+        note += f" by {digest.published_by}"
+    amended = len(digest.amended)
+    if amended:
+        note += (
+            f"; re-issued {day(digest.generated_at)} with {amended} "
+            f"amendment{'s' if amended != 1 else ''} marked below"
+        )
+    return note + "."
+
+
+def counts_cell(now: int, before: int) -> str:
+    """`8 (9)`: this period, the previous one in brackets."""
+    return f"{now} ({before})"
