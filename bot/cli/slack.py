@@ -1,9 +1,105 @@
-"""Placeholder: commands added by the work in progress on this area."""
+"""`planbot serve` (the bot) and `planbot manifest` (the Slack app manifest)."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from typing import Annotated, Any
+
 import typer
+
+from bot.cli import database, fail, settings, user_errors
+
+log = logging.getLogger(__name__)
+
+
+def _start_scheduler(runtime: Any) -> Any:
+    """Start the reminder scheduler (jobs.scheduler), or say clearly why there is none."""
+    try:
+        from jobs.scheduler import start_scheduler
+    except ImportError as exc:
+        log.warning(
+            "reminder scheduler not started (%s): this process will answer Slack but send no "
+            "reminders; run `planbot reminders run` from cron instead",
+            exc,
+        )
+        return None
+    scheduler = start_scheduler(runtime)
+    log.info("reminder scheduler started")
+    return scheduler
+
+
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP even when SLACK_APP_TOKEN is set.")
+    ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="HTTP port (default: $PORT, else 3000).", min=1, max=65535),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="HTTP address to listen on.")] = "0.0.0.0",  # noqa: S104 - the bot's own server; put it behind your proxy
+    threads: Annotated[int, typer.Option("--threads", help="HTTP worker threads.", min=1)] = 8,
+) -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from bot.app import create_app
+    from bot.runtime import build_runtime
+    from bot.server import DEFAULT_PORT, PlanbotWSGI, make_server
+
+    current = settings()
+    with user_errors():
+        bot_token = current.require("slack_bot_token")
+        socket_mode = current.slack_app_token is not None and not http
+        signing_secret = "" if socket_mode else current.require("slack_signing_secret")
+        runtime = build_runtime(current, db=database(current))
+        if not bot_token.startswith("xoxb-"):
+            log.warning("SLACK_BOT_TOKEN does not start with xoxb-; is it the bot token?")
+        try:
+            app = create_app(runtime, signing_secret=signing_secret)
+        except Exception as exc:  # BoltError: auth.test refused the token
+            raise fail(f"Slack did not accept SLACK_BOT_TOKEN: {exc}") from None
+    scheduler = _start_scheduler(runtime)
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            app_token = current.require("slack_app_token")
+            typer.echo("planbot: connecting to Slack in Socket Mode")
+            SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+        else:
+            chosen = port or int(os.environ.get("PORT") or DEFAULT_PORT)
+            wsgi = PlanbotWSGI(app, db=runtime.db, signing_secret=signing_secret)
+            server = make_server(wsgi, host=host, port=chosen, threads=threads)
+            typer.echo(
+                f"planbot: listening on http://{host}:{chosen}/slack/events "
+                f"({threads} threads; health at /healthz)"
+            )
+            server.run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def manifest(
+    request_url: Annotated[
+        str | None,
+        typer.Option(
+            "--request-url",
+            help="Public base URL for HTTP mode (e.g. https://planbot.example.gov.uk); "
+            "leave out for Socket Mode.",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="The app's name in Slack.")] = "planbot",
+) -> None:
+    """Print the Slack app manifest (JSON) to create the app from."""
+    from bot.manifest import build_manifest
+
+    if request_url is not None and not request_url.startswith("https://"):
+        raise fail("--request-url must be an https:// URL (Slack only calls https).")
+    typer.echo(json.dumps(build_manifest(name=name, request_url=request_url), indent=2))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add `serve` and `manifest` to `app`."""
+    app.command("serve")(serve)
+    app.command("manifest")(manifest)

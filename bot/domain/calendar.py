@@ -61,6 +61,11 @@ class Step(StrEnum):
     def label(self) -> str:
         return _STEP_LABELS[self]
 
+    @property
+    def rank(self) -> int:
+        """The position of the step on the ladder, from 0 (invitation)."""
+        return list(Step).index(self)
+
 
 _STEP_LABELS = {
     Step.INVITATION: "Window opens",
@@ -85,6 +90,9 @@ class CycleRules:
     overdue_working_days_after_deadline: int = 1
     escalation_working_days_after_deadline: int = 2
     send_at: dt.time = dt.time(9, 30)
+    # Admins get a "still outstanding" summary every working day from the deadline until the
+    # period is locked; when False, only the one summary at the escalation step.
+    admin_daily_summary: bool = True
 
 
 @dataclass(frozen=True)

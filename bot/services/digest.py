@@ -584,6 +584,8 @@ def _line(
         direction = scheme.direction(previous_status, now.status)
     update = now.update
     revised = history.revised_date(action.id, period.key) or action.revised_target_date
+    if revised == action.target_date:
+        revised = None  # "revised" to the date it already had: nothing has slipped
     flags: list[str] = []
     if now.status is None:
         flags.append(Flag.NO_UPDATE)
@@ -711,3 +713,51 @@ def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
             "or `/digest directorate:<name>`.",
         )
     return DigestRequest(publish, period, parse_scope(rest) if rest else None)
+
+
+@dataclass(frozen=True)
+class PersonalDigest:
+    """The report a person asked for, compiled for what their role lets them see."""
+
+    digest: Digest
+    with_files: bool  # directors and admins get the Word, Excel and chart files
+
+
+def digest_for(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    now: dt.datetime,
+    period: Period | None = None,
+    scope: Scope | None = None,
+) -> PersonalDigest:
+    """`/digest`: owners get the summary without names; directors (their directorate by
+    default) and admins (the whole plan by default) get the draft, with names and files."""
+    from bot.services import people as ppl
+
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, actor_slack_id)
+        role = person.role
+        own_directorate = person.directorate.name if person.directorate else None
+        key = plan.key
+    if scope is None:
+        if role == ppl.DIRECTOR and own_directorate:
+            scope = Scope(ScopeKind.DIRECTORATE, own_directorate)
+        else:
+            scope = ALL
+    if period is None:
+        period = default_period(db=db, plan_key=key, cycle=cycle, now=now)
+    privileged = role in (ppl.ADMIN, ppl.DIRECTOR)
+    digest = compile_digest(
+        db=db,
+        plan_key=key,
+        period=period,
+        scope=scope,
+        now=now,
+        audience=Audience.DRAFT if privileged else Audience.COMMITTEE,
+        cycle=cycle,
+    )
+    return PersonalDigest(digest, with_files=privileged)

@@ -1,0 +1,269 @@
+"""The committee report as an Excel workbook: a filterable sheet per section."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.render.report_wording import (
+    commentary,
+    direction_word,
+    flag_words,
+    heading,
+    previous_word,
+    publication_note,
+    status_word,
+)
+from bot.services.digest import ActionLine, Digest, Flag
+
+Value = str | int | None
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+WRAP = Alignment(wrap_text=True, vertical="top")
+# Excel runs text that starts with one of these as a formula (or DDE) when a person edits it.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Value) -> None:
+    """Write a value; text is always stored as text, never as a formula."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        cell.value = value
+        cell.data_type = "s"
+        if _FORMULA_START.match(value):
+            cell.quotePrefix = True  # Excel shows the text as typed and keeps it text
+    else:
+        cell.value = value
+    cell.alignment = WRAP
+
+
+def _sheet(
+    workbook: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Value]],
+    *,
+    widths: Sequence[float],
+    status_column: int | None = None,
+    digest: Digest | None = None,
+) -> Worksheet:
+    """A sheet with a frozen, filterable header row and status colours by rule."""
+    sheet = workbook.create_sheet(title)
+    for column, text in enumerate(header, start=1):
+        _put(sheet, 1, column, text)
+        cell = sheet.cell(row=1, column=column)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for index, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=1):
+            _put(sheet, index, column, value)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    last = get_column_letter(len(header))
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 2)}"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if status_column is not None and digest is not None and rows:
+        _status_colours(sheet, status_column, 2, len(rows) + 1, digest)
+    return sheet
+
+
+def _status_colours(
+    sheet: Worksheet, column: int, first_row: int, last_row: int, digest: Digest
+) -> None:
+    """Colour each status cell by the status word it holds, so colours follow edits and sorts."""
+    letter = get_column_letter(column)
+    area = f"{letter}{first_row}:{letter}{last_row}"
+    for info in digest.statuses:
+        dark = sum(int(info.colour[i : i + 2], 16) * w for i, w in ((0, 299), (2, 587), (4, 114)))
+        ink = "FFFFFF" if dark <= 150_000 else "000000"
+        label = info.label.replace('"', '""')
+        sheet.conditional_formatting.add(
+            area,
+            FormulaRule(
+                formula=[f'EXACT({letter}{first_row},"{label}")'],
+                fill=PatternFill("solid", fgColor=info.colour, bgColor=info.colour),
+                font=Font(bold=True, color=ink),
+            ),
+        )
+
+
+def _action_values(digest: Digest, a: ActionLine) -> list[Value]:
+    return [
+        a.ref,
+        a.title,
+        a.theme,
+        a.directorate,
+        a.owner,
+        a.target_date.isoformat(),
+        a.revised_target_date.isoformat() if a.revised_target_date else None,
+        status_word(digest, a.status),
+        previous_word(digest, a),
+        direction_word(a.direction),
+        commentary(a),
+        "; ".join(flag_words(a)),
+        a.updated_by,
+        a.updated_at.strftime("%Y-%m-%d %H:%M") if a.updated_at else None,
+        a.on_behalf_of,
+    ]
+
+
+ACTION_HEADER = [
+    "Ref",
+    "Action",
+    "Theme",
+    "Directorate",
+    "Lead",
+    "Target date",
+    "Revised target",
+    "Status",
+    "Previous",
+    "Direction",
+    "Commentary",
+    "Flags",
+    "Updated by",
+    "Updated at",
+    "On behalf of",
+]
+ACTION_WIDTHS = [9, 45, 24, 22, 18, 12, 13, 16, 16, 13, 60, 28, 18, 16, 16]
+
+
+def render_xlsx(digest: Digest) -> bytes:
+    """The workbook as bytes: Summary, By theme, Exceptions, Completed, No update, Actions."""
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "Summary"
+    keys = digest.status_keys
+    previous = digest.previous_period_key
+    counts: list[list[Value]] = [
+        [digest.label(k), digest.counts[k], digest.previous_counts[k]] for k in keys
+    ]
+    lines: list[list[Value]] = [
+        ["Status", f"This period ({digest.period_key})", f"Previous period ({previous})"],
+        *counts,
+        ["Total", digest.total, sum(digest.previous_counts.values())],
+    ]
+    _put(cover, 1, 1, digest.title)
+    cover.cell(row=1, column=1).font = Font(bold=True, size=14)
+    _put(cover, 2, 1, heading(digest))
+    _put(cover, 3, 1, publication_note(digest))
+    start = 5
+    for offset, values in enumerate(lines):
+        for column, value in enumerate(values, start=1):
+            _put(cover, start + offset, column, value)
+            if offset == 0:
+                cell = cover.cell(row=start, column=column)
+                cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    cover.auto_filter.ref = f"A{start}:C{start + len(keys)}"
+    cover.freeze_panes = f"A{start + 1}"
+    for letter, width in zip("ABC", (28, 22, 22), strict=True):
+        cover.column_dimensions[letter].width = width
+    _status_colours(cover, 1, start + 1, start + len(keys), digest)
+
+    theme_header = ["Theme"]
+    for k in keys:
+        theme_header += [
+            f"{digest.label(k)} ({digest.period_key})",
+            f"{digest.label(k)} ({previous})",
+        ]
+    theme_header.append("Total")
+    _sheet(
+        workbook,
+        "By theme",
+        theme_header,
+        [
+            [
+                g.name,
+                *(v for k in keys for v in (g.counts[k], g.previous_counts[k])),
+                g.total,
+            ]
+            for g in digest.by_theme
+        ],
+        widths=[34, *([14] * (2 * len(keys))), 9],
+    )
+    _sheet(
+        workbook,
+        "Exceptions",
+        [
+            "Ref",
+            "Action",
+            "Lead",
+            "Directorate",
+            "Status",
+            "Previous",
+            "Direction",
+            "Target date",
+            "Revised target",
+            "Commentary",
+        ],
+        [
+            [
+                a.ref,
+                a.title,
+                a.owner,
+                a.directorate,
+                status_word(digest, a.status),
+                previous_word(digest, a),
+                direction_word(a.direction),
+                a.target_date.isoformat(),
+                a.revised_target_date.isoformat() if a.revised_target_date else None,
+                commentary(a),
+            ]
+            for a in digest.exceptions
+        ],
+        widths=[9, 45, 18, 22, 16, 16, 13, 12, 13, 70],
+        status_column=5,
+        digest=digest,
+    )
+    _sheet(
+        workbook,
+        "Completed",
+        ["Ref", "Action", "Theme", "Directorate", "Commentary"],
+        [[a.ref, a.title, a.theme, a.directorate, a.note] for a in digest.completed_this_period],
+        widths=[9, 50, 24, 22, 70],
+    )
+    named = any(g.owner for g in digest.missing)
+    _sheet(
+        workbook,
+        "No update",
+        ["Ref", "Action", "Directorate", *(["Lead"] if named else [])],
+        [
+            [a.ref, a.title, a.directorate, *([a.owner] if named else [])]
+            for a in digest.actions
+            if a.has(Flag.NO_UPDATE)
+        ],
+        widths=[9, 50, 24, 20],
+    )
+    _sheet(
+        workbook,
+        "Actions",
+        ACTION_HEADER,
+        [_action_values(digest, a) for a in digest.actions],
+        widths=ACTION_WIDTHS,
+        status_column=8,
+        digest=digest,
+    )
+    _sheet(
+        workbook,
+        "Trend",
+        ["Period", *(digest.label(k) for k in keys), "Total"],
+        [[t.label, *(t.counts[k] for k in keys), sum(t.counts.values())] for t in digest.trend],
+        widths=[14, *([14] * len(keys)), 9],
+    )
+    workbook.properties.title = digest.title
+    workbook.properties.creator = "planbot"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,166 @@
+"""The production HTTP endpoint: Bolt's WSGI adapter served by waitress.
+
+Routes: `POST /slack/events` (commands, interactivity, options and events, all signed by
+Slack) and `GET /healthz` (JSON; 503 when the database does not answer). waitress runs
+the synchronous Bolt app on a pool of threads, so one slow request never holds up another
+(unlike an ASGI adapter, which would run the synchronous app inside its event loop).
+
+Requests are checked in the order that leaks least: a bad or stale signature gets 401
+before the body is read as anything; a signed body that is not what Slack sends gets 400.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_sdk.signature import SignatureVerifier
+
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+DEFAULT_PORT = 3000
+DEFAULT_THREADS = 8
+MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
+
+
+class PlanbotWSGI(SlackRequestHandler):
+    """Bolt's WSGI handler, with `/healthz` and strict handling of unsigned or bad bodies."""
+
+    def __init__(self, app: App, *, db: Database, signing_secret: str) -> None:
+        super().__init__(app, path=EVENTS_PATH)
+        self.db = db
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        environ = request.environ
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _text(400, "bad Content-Length")
+        raw: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = request.get_headers()
+        timestamp = str(headers.get("x-slack-request-timestamp") or "")
+        signature = str(headers.get("x-slack-signature") or "")
+        if not _signed(self.verifier, raw, timestamp, signature):
+            return _text(401, "invalid request signature")
+        try:
+            body = raw.decode("utf-8")
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except ValueError:  # not UTF-8, not JSON, or a form `payload` that is not JSON
+            log.warning("rejected a signed request whose body Slack would not send")
+            return _text(400, "malformed request body")
+        return self.app.dispatch(bolt_request)
+
+    def health(self) -> tuple[str, dict[str, str]]:
+        if self.db.ping():
+            return "200 OK", {"status": "ok", "database": "reachable"}
+        return "503 Service Unavailable", {"status": "unavailable", "database": "unreachable"}
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in {
+            "GET",
+            "HEAD",
+        }:
+            status, data = self.health()
+            payload = json.dumps(data).encode()
+            start_response(
+                status,
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(payload))),
+                    ("Cache-Control", "no-store"),
+                ],
+            )
+            return [payload] if environ["REQUEST_METHOD"] == "GET" else []
+        return super().__call__(environ, start_response)
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
+    if not timestamp.isdigit() or not signature:
+        return False
+    try:
+        return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _text(status: int, text: str) -> BoltResponse:
+    return BoltResponse(
+        status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"}
+    )
+
+
+@dataclass
+class RunningServer:
+    """A waitress server running in a background thread (tests, and `serve` in a thread)."""
+
+    server: Any
+    thread: threading.Thread
+    host: str
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop accepting, finish the requests in hand, close the sockets."""
+        from waitress import wasyncore
+
+        self.server.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(self.server._map)
+        self.thread.join(timeout=5)
+
+
+def make_server(
+    wsgi: PlanbotWSGI,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104 - a server, usually behind a proxy or in a container
+    port: int = DEFAULT_PORT,
+    threads: int = DEFAULT_THREADS,
+    poll_seconds: float = 1.0,
+) -> Any:
+    """A waitress server for `wsgi` (not started); `poll_seconds` bounds how long it takes to stop."""
+    from waitress.server import create_server
+
+    return create_server(
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="planbot",
+        max_request_body_size=MAX_BODY_BYTES,
+        channel_timeout=30,
+        asyncore_loop_timeout=poll_seconds,
+    )
+
+
+def start_http_server(
+    wsgi: PlanbotWSGI,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    threads: int = DEFAULT_THREADS,
+) -> RunningServer:
+    """Serve `wsgi` in a background thread (port 0: a free port); `stop()` ends it."""
+    server = make_server(wsgi, host=host, port=port, threads=threads, poll_seconds=0.05)
+    thread = threading.Thread(target=server.run, name="planbot-http", daemon=True)
+    thread.start()
+    return RunningServer(server=server, thread=thread, host=host)

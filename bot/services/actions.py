@@ -1,0 +1,601 @@
+"""What people see of the plan in Slack: their actions, an action's history, the App Home.
+
+Plain-data queries (and the two absence commands) for `/actions`, the App Home, the update
+form and `/planbot away|back`. Each opens its own session and returns frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period
+from bot.domain.refs import normalise_ref, resolve_ref
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.services import people as ppl
+from bot.services.plans import latest_updates, locked_periods, meetings, open_period, resolve_plan
+from bot.services.updates import UpdateDraft, prepare_update
+from storage import models as m
+from storage.db import Database
+
+RECENT_PERIODS = 5  # the periods an admin may pick in the update form: the open one and 4 before
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    """The period updates count for now, and its dates."""
+
+    key: str
+    label: str
+    due_date: dt.date
+    window_opens: dt.date
+    meeting_date: dt.date | None
+    locked: bool
+    previous_key: str
+    previous_label: str
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One action as a list shows it: this period's status (or that it is due) and the last."""
+
+    ref: str
+    title: str
+    theme: str
+    directorate: str
+    owner_name: str
+    owner_slack_id: str
+    target_date: dt.date
+    revised_target_date: dt.date | None
+    closed: bool
+    status: str | None  # this period's, None while it is outstanding
+    note: str
+    last_status: str | None  # the previous period's
+    overdue_target: bool  # the target date has passed on an open action
+    delegated: bool  # the viewer acts for the owner as their delegate
+    owner_away: bool
+    may_update: bool
+
+    @property
+    def effective_target(self) -> dt.date:
+        return self.revised_target_date or self.target_date
+
+    @property
+    def outstanding(self) -> bool:
+        return self.status is None
+
+
+@dataclass(frozen=True)
+class ActionsList:
+    """The answer to `/actions`: a titled list for one person, directorate or the whole plan."""
+
+    title: str
+    scope: str  # mine | person | directorate | all
+    period: PeriodInfo
+    actions: tuple[ActionLine, ...]
+    viewer_role: str
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for a in self.actions if not a.outstanding)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    period_key: str
+    period_label: str
+    status: str
+    note: str
+    revised_target_date: dt.date | None
+    author_name: str  # "import" for history loaded from a plan file
+    on_behalf_of: str | None  # the owner's name when someone else wrote it
+    recorded_at: dt.datetime  # plan-local
+    source: str
+    amendment_reason: str | None
+    superseded: bool  # a later update in the same period counts instead
+
+
+@dataclass(frozen=True)
+class ActionHistory:
+    ref: str
+    title: str
+    theme: str
+    directorate: str
+    owner_name: str
+    target_date: dt.date
+    revised_target_date: dt.date | None
+    closed: bool
+    entries: tuple[HistoryEntry, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class DirectorateProgress:
+    name: str
+    updated: int
+    total: int
+    outstanding: tuple[ActionLine, ...]
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """Everything one person's App Home shows, for their role."""
+
+    plan_name: str
+    person_name: str
+    slack_id: str
+    role: str
+    period: PeriodInfo
+    mine: tuple[ActionLine, ...]  # owned, and those of owners they are delegate for
+    away_from: dt.date | None
+    away_to: dt.date | None
+    delegate_name: str | None
+    directorate: str | None
+    team: tuple[ActionLine, ...]  # a director's directorate
+    status_counts: dict[str, int]  # a director's directorate, an admin's whole plan
+    updated: int
+    total: int
+    by_directorate: tuple[DirectorateProgress, ...]  # admins only
+
+
+@dataclass(frozen=True)
+class ActionChoice:
+    ref: str
+    title: str
+    owner_name: str
+    own: bool
+
+
+@dataclass(frozen=True)
+class PickerForm:
+    """The update form before an action is chosen: the actions the caller may update."""
+
+    choices: tuple[ActionChoice, ...]
+    period: PeriodInfo
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    key: str
+    label: str
+    locked: bool
+
+
+@dataclass(frozen=True)
+class UpdateForm:
+    """The update form for one action: the draft, and for admins the periods they may pick."""
+
+    draft: UpdateDraft
+    periods: tuple[PeriodChoice, ...]
+
+
+@dataclass(frozen=True)
+class Absence:
+    name: str
+    away_from: dt.date | None
+    away_to: dt.date | None
+    delegate_name: str | None
+    director_names: tuple[str, ...]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _period_info(session: Session, plan: m.Plan, cycle: Cycle, today: dt.date) -> PeriodInfo:
+    current = open_period(session, plan, cycle, today)
+    known = meetings(session, plan)
+    schedule = cycle.schedule(current, known.get(current.key))
+    previous = current.previous()
+    return PeriodInfo(
+        key=current.key,
+        label=current.label,
+        due_date=schedule.update_deadline,
+        window_opens=schedule.window_opens,
+        meeting_date=schedule.meeting_date,
+        locked=current.key in locked_periods(session, plan),
+        previous_key=previous.key,
+        previous_label=previous.label,
+    )
+
+
+def _lines(
+    session: Session,
+    plan: m.Plan,
+    actions: Iterable[m.Action],
+    period: PeriodInfo,
+    viewer: m.Person,
+    today: dt.date,
+) -> tuple[ActionLine, ...]:
+    """Lines for `actions` that are open or were updated this period (closed earlier: left out)."""
+    latest = latest_updates(session, plan, [period.key, period.previous_key])
+    lines = []
+    for action in sorted(actions, key=lambda a: (a.number, a.ref)):
+        current = latest.get((action.id, period.key))
+        if action.closed and current is None:
+            continue
+        last = latest.get((action.id, period.previous_key))
+        owner = action.owner
+        lines.append(
+            ActionLine(
+                ref=action.ref,
+                title=action.title,
+                theme=action.theme.name,
+                directorate=action.directorate.name,
+                owner_name=owner.name,
+                owner_slack_id=owner.slack_id,
+                target_date=action.target_date,
+                revised_target_date=action.revised_target_date,
+                closed=action.closed,
+                status=current.status if current else None,
+                note=current.note if current else "",
+                last_status=last.status if last else None,
+                overdue_target=not action.closed and action.effective_target < today,
+                delegated=owner.id != viewer.id and owner.delegate_id == viewer.id,
+                owner_away=owner.is_away(today),
+                may_update=ppl.may_update(viewer, action),
+            )
+        )
+    return tuple(lines)
+
+
+def _plan_actions(session: Session, plan: m.Plan) -> list[m.Action]:
+    return list(session.scalars(select(m.Action).where(m.Action.plan_id == plan.id)))
+
+
+def _actions_of(session: Session, plan: m.Plan, person: m.Person) -> list[m.Action]:
+    """The actions a person owns, and those of owners who made them their delegate."""
+    return [
+        a
+        for a in _plan_actions(session, plan)
+        if a.owner_id == person.id or a.owner.delegate_id == person.id
+    ]
+
+
+def _directorate(session: Session, plan: m.Plan, name: str) -> m.Directorate:
+    """The directorate `name` names: exact, then unique prefix or substring, case-insensitive."""
+    rows = list(
+        session.scalars(
+            select(m.Directorate)
+            .where(m.Directorate.plan_id == plan.id)
+            .order_by(m.Directorate.name)
+        )
+    )
+    wanted = " ".join(name.split()).casefold()
+    for matcher in (
+        lambda d: d.name.casefold() == wanted,
+        lambda d: d.name.casefold().startswith(wanted),
+        lambda d: wanted in d.name.casefold(),
+    ):
+        found = [d for d in rows if matcher(d)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise InvalidInput(
+                f"'{name}' could be {', '.join(d.name for d in found)}.",
+                hint="Give more of the name.",
+            )
+    raise NotFound(
+        f"There is no directorate '{name}' in this plan.",
+        hint=f"Directorates: {', '.join(d.name for d in rows)}.",
+    )
+
+
+def _require_overview(session: Session, plan: m.Plan, person: m.Person) -> None:
+    if person.role not in (ppl.DIRECTOR, ppl.ADMIN):
+        raise NotAllowed(
+            "Only directors and the programme office can list other people's actions.",
+            hint="`/actions` on its own lists yours.",
+        )
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+
+def list_actions(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    now: dt.datetime,
+    person: str | None = None,
+    directorate: str | None = None,
+    everything: bool = False,
+) -> ActionsList:
+    """The caller's actions, or (directors and admins) a person's, a directorate's or all."""
+    today = cycle.local_date(now)
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        viewer = ppl.require_member(session, plan, actor_slack_id)
+        period = _period_info(session, plan, cycle, today)
+        if person is not None and person != viewer.slack_id:
+            _require_overview(session, plan, viewer)
+            subject = ppl.find_person(session, plan, person)
+            if subject is None:
+                raise NotFound(
+                    "That person is not one of the plan's people.",
+                    hint=f"Ask {ppl.programme_office(session, plan)} if they should be.",
+                )
+            actions, title, scope = (
+                _actions_of(session, plan, subject),
+                f"{subject.name}'s actions",
+                "person",
+            )
+        elif directorate is not None:
+            _require_overview(session, plan, viewer)
+            found = _directorate(session, plan, directorate)
+            actions = [a for a in _plan_actions(session, plan) if a.directorate_id == found.id]
+            title, scope = found.name, "directorate"
+        elif everything:
+            _require_overview(session, plan, viewer)
+            actions, title, scope = (
+                _plan_actions(session, plan),
+                f"{plan.name}: every action",
+                "all",
+            )
+        else:
+            actions, title, scope = _actions_of(session, plan, viewer), "Your actions", "mine"
+            if not actions and viewer.role == ppl.DIRECTOR and viewer.directorate is not None:
+                did = viewer.directorate_id
+                actions = [a for a in _plan_actions(session, plan) if a.directorate_id == did]
+                title, scope = viewer.directorate.name, "directorate"
+            elif not actions and viewer.role == ppl.ADMIN:
+                actions, title, scope = (
+                    _plan_actions(session, plan),
+                    f"{plan.name}: every action",
+                    "all",
+                )
+        return ActionsList(
+            title=title,
+            scope=scope,
+            period=period,
+            actions=_lines(session, plan, actions, period, viewer, today),
+            viewer_role=viewer.role,
+        )
+
+
+def action_history(
+    *, db: Database, cycle: Cycle, plan_key: str | None, actor_slack_id: str, ref: str
+) -> ActionHistory:
+    """Every update of one action, newest first, with who, when and on whose behalf."""
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        ppl.require_member(session, plan, actor_slack_id)
+        refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
+        found = resolve_ref(ref, refs)
+        action = session.scalar(
+            select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == found)
+        )
+        assert action is not None
+        rows = session.execute(
+            select(m.Update, m.Period.key)
+            .join(m.Period, m.Update.period_id == m.Period.id)
+            .where(m.Update.action_id == action.id)
+            .order_by(m.Period.key.desc(), m.Update.id.desc())
+        ).all()
+        seen: set[str] = set()
+        entries = []
+        for update, key in rows:
+            entries.append(
+                HistoryEntry(
+                    period_key=key,
+                    period_label=Period.from_key(key).label,
+                    status=update.status,
+                    note=update.note,
+                    revised_target_date=update.revised_target_date,
+                    author_name=update.author.name if update.author else "import",
+                    on_behalf_of=update.on_behalf_of.name if update.on_behalf_of else None,
+                    recorded_at=update.created_at.astimezone(cycle.tz),
+                    source=update.source,
+                    amendment_reason=update.amendment_reason,
+                    superseded=key in seen,
+                )
+            )
+            seen.add(key)
+        return ActionHistory(
+            ref=action.ref,
+            title=action.title,
+            theme=action.theme.name,
+            directorate=action.directorate.name,
+            owner_name=action.owner.name,
+            target_date=action.target_date,
+            revised_target_date=action.revised_target_date,
+            closed=action.closed,
+            entries=tuple(entries),
+        )
+
+
+def home_for(
+    *, db: Database, cycle: Cycle, plan_key: str | None, slack_id: str, now: dt.datetime
+) -> HomeData:
+    """One person's App Home: their actions; a director's directorate; an admin's whole plan."""
+    today = cycle.local_date(now)
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, slack_id)
+        period = _period_info(session, plan, cycle, today)
+        everything = _lines(session, plan, _plan_actions(session, plan), period, person, today)
+        mine_refs = {a.ref for a in _actions_of(session, plan, person)}
+        mine = tuple(line for line in everything if line.ref in mine_refs)
+        team: tuple[ActionLine, ...] = ()
+        scope: Sequence[ActionLine] = ()
+        by_directorate: list[DirectorateProgress] = []
+        directorate = person.directorate.name if person.directorate else None
+        if person.role == ppl.DIRECTOR and directorate is not None:
+            team = tuple(line for line in everything if line.directorate == directorate)
+            scope = team
+        elif person.role == ppl.ADMIN:
+            scope = everything
+            names = sorted({line.directorate for line in everything})
+            for name in names:
+                lines = [line for line in everything if line.directorate == name]
+                by_directorate.append(
+                    DirectorateProgress(
+                        name=name,
+                        updated=sum(1 for line in lines if not line.outstanding),
+                        total=len(lines),
+                        outstanding=tuple(line for line in lines if line.outstanding),
+                    )
+                )
+        counts = Counter(line.status for line in scope if line.status is not None)
+        return HomeData(
+            plan_name=plan.name,
+            person_name=person.name,
+            slack_id=person.slack_id,
+            role=person.role,
+            period=period,
+            mine=mine,
+            away_from=person.away_from if _absent_now_or_later(person, today) else None,
+            away_to=person.away_to if _absent_now_or_later(person, today) else None,
+            delegate_name=person.delegate.name if person.delegate else None,
+            directorate=directorate,
+            team=team,
+            status_counts=dict(counts),
+            updated=sum(1 for line in scope if not line.outstanding),
+            total=len(scope),
+            by_directorate=tuple(by_directorate),
+        )
+
+
+def _absent_now_or_later(person: m.Person, today: dt.date) -> bool:
+    """An absence that is under way or still to come."""
+    return person.away_from is not None and (person.away_to is None or person.away_to >= today)
+
+
+def updatable_actions(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    now: dt.datetime,
+    query: str = "",
+) -> PickerForm:
+    """The open actions the caller may update (their own first), filtered by `query`."""
+    today = cycle.local_date(now)
+    wanted = query.strip().casefold()
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, actor_slack_id)
+        period = _period_info(session, plan, cycle, today)
+        choices = [
+            ActionChoice(
+                ref=a.ref,
+                title=a.title,
+                owner_name=a.owner.name,
+                own=a.owner_id == person.id,
+            )
+            for a in sorted(_plan_actions(session, plan), key=lambda a: (a.number, a.ref))
+            if not a.closed and ppl.may_update(person, a)
+        ]
+        if wanted:
+            choices = [
+                c
+                for c in choices
+                if c.ref == normalise_ref(query)
+                or wanted in c.ref.casefold()
+                or wanted in c.title.casefold()
+            ]
+        choices.sort(key=lambda c: not c.own)  # stable: own actions first, each in ref order
+        return PickerForm(choices=tuple(choices), period=period)
+
+
+def update_form(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    ref: str,
+    now: dt.datetime,
+    period: str | None = None,
+) -> UpdateForm:
+    """The update form for one action (prefilled with its last update), checked for the caller."""
+    draft = prepare_update(
+        db=db,
+        cycle=cycle,
+        plan_key=plan_key,
+        actor_slack_id=actor_slack_id,
+        ref=ref,
+        now=now,
+        period=period,
+    )
+    if not draft.caller_is_admin:
+        return UpdateForm(draft=draft, periods=())
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        current = open_period(session, plan, cycle, cycle.local_date(now))
+        locked = locked_periods(session, plan)
+    choices = []
+    candidate = current
+    for _ in range(RECENT_PERIODS):
+        choices.append(PeriodChoice(candidate.key, candidate.label, candidate.key in locked))
+        candidate = candidate.previous()
+    return UpdateForm(draft=draft, periods=tuple(choices))
+
+
+def set_away(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    start: dt.date,
+    end: dt.date,
+    delegate_slack_id: str | None,
+    now: dt.datetime,
+) -> Absence:
+    """Record the caller's absence and, when named, the delegate who reports for them."""
+    today = cycle.local_date(now)
+    if end < start:
+        raise InvalidInput(
+            f"You'd be back ({end:%-d %b %Y}) before you leave ({start:%-d %b %Y}).",
+            hint="Give the first day away, then the last: `/planbot away 13/01/2020 17/01/2020`.",
+        )
+    if end < today:
+        raise InvalidInput(f"{end:%-d %b %Y} has already passed.", hint="Give dates to come.")
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, actor_slack_id)
+        if delegate_slack_id is not None:
+            delegate = ppl.find_person(session, plan, delegate_slack_id)
+            if delegate is None or not delegate.active:
+                raise NotFound(
+                    "Your delegate must be one of the plan's people; nothing was changed.",
+                    hint=f"Choose someone else, or ask {ppl.programme_office(session, plan)} "
+                    "to add them.",
+                )
+            if delegate.id == person.id:
+                raise InvalidInput("You can't be your own delegate; nothing was changed.")
+            person.delegate = delegate
+        person.away_from, person.away_to = start, end
+        session.flush()
+        return _absence(session, plan, person)
+
+
+def back(*, db: Database, plan_key: str | None, actor_slack_id: str) -> Absence:
+    """Clear the caller's absence (their delegate stays named for next time)."""
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        person = ppl.require_member(session, plan, actor_slack_id)
+        person.away_from = person.away_to = None
+        session.flush()
+        return _absence(session, plan, person)
+
+
+def _absence(session: Session, plan: m.Plan, person: m.Person) -> Absence:
+    directors = (
+        ppl.directors_of(session, plan, person.directorate_id) if person.directorate_id else []
+    )
+    return Absence(
+        name=person.name,
+        away_from=person.away_from,
+        away_to=person.away_to,
+        delegate_name=person.delegate.name if person.delegate else None,
+        director_names=tuple(d.name for d in directors if d.id != person.id),
+    )

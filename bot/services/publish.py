@@ -1,0 +1,620 @@
+"""Publication: lock a period, post its report to the digest channel and to staff webhooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period
+from bot.errors import NotAllowed, PlanbotError
+from bot.notifier import FileToUpload, Notifier, NotifierError
+from bot.render.report_blocks import render_blocks, summary_text
+from bot.render.report_chart import render_chart
+from bot.render.report_docx import render_docx
+from bot.render.report_wording import day, direction_word
+from bot.render.report_xlsx import render_xlsx
+from bot.runtime import Runtime
+from bot.services import people as ppl
+from bot.services.digest import Audience, Digest, compile_digest, default_period
+from bot.services.plans import open_period, period_row, resolve_plan
+from storage import models as m
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = "digest_published"  # Delivery kind prefix: one row per publication and channel
+WEBHOOK = "digest_webhook"  # Delivery kind prefix: one row per publication and webhook
+DRAFT = "digest_draft"  # Delivery kind: the scheduled draft, once per admin and period
+WEBHOOK_TIMEOUT = 10.0
+WEBHOOK_BACKOFF = (1.0, 3.0, 9.0)  # seconds before each retry; four attempts in all
+TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
+TEAMS_EXCEPTIONS = 10
+_TEAMS_HOSTS = (
+    "webhook.office.com",
+    "outlook.office.com",
+    "outlook.office365.com",
+    "logic.azure.com",
+    "powerplatform.com",
+    "powerautomate.com",
+)
+_TEAMS_PATHS = ("/webhookb2/", "/incomingwebhook/", "/workflows/", "/powerautomate/")
+
+
+@dataclass(frozen=True)
+class LockedPeriod:
+    plan_key: str
+    period: Period
+    locked_at: dt.datetime
+    locked_by: str
+    newly_locked: bool
+    version: int  # 1 for the first publication, 2 for the first re-publication...
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    url: str
+    ok: bool
+    attempts: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What publication did: the period locked, what went to Slack and to each webhook."""
+
+    digest: Digest
+    locked: LockedPeriod
+    channel: str
+    slack_ok: bool
+    slack_detail: str = ""
+    webhooks: tuple[WebhookResult, ...] = field(default=())
+
+    @property
+    def failed_webhooks(self) -> tuple[WebhookResult, ...]:
+        return tuple(w for w in self.webhooks if not w.ok)
+
+
+def url_key(url: str) -> str:
+    """A short stable name for a webhook URL (the URL itself is a secret)."""
+    host = urlsplit(url).hostname or "webhook"
+    return f"{host[:40]}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+def lock_period(
+    *,
+    db: Database,
+    plan_key: str | None,
+    period: Period,
+    actor_slack_id: str,
+    now: dt.datetime,
+    channel: str = "",
+) -> LockedPeriod:
+    """Lock `period` for publication by an admin and claim the next publication's number.
+
+    Locking is idempotent: a later publication keeps the first lock and counts as a
+    re-publication (amendments made since are marked in its report).
+    """
+    try:
+        with db.session() as session:
+            plan = resolve_plan(session, plan_key)
+            person = ppl.require_member(session, plan, actor_slack_id)
+            ppl.require_role(session, plan, person, ppl.ADMIN)
+            row = period_row(session, plan, period)
+            newly = row.locked_at is None
+            if newly:
+                row.locked_at, row.locked_by_id = now, person.id
+            kinds = session.scalars(
+                select(m.Delivery.kind).where(
+                    m.Delivery.plan_id == plan.id,
+                    m.Delivery.period_key == period.key,
+                    m.Delivery.kind.like(f"{PUBLISHED}_v%"),
+                )
+            ).all()
+            version = 1 + max((int(k.rsplit("_v", 1)[1]) for k in kinds), default=0)
+            session.add(
+                m.Delivery(
+                    plan_id=plan.id,
+                    period_key=period.key,
+                    kind=f"{PUBLISHED}_v{version}",
+                    recipient=channel or "-",
+                    state="claimed",
+                    claimed_at=now,
+                    detail=f"by {person.slack_id}",
+                )
+            )
+            session.flush()
+            locker = session.get(m.Person, row.locked_by_id) if row.locked_by_id else None
+            assert row.locked_at is not None
+            return LockedPeriod(
+                plan_key=plan.key,
+                period=period,
+                locked_at=row.locked_at,
+                locked_by=locker.name if locker else person.name,
+                newly_locked=newly,
+                version=version,
+            )
+    except IntegrityError:
+        raise NotAllowed(
+            f"{period.label} is being published by someone else right now.",
+            hint="Wait a minute, then look in the digest channel before trying again.",
+        ) from None
+
+
+def _settle(
+    db: Database,
+    plan_key: str,
+    period: Period,
+    kind: str,
+    recipient: str,
+    ok: bool,
+    detail: str,
+    now: dt.datetime,
+) -> None:
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        row = session.scalar(
+            select(m.Delivery).where(
+                m.Delivery.plan_id == plan.id,
+                m.Delivery.period_key == period.key,
+                m.Delivery.kind == kind,
+                m.Delivery.recipient == recipient,
+            )
+        )
+        if row is not None:
+            row.state = "sent" if ok else "failed"
+            row.sent_at = now if ok else None
+            row.detail = detail[:2000]
+
+
+def _claim(
+    db: Database, plan_key: str, period: Period, kind: str, recipient: str, now: dt.datetime
+) -> bool:
+    """Claim a delivery; False when it was claimed before (by this or another replica)."""
+    try:
+        with db.session() as session:
+            plan = resolve_plan(session, plan_key)
+            session.add(
+                m.Delivery(
+                    plan_id=plan.id,
+                    period_key=period.key,
+                    kind=kind,
+                    recipient=recipient,
+                    state="claimed",
+                    claimed_at=now,
+                    detail="",
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def report_files(digest: Digest) -> list[FileToUpload]:
+    """The Word appendix, the Excel workbook and the chart, named for the plan and period."""
+    stem = f"{digest.plan_key}-{digest.period_key}"
+    if digest.scope.name:
+        stem += "-" + "".join(c if c.isalnum() else "-" for c in digest.scope.name.lower())
+    chart = render_chart(digest)
+    kind = "draft " if digest.is_draft else ""
+    return [
+        FileToUpload(
+            f"{stem}.docx", render_docx(digest, chart_png=chart), f"{digest.title} ({kind}Word)"
+        ),
+        FileToUpload(f"{stem}.xlsx", render_xlsx(digest), f"{digest.title} ({kind}Excel)"),
+        FileToUpload(f"{stem}-chart.png", chart, f"{digest.title} ({kind}chart)"),
+    ]
+
+
+def open_dm(notifier: Notifier, user_id: str) -> str:
+    """The id of the app's DM with `user_id` (files_upload_v2 needs a conversation id)."""
+    data = notifier._call("conversations.open", users=user_id)
+    channel = data.get("channel") or {}
+    return str(channel.get("id") or user_id)
+
+
+def publish_report(
+    *,
+    runtime: Runtime,
+    actor_slack_id: str,
+    period: Period | None = None,
+    now: dt.datetime,
+    http: httpx.Client | None = None,
+    backoff: Sequence[float] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PublishResult:
+    """Lock the period, post the committee report to the digest channel, then to webhooks.
+
+    The Slack post never waits on a webhook; a webhook that still fails after its retries
+    is reported to the admins by DM.
+    """
+    settings, db = runtime.settings, runtime.db
+    backoff = WEBHOOK_BACKOFF if backoff is None else backoff
+    channel = settings.planbot_digest_channel
+    if not channel:
+        raise PlanbotError(
+            "There is no digest channel to publish to; nothing was locked.",
+            hint="Set PLANBOT_DIGEST_CHANNEL to the channel's ID (C...) and restart planbot.",
+        )
+    plan_key = runtime.plan_key
+    if period is None:
+        period = default_period(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
+    locked = lock_period(
+        db=db,
+        plan_key=plan_key,
+        period=period,
+        actor_slack_id=actor_slack_id,
+        now=now,
+        channel=channel,
+    )
+    digest = compile_digest(
+        db=db,
+        plan_key=locked.plan_key,
+        period=period,
+        scope="all",
+        now=now,
+        audience=Audience.COMMITTEE,
+        cycle=runtime.cycle,
+    )
+    kind = f"{PUBLISHED}_v{locked.version}"
+    slack_ok, slack_detail = True, ""
+    try:
+        what = "Published" if locked.version == 1 else "Re-published with amendments"
+        blocks = render_blocks(digest, files_note="The full report is attached below.")
+        runtime.notifier.post(channel, f"{what}: {summary_text(digest)}", blocks)
+        runtime.notifier.upload(
+            channel,
+            report_files(digest),
+            initial_comment=f"{digest.title}: the committee report (Word, Excel and chart).",
+        )
+    except NotifierError as exc:
+        slack_ok, slack_detail = False, str(exc)
+        log.warning("publishing %s to %s failed: %s", period.key, channel, exc)
+    _settle(db, locked.plan_key, period, kind, channel, slack_ok, slack_detail, now)
+
+    results = []
+    for url in settings.planbot_webhook_urls:
+        result = _deliver_webhook(
+            db=db,
+            digest=digest,
+            locked=locked,
+            url=url,
+            now=now,
+            http=http,
+            backoff=backoff,
+            sleep=sleep,
+        )
+        if result is not None:
+            results.append(result)
+    outcome = PublishResult(digest, locked, channel, slack_ok, slack_detail, tuple(results))
+    if outcome.failed_webhooks or not slack_ok:
+        _tell_admins(runtime, outcome)
+    return outcome
+
+
+def _deliver_webhook(
+    *,
+    db: Database,
+    digest: Digest,
+    locked: LockedPeriod,
+    url: str,
+    now: dt.datetime,
+    http: httpx.Client | None,
+    backoff: Sequence[float],
+    sleep: Callable[[float], None],
+) -> WebhookResult | None:
+    kind, recipient = f"{WEBHOOK}_v{locked.version}", url_key(url)
+    if not _claim(db, locked.plan_key, locked.period, kind, recipient, now):
+        return None
+    payload = webhook_payload(digest, url, version=locked.version)
+    result = post_webhook(url, payload, http=http, backoff=backoff, sleep=sleep)
+    _settle(db, locked.plan_key, locked.period, kind, recipient, result.ok, result.detail, now)
+    return result
+
+
+def post_webhook(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    http: httpx.Client | None = None,
+    backoff: Sequence[float] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WebhookResult:
+    """POST `payload` as JSON; retry connection errors, 429 and 5xx with backoff."""
+    backoff = WEBHOOK_BACKOFF if backoff is None else backoff
+    client = http or httpx.Client(timeout=WEBHOOK_TIMEOUT)
+    attempts, detail = 0, ""
+    try:
+        for delay in (*backoff, None):
+            attempts += 1
+            retry_after: float | None = None
+            try:
+                response = client.post(url, json=payload)
+            except httpx.HTTPError as exc:
+                detail = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.is_success:
+                    return WebhookResult(url, True, attempts, f"HTTP {response.status_code}")
+                detail = f"HTTP {response.status_code} {response.text[:200]}".strip()
+                if response.status_code != 429 and response.status_code < 500:
+                    break  # the payload or the URL is wrong: retrying will not help
+                retry_after = _retry_after(response)
+            if delay is None:
+                break
+            sleep(max(delay, retry_after or 0.0))
+    finally:
+        if http is None:
+            client.close()
+    return WebhookResult(url, False, attempts, detail)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return min(float(response.headers.get("Retry-After", "")), 60.0)
+    except ValueError:
+        return None
+
+
+def _tell_admins(runtime: Runtime, outcome: PublishResult) -> None:
+    lines = []
+    if not outcome.slack_ok:
+        lines.append(
+            f"The report for {outcome.digest.period_label} could not be posted to "
+            f"<#{outcome.channel}>: {outcome.slack_detail}. The period is locked; "
+            "run `/digest publish` again to re-post it."
+        )
+    for failed in outcome.failed_webhooks:
+        lines.append(
+            f"The report for {outcome.digest.period_label} did not reach the webhook "
+            f"{url_key(failed.url)} after {failed.attempts} attempts ({failed.detail})."
+            + (" The Slack post went out." if outcome.slack_ok else "")
+        )
+    text = "\n".join(lines)
+    with runtime.db.session() as session:
+        plan = resolve_plan(session, outcome.locked.plan_key)
+        admin_ids = [p.slack_id for p in ppl.admins(session, plan)]
+    for admin in admin_ids:
+        try:
+            runtime.notifier.dm(admin, text)
+        except NotifierError as exc:
+            log.warning("could not tell admin %s about a failed publication: %s", admin, exc)
+
+
+# -- webhook payloads ------------------------------------------------------------------------
+
+
+def is_teams_url(url: str) -> bool:
+    """True for a Microsoft Teams incoming webhook or a Teams Workflows (Power Automate) URL."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path.lower()
+    return any(host == h or host.endswith("." + h) for h in _TEAMS_HOSTS) or any(
+        p in path for p in _TEAMS_PATHS
+    )
+
+
+def webhook_payload(digest: Digest, url: str, *, version: int = 1) -> dict[str, Any]:
+    """A Teams card for Teams URLs; the report as plain JSON for any other staff tool."""
+    if is_teams_url(url):
+        return teams_message(digest, version=version)
+    return {
+        "event": "planbot.report_published",
+        "version": version,
+        "text": summary_text(digest),
+        "report": digest.to_dict(),
+    }
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def teams_message(
+    digest: Digest, *, version: int = 1, exceptions: int = TEAMS_EXCEPTIONS
+) -> dict[str, Any]:
+    """An Adaptive Card in the message envelope that Teams incoming webhooks and Workflows take."""
+    previous = digest.previous_period_key
+    facts = [
+        {
+            "title": digest.label(k),
+            "value": f"{digest.counts[k]} ({digest.previous_counts[k]} in {previous})",
+        }
+        for k in digest.status_keys
+        if digest.counts[k] or digest.previous_counts[k]
+    ]
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": _cut(digest.title, 200),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        },
+        {
+            "type": "TextBlock",
+            "text": (
+                f"{'Published' if version == 1 else 'Re-published with amendments'} "
+                f"{day(digest.generated_at)} · {digest.scope.label} · {digest.total} actions"
+            ),
+            "isSubtle": True,
+            "spacing": "None",
+            "wrap": True,
+        },
+        {"type": "FactSet", "facts": facts},
+    ]
+    shown = digest.exceptions[:exceptions]
+    if shown:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": f"Exceptions: off track and at risk ({len(digest.exceptions)})",
+                "weight": "Bolder",
+                "separator": True,
+                "wrap": True,
+            }
+        )
+    for line in shown:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": _cut(
+                    f"{line.ref} {line.title}: {digest.label(line.status)}, "
+                    f"{direction_word(line.direction)}. {line.note}",
+                    400,
+                ),
+                "wrap": True,
+                "spacing": "Small",
+            }
+        )
+    if len(digest.exceptions) > len(shown):
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": f"…and {len(digest.exceptions) - len(shown)} more in the full report.",
+                "isSubtle": True,
+                "wrap": True,
+            }
+        )
+    missing = len(digest.no_update)
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": f"No update received: {missing} action{'s' if missing != 1 else ''}. "
+            "The full report is in the Slack digest channel.",
+            "wrap": True,
+            "separator": True,
+        }
+    )
+    message = {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "msteams": {"width": "Full"},
+                    "body": body,
+                },
+            }
+        ],
+    }
+    if exceptions > 0 and len(json.dumps(message).encode()) > TEAMS_MAX_BYTES:
+        return teams_message(digest, version=version, exceptions=exceptions // 2)
+    return message
+
+
+# -- the scheduled draft ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftDue:
+    """A period whose draft report is due to the admins now."""
+
+    plan_key: str
+    period: Period
+    admin_ids: tuple[str, ...]
+
+
+def due_drafts(*, db: Database, cycle: Cycle, now: dt.datetime) -> list[DraftDue]:
+    """Periods whose update deadline was the previous working day (or a little earlier).
+
+    The draft goes out at the send time on the working day after the update deadline; a bot
+    that was down sends it late, until the publication deadline (or five working days on),
+    never once the period is locked.
+    """
+    if not cycle.can_send_now(now):
+        return []
+    today = cycle.local_date(now)
+    due: list[DraftDue] = []
+    with db.session() as session:
+        for plan in session.scalars(select(m.Plan).order_by(m.Plan.key)):
+            current = open_period(session, plan, cycle, today)
+            rows = {
+                p.key: p
+                for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
+            }
+            for period in (current.previous(), current):
+                row = rows.get(period.key)
+                if row is not None and row.locked_at is not None:
+                    continue
+                schedule = cycle.schedule(period, row.meeting_date if row else None)
+                draft_day = cycle.calendar.add_working_days(schedule.update_deadline, 1)
+                last_day = schedule.publication_deadline or cycle.calendar.add_working_days(
+                    draft_day, 5
+                )
+                if cycle.send_time(draft_day) <= now and today <= last_day:
+                    admins = tuple(p.slack_id for p in ppl.admins(session, plan))
+                    due.append(DraftDue(plan.key, period, admins))
+    return due
+
+
+def _recipients(db: Database, plan_key: str, period: Period, kind: str) -> set[str]:
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        return set(
+            session.scalars(
+                select(m.Delivery.recipient).where(
+                    m.Delivery.plan_id == plan.id,
+                    m.Delivery.period_key == period.key,
+                    m.Delivery.kind == kind,
+                )
+            )
+        )
+
+
+def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str]:
+    """Send the draft to each admin who has not had it; returns who got it now."""
+    waiting = [
+        a
+        for a in due.admin_ids
+        if a not in _recipients(runtime.db, due.plan_key, due.period, DRAFT)
+    ]
+    if not waiting:
+        return []
+    digest = compile_digest(
+        db=runtime.db,
+        plan_key=due.plan_key,
+        period=due.period,
+        now=now,
+        audience=Audience.DRAFT,
+        cycle=runtime.cycle,
+    )
+    files = report_files(digest)
+    blocks = render_blocks(
+        digest,
+        files_note="Draft for checking: the Word, Excel and chart files follow. "
+        "Publish with /digest publish when it is ready.",
+    )
+    sent = []
+    for admin in waiting:
+        if not _claim(runtime.db, due.plan_key, due.period, DRAFT, admin, now):
+            continue  # another replica got there first
+        try:
+            runtime.notifier.dm(admin, f"Draft for checking: {summary_text(digest)}", blocks)
+            runtime.notifier.upload(
+                open_dm(runtime.notifier, admin),
+                files,
+                initial_comment=f"{digest.title}: draft for checking.",
+            )
+        except NotifierError as exc:
+            log.warning("draft for %s to %s failed: %s", due.period.key, admin, exc)
+            _settle(runtime.db, due.plan_key, due.period, DRAFT, admin, False, str(exc), now)
+            continue
+        _settle(runtime.db, due.plan_key, due.period, DRAFT, admin, True, "", now)
+        sent.append(admin)
+    return sent

@@ -1,0 +1,944 @@
+"""Reminders and escalation: who is owed which message for the open period, and sending each once.
+
+The database, not the scheduler, decides what is due. A tick works out the one ladder step
+due now (`Cycle.due_step`), lists the outstanding actions (open, not updated this period) and
+turns them into messages: one DM per recipient per step. Each message is claimed in the
+`deliveries` table (a unique row per plan, period, kind and recipient, inserted with
+`ON CONFLICT DO NOTHING`) before it is sent, marked sent afterwards, and released when Slack
+could not take it, so replicas, restarts and repeated ticks never send it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.domain.calendar import Cycle, PeriodSchedule, Step
+from bot.domain.periods import Period, parse_period
+from bot.domain.refs import resolve_ref
+from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.errors import InvalidInput, PlanbotError
+from bot.notifier import AuthFailure, NotifierError, TransientFailure, Undeliverable
+from bot.render import reminders as render
+from bot.render.blocks import Message, weekday
+from bot.runtime import Runtime
+from bot.services import people as ppl
+from bot.services.plans import latest_updates, meetings, open_period, resolve_plan
+from bot.services.updates import RecordedUpdate, Source, record_update
+from storage import models as m
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# Slack allows about one message a second per channel and a few hundred a minute per
+# workspace; pacing every post at this interval stays well inside both.
+SLACK_POST_INTERVAL = 1.0
+# A claim older than this whose sender never said "sent" belonged to a process that died
+# mid-send: it is taken over, so nobody is left unreminded (at most that one message doubles).
+CLAIM_LEASE = dt.timedelta(minutes=10)
+
+CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+OWNER_STEPS = (Step.INVITATION, Step.REMINDER, Step.FINAL_REMINDER, Step.DEADLINE, Step.OVERDUE)
+UNREACHABLE_PREFIX = "unreachable:"
+
+
+class Audience(StrEnum):
+    """Who a reminder message is written for."""
+
+    OWNER = "owner"  # the ladder DM, to the owner or whoever stands in for them
+    DIRECTOR = "director"  # the escalation DM: the directorate's outstanding actions
+    ADMIN = "admin"  # the programme office's "still outstanding" summary
+
+
+@dataclass(frozen=True)
+class OutstandingAction:
+    """An open action with no update yet for the period, as a reminder shows it."""
+
+    ref: str
+    title: str
+    directorate: str
+    owner_name: str
+    owner_slack_id: str
+    target_date: dt.date
+    last_status: str | None
+    last_note: str
+    last_period_key: str | None
+    # Whether "No change since last quarter" can record last quarter's status as it is:
+    # a status that needs no new reason, on an action whose target date has not passed.
+    no_change_ok: bool
+
+
+@dataclass(frozen=True)
+class Recipient:
+    slack_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message owed to one person for one period: the unit that is claimed and sent."""
+
+    plan_id: int
+    plan_key: str
+    plan_name: str
+    period_key: str
+    period_label: str
+    kind: str  # the claim's kind: a ladder step, "escalation", "summary:<date>"...
+    step: Step
+    audience: Audience
+    recipient: Recipient
+    day: dt.date  # the plan-local day it is (or would be) sent
+    update_deadline: dt.date
+    actions: tuple[OutstandingAction, ...]
+    # Why the recipient gets someone else's actions ("Tom Ellis is away until 31 Jan 2020").
+    notes: tuple[str, ...] = ()
+    open_actions: int = 0  # open actions in the plan, for "12 of 20 outstanding"
+    escalated: bool = False  # an admin summary sent with the directors' escalation
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return tuple(a.ref for a in self.actions)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """A person the bot could not message, to be reported to an admin once per period."""
+
+    plan_id: int
+    plan_key: str
+    period_key: str
+    period_label: str
+    slack_id: str
+    name: str
+    error: str
+    kinds: tuple[str, ...]
+    admin: Recipient
+
+
+# -- what is due ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    action: m.Action
+    shown: OutstandingAction
+
+
+@dataclass
+class _PeriodState:
+    plan: m.Plan
+    period: Period
+    schedule: PeriodSchedule
+    locked: bool
+    outstanding: list[_Item]
+    open_actions: int
+
+
+def _outstanding(
+    session: Session,
+    plan: m.Plan,
+    period: Period,
+    today: dt.date,
+    scheme: StatusScheme,
+) -> tuple[list[_Item], int]:
+    """Open actions with no update for `period`, and how many open actions there are."""
+    actions = session.scalars(
+        select(m.Action)
+        .where(m.Action.plan_id == plan.id, m.Action.closed.is_(False))
+        .order_by(m.Action.number, m.Action.ref)
+    ).all()
+    by_action: dict[int, dict[str, m.Update]] = defaultdict(dict)
+    for (action_id, key), found in latest_updates(session, plan).items():
+        if key <= period.key:
+            by_action[action_id][key] = found
+    items = []
+    for action in actions:
+        history = by_action.get(action.id, {})
+        if period.key in history:
+            continue
+        earlier = max(history) if history else None
+        last = history[earlier] if earlier else None
+        target = action.effective_target
+        no_change_ok = (
+            last is not None
+            and not scheme.needs_note(last.status)
+            and not scheme.closes(last.status)
+            and target >= today
+        )
+        items.append(
+            _Item(
+                action,
+                OutstandingAction(
+                    ref=action.ref,
+                    title=action.title,
+                    directorate=action.directorate.name,
+                    owner_name=action.owner.name,
+                    owner_slack_id=action.owner.slack_id,
+                    target_date=target,
+                    last_status=last.status if last else None,
+                    last_note=last.note if last else "",
+                    last_period_key=earlier,
+                    no_change_ok=no_change_ok,
+                ),
+            )
+        )
+    return items, len(actions)
+
+
+def _period_state(
+    session: Session,
+    plan: m.Plan,
+    cycle: Cycle,
+    today: dt.date,
+    period: Period | None = None,
+    scheme: StatusScheme = DEFAULT_SCHEME,
+) -> _PeriodState:
+    chosen = period or open_period(session, plan, cycle, today)
+    row = session.scalar(
+        select(m.Period).where(m.Period.plan_id == plan.id, m.Period.key == chosen.key)
+    )
+    schedule = cycle.schedule(chosen, meetings(session, plan).get(chosen.key))
+    outstanding, open_actions = _outstanding(session, plan, chosen, today, scheme)
+    return _PeriodState(
+        plan=plan,
+        period=chosen,
+        schedule=schedule,
+        locked=row is not None and row.locked_at is not None,
+        outstanding=outstanding,
+        open_actions=open_actions,
+    )
+
+
+def _available(person: m.Person, day: dt.date) -> bool:
+    return person.active and not person.is_away(day)
+
+
+def _absence(person: m.Person, day: dt.date) -> str:
+    if not person.active:
+        return f"{person.name} is no longer active in the plan"
+    if person.away_to is not None:
+        return f"{person.name} is away until {weekday(person.away_to)}"
+    return f"{person.name} is away"
+
+
+def _stand_in(person: m.Person, day: dt.date) -> tuple[m.Person, str] | None:
+    """The person's delegate, when they are away and their delegate is not."""
+    delegate = person.delegate
+    if delegate is not None and delegate.id != person.id and _available(delegate, day):
+        return delegate, f"{_absence(person, day)}; you are their delegate."
+    return None
+
+
+class _Routing:
+    """Who receives what for one plan on one day: delegates, then directors, stand in."""
+
+    def __init__(self, session: Session, plan: m.Plan, day: dt.date) -> None:
+        self.session, self.plan, self.day = session, plan, day
+        self._directors: dict[int, list[m.Person]] = {}
+
+    def directors(self, directorate_id: int) -> list[m.Person]:
+        if directorate_id not in self._directors:
+            self._directors[directorate_id] = ppl.directors_of(
+                self.session, self.plan, directorate_id
+            )
+        return self._directors[directorate_id]
+
+    def for_owner(self, action: m.Action) -> tuple[m.Person, str | None] | None:
+        """The owner; when away, their delegate; with none, their director; else an admin."""
+        owner = action.owner
+        if _available(owner, self.day):
+            return owner, None
+        if (stand_in := _stand_in(owner, self.day)) is not None:
+            return stand_in
+        why = _absence(owner, self.day)
+        for director in self.directors(action.directorate_id):
+            if director.id != owner.id and _available(director, self.day):
+                return director, f"{why} and has no delegate; you are their director."
+        for admin in ppl.admins(self.session, self.plan):
+            if admin.id != owner.id and _available(admin, self.day):
+                return admin, f"{why}, with no delegate or director available."
+        return (owner, None) if owner.active else None
+
+    def for_reader(self, person: m.Person) -> tuple[m.Person, str | None] | None:
+        """A director or admin, or their delegate while they are away; never someone inactive."""
+        if _available(person, self.day):
+            return person, None
+        if (stand_in := _stand_in(person, self.day)) is not None:
+            return stand_in
+        return (person, None) if person.active else None
+
+
+def _owner_reminders(
+    session: Session, state: _PeriodState, step: Step, day: dt.date
+) -> list[Reminder]:
+    routing = _Routing(session, state.plan, day)
+    grouped: dict[int, tuple[m.Person, list[OutstandingAction], list[str]]] = {}
+    for item in state.outstanding:
+        routed = routing.for_owner(item.action)
+        if routed is None:
+            continue
+        person, why = routed
+        _, shown, notes = grouped.setdefault(person.id, (person, [], []))
+        shown.append(item.shown)
+        if why and why not in notes:
+            notes.append(why)
+    return [
+        _reminder(state, step, step.value, Audience.OWNER, person, day, shown, notes)
+        for person, shown, notes in grouped.values()
+    ]
+
+
+def _escalations(session: Session, state: _PeriodState, day: dt.date) -> list[Reminder]:
+    routing = _Routing(session, state.plan, day)
+    by_directorate: dict[int, list[OutstandingAction]] = defaultdict(list)
+    for item in state.outstanding:
+        by_directorate[item.action.directorate_id].append(item.shown)
+    grouped: dict[int, tuple[m.Person, list[OutstandingAction], list[str]]] = {}
+    for directorate_id, shown in by_directorate.items():
+        for director in routing.directors(directorate_id):
+            routed = routing.for_reader(director)
+            if routed is None:
+                continue
+            person, why = routed
+            _, listed, notes = grouped.setdefault(person.id, (person, [], []))
+            listed.extend(shown)
+            if why and why not in notes:
+                notes.append(why)
+    return [
+        _reminder(
+            state,
+            Step.ESCALATION,
+            Step.ESCALATION.value,
+            Audience.DIRECTOR,
+            person,
+            day,
+            sorted(shown, key=lambda a: (a.directorate, a.owner_name)),
+            notes,
+        )
+        for person, shown, notes in grouped.values()
+    ]
+
+
+def _admin_summaries(
+    session: Session, state: _PeriodState, cycle: Cycle, step: Step, day: dt.date
+) -> list[Reminder]:
+    """One summary of everything outstanding for each admin (or their delegate)."""
+    kind = summary_kind(cycle, day)
+    if not state.outstanding:
+        return []
+    routing = _Routing(session, state.plan, day)
+    shown = sorted(
+        (item.shown for item in state.outstanding), key=lambda a: (a.directorate, a.owner_name)
+    )
+    escalated = step is Step.ESCALATION and (
+        kind == summary_kind(cycle, state.schedule.step_date(Step.ESCALATION))
+    )
+    summaries: dict[int, Reminder] = {}
+    for admin in ppl.admins(session, state.plan):
+        routed = routing.for_reader(admin)
+        if routed is None or routed[0].id in summaries:
+            continue
+        person, why = routed
+        summary = _reminder(
+            state, step, kind, Audience.ADMIN, person, day, shown, [why] if why else []
+        )
+        summaries[person.id] = replace(summary, escalated=escalated)
+    return list(summaries.values())
+
+
+def _reminder(
+    state: _PeriodState,
+    step: Step,
+    kind: str,
+    audience: Audience,
+    person: m.Person,
+    day: dt.date,
+    shown: Sequence[OutstandingAction],
+    notes: Sequence[str],
+) -> Reminder:
+    return Reminder(
+        plan_id=state.plan.id,
+        plan_key=state.plan.key,
+        plan_name=state.plan.name,
+        period_key=state.period.key,
+        period_label=state.period.label,
+        kind=kind,
+        step=step,
+        audience=audience,
+        recipient=Recipient(person.slack_id, person.name),
+        day=day,
+        update_deadline=state.schedule.update_deadline,
+        actions=tuple(shown),
+        notes=tuple(notes),
+        open_actions=state.open_actions,
+    )
+
+
+def summary_kind(cycle: Cycle, day: dt.date) -> str:
+    """The claim kind of the admins' summary: one a day, or the single escalation summary."""
+    return f"summary:{day.isoformat()}" if cycle.rules.admin_daily_summary else "summary"
+
+
+def plan_reminders(
+    session: Session, state: _PeriodState, cycle: Cycle, step: Step, day: dt.date
+) -> list[Reminder]:
+    """Every message owed for `step` of the period on `day`: owners', directors', admins'."""
+    messages: list[Reminder] = []
+    if step in OWNER_STEPS:
+        messages += _owner_reminders(session, state, step, day)
+    else:
+        messages += _escalations(session, state, day)
+    summary_due = step is Step.ESCALATION or (
+        cycle.rules.admin_daily_summary and step.rank >= Step.DEADLINE.rank
+    )
+    if summary_due:
+        messages += _admin_summaries(session, state, cycle, step, day)
+    return messages
+
+
+def _plans(session: Session, plan_key: str | None) -> list[m.Plan]:
+    if plan_key:
+        return [resolve_plan(session, plan_key)]
+    return list(session.scalars(select(m.Plan).order_by(m.Plan.key)))
+
+
+def due_reminders(
+    *, db: Database, cycle: Cycle, now: dt.datetime, plan_key: str | None = None
+) -> list[Reminder]:
+    """The messages due now for each plan's open period (claims decide which are still owed).
+
+    Only the latest step due is offered, so a bot that was down never sends a stale
+    "5 days to go"; nothing at all at weekends, on bank holidays or before the send time.
+    """
+    if not cycle.can_send_now(now):
+        return []
+    today = cycle.local_date(now)
+    due: list[Reminder] = []
+    with db.session() as session:
+        for plan in _plans(session, plan_key):
+            state = _period_state(session, plan, cycle, today)
+            step = cycle.due_step(state.schedule, now)
+            if step is None or state.locked:
+                continue
+            due += plan_reminders(session, state, cycle, step, today)
+    return due
+
+
+def _unreachable(
+    *, db: Database, cycle: Cycle, now: dt.datetime, plan_key: str | None
+) -> list[Unreachable]:
+    """People whose messages failed as undeliverable this period, once for each admin."""
+    today = cycle.local_date(now)
+    found: list[Unreachable] = []
+    with db.session() as session:
+        for plan in _plans(session, plan_key):
+            period = open_period(session, plan, cycle, today)
+            failed = session.scalars(
+                select(m.Delivery)
+                .where(
+                    m.Delivery.plan_id == plan.id,
+                    m.Delivery.period_key == period.key,
+                    m.Delivery.state == FAILED,
+                )
+                .order_by(m.Delivery.id)
+            ).all()
+            by_person: dict[str, list[m.Delivery]] = defaultdict(list)
+            for row in failed:
+                by_person[row.recipient].append(row)
+            admins = ppl.admins(session, plan)
+            for slack_id, rows in by_person.items():
+                person = ppl.find_person(session, plan, slack_id)
+                for admin in admins:
+                    if admin.slack_id == slack_id:
+                        continue
+                    found.append(
+                        Unreachable(
+                            plan_id=plan.id,
+                            plan_key=plan.key,
+                            period_key=period.key,
+                            period_label=period.label,
+                            slack_id=slack_id,
+                            name=person.name if person else slack_id,
+                            error=rows[-1].detail,
+                            kinds=tuple(row.kind for row in rows),
+                            admin=Recipient(admin.slack_id, admin.name),
+                        )
+                    )
+            if by_person and not admins:
+                log.warning(
+                    "plan %s: cannot reach %s and there is no admin to tell",
+                    plan.key,
+                    ", ".join(by_person),
+                )
+    return found
+
+
+# -- the calendar, for the programme office ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewStep:
+    step: Step
+    day: dt.date
+    at: dt.datetime  # plan-local send time
+    working_day: bool
+    holiday: str | None
+    messages: tuple[Reminder, ...]
+
+
+@dataclass(frozen=True)
+class ReminderPreview:
+    """A period's reminder calendar and who would get what on each step."""
+
+    plan_key: str
+    plan_name: str
+    period_key: str
+    period_label: str
+    meeting_date: dt.date | None
+    publication_deadline: dt.date | None
+    update_deadline: dt.date
+    locked: bool
+    timezone: str
+    calendar: str
+    outstanding: int
+    open_actions: int
+    admin_daily_summary: bool
+    steps: tuple[PreviewStep, ...]
+
+
+def preview(
+    *,
+    db: Database,
+    cycle: Cycle,
+    now: dt.datetime,
+    plan_key: str | None = None,
+    period: str | None = None,
+) -> ReminderPreview:
+    """The reminder calendar of a period (the open one by default), with today's outstanding."""
+    today = cycle.local_date(now)
+    chosen = parse_period(period, today=today) if period else None
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        state = _period_state(session, plan, cycle, today, chosen)
+        steps = []
+        for step, day in state.schedule.steps:
+            steps.append(
+                PreviewStep(
+                    step=step,
+                    day=day,
+                    at=cycle.send_time(day),
+                    working_day=cycle.calendar.is_working_day(day),
+                    holiday=cycle.calendar.holiday_name(day),
+                    messages=tuple(plan_reminders(session, state, cycle, step, day)),
+                )
+            )
+        return ReminderPreview(
+            plan_key=plan.key,
+            plan_name=plan.name,
+            period_key=state.period.key,
+            period_label=state.period.label,
+            meeting_date=state.schedule.meeting_date,
+            publication_deadline=state.schedule.publication_deadline,
+            update_deadline=state.schedule.update_deadline,
+            locked=state.locked,
+            timezone=cycle.tz.key,
+            calendar="-".join(filter(None, (cycle.calendar.country, cycle.calendar.subdiv))),
+            outstanding=len(state.outstanding),
+            open_actions=state.open_actions,
+            admin_daily_summary=cycle.rules.admin_daily_summary,
+            steps=tuple(steps),
+        )
+
+
+# -- claims ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this process has claimed and must now send, mark sent, fail or release."""
+
+    plan_id: int
+    period_key: str
+    kind: str
+    recipient: str
+    token: str
+
+    def _where(self) -> tuple[ColumnElement[bool], ...]:
+        return (
+            m.Delivery.plan_id == self.plan_id,
+            m.Delivery.period_key == self.period_key,
+            m.Delivery.kind == self.kind,
+            m.Delivery.recipient == self.recipient,
+            m.Delivery.state == CLAIMED,
+            m.Delivery.detail == self.token,
+        )
+
+
+def claim_delivery(
+    db: Database,
+    *,
+    plan_id: int,
+    period_key: str,
+    kind: str,
+    recipient: str,
+    now: dt.datetime,
+    lease: dt.timedelta = CLAIM_LEASE,
+) -> Claim | None:
+    """Claim a message before sending it; None when it is sent, failed or claimed by another.
+
+    The insert is `ON CONFLICT DO NOTHING` on the unique (plan, period, kind, recipient), so
+    of several replicas exactly one wins. A claim left over `lease` ago by a process that
+    died before saying how it went is taken over.
+    """
+    claim = Claim(plan_id, period_key, kind, recipient, f"claim:{uuid.uuid4().hex}")
+    values = {
+        "plan_id": plan_id,
+        "period_key": period_key,
+        "kind": kind,
+        "recipient": recipient,
+        "state": CLAIMED,
+        "claimed_at": now,
+        "sent_at": None,
+        "detail": claim.token,
+    }
+    with db.session() as session:
+        insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        inserted = session.scalar(
+            insert(m.Delivery).values(**values).on_conflict_do_nothing().returning(m.Delivery.id)
+        )
+        if inserted is not None:
+            return claim
+        taken = session.scalar(
+            update(m.Delivery)
+            .where(
+                m.Delivery.plan_id == plan_id,
+                m.Delivery.period_key == period_key,
+                m.Delivery.kind == kind,
+                m.Delivery.recipient == recipient,
+                m.Delivery.state == CLAIMED,
+                m.Delivery.claimed_at < now - lease,
+            )
+            .values(claimed_at=now, detail=claim.token)
+            .returning(m.Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    if taken is not None:
+        log.warning("taking over a stale claim: %s %s to %s", period_key, kind, recipient)
+        return claim
+    return None
+
+
+def mark_sent(db: Database, claim: Claim, *, now: dt.datetime, detail: str = "") -> None:
+    with db.session() as session:
+        session.execute(
+            update(m.Delivery)
+            .where(*claim._where())
+            .values(state=SENT, sent_at=now, detail=detail)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_failed(db: Database, claim: Claim, *, detail: str) -> None:
+    """The recipient cannot be reached: never retried for this kind, reported to the admins."""
+    with db.session() as session:
+        session.execute(
+            update(m.Delivery)
+            .where(*claim._where())
+            .values(state=FAILED, detail=detail)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release(db: Database, claim: Claim) -> None:
+    """Give the claim back so the next tick sends the message again."""
+    with db.session() as session:
+        session.execute(
+            delete(m.Delivery).where(*claim._where()).execution_options(synchronize_session=False)
+        )
+
+
+# -- sending -------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """Spaces posts at least `interval` seconds apart (Slack's posting rate)."""
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self._sleep, self._monotonic = sleep, monotonic
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        current = self._monotonic()
+        if self._last is not None and (delay := self._last + self.interval - current) > 0:
+            self._sleep(delay)
+            current += delay
+        self._last = current
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message."""
+
+    plan_key: str
+    period_key: str
+    kind: str
+    recipient: Recipient
+    refs: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    now: dt.datetime
+    idle: str | None = None  # why nothing could be sent now (weekend, before 09:30...)
+    sent: list[Outcome] = field(default_factory=list)
+    undeliverable: list[Outcome] = field(default_factory=list)
+    retry_later: list[Outcome] = field(default_factory=list)
+    already_done: int = 0  # sent earlier, or claimed by another replica
+    stopped: str | None = None  # Slack refused the token: the run stopped here
+
+    @property
+    def ok(self) -> bool:
+        return self.stopped is None
+
+
+class _Stop(Exception):
+    pass
+
+
+def _idle_reason(cycle: Cycle, now: dt.datetime) -> str:
+    local = now.astimezone(cycle.tz)
+    day = local.date()
+    if day.weekday() >= 5:
+        return f"{local:%A} is not a working day"
+    if (holiday := cycle.calendar.holiday_name(day)) is not None:
+        return f"{weekday(day)} is a bank holiday ({holiday})"
+    return f"reminders go out from {cycle.rules.send_at:%H:%M} ({cycle.tz.key})"
+
+
+def run_tick(
+    runtime: Runtime,
+    now: dt.datetime,
+    *,
+    plan_key: str | None = None,
+    pace: float = SLACK_POST_INTERVAL,
+    pacer: Pacer | None = None,
+    lease: dt.timedelta = CLAIM_LEASE,
+) -> TickReport:
+    """Send every message due at `now` that nobody has sent yet; one bad item stops nothing.
+
+    Rate limits, server errors and dropped connections are retried by the Slack client;
+    a message that still fails is released for the next tick. An undeliverable recipient
+    is recorded and reported to the admins once. A refused token stops the run.
+    """
+    report = TickReport(now=now)
+    cycle = runtime.cycle
+    if not cycle.can_send_now(now):
+        report.idle = _idle_reason(cycle, now)
+        return report
+    key = plan_key or runtime.plan_key
+    pacer = pacer or Pacer(pace)
+    try:
+        for reminder in due_reminders(db=runtime.db, cycle=cycle, now=now, plan_key=key):
+            _deliver_one(runtime, reminder, now, pacer, report, lease)
+        for unreachable in _unreachable(db=runtime.db, cycle=cycle, now=now, plan_key=key):
+            _deliver_one(runtime, unreachable, now, pacer, report, lease)
+    except _Stop:
+        pass
+    return report
+
+
+def _deliver_one(
+    runtime: Runtime,
+    item: Reminder | Unreachable,
+    now: dt.datetime,
+    pacer: Pacer,
+    report: TickReport,
+    lease: dt.timedelta,
+) -> None:
+    if isinstance(item, Reminder):
+        recipient, kind, refs = item.recipient, item.kind, item.refs
+        message = _RENDERERS[item.audience](item)
+    else:
+        recipient, kind, refs = item.admin, f"{UNREACHABLE_PREFIX}{item.slack_id}", ()
+        message = render.render_unreachable(item)
+    outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs)
+    db = runtime.db
+    claim: Claim | None = None
+    try:
+        claim = claim_delivery(
+            db,
+            plan_id=item.plan_id,
+            period_key=item.period_key,
+            kind=kind,
+            recipient=recipient.slack_id,
+            now=now,
+            lease=lease,
+        )
+        if claim is None:
+            report.already_done += 1
+            return
+        pacer.wait()
+        ts = runtime.notifier.dm(recipient.slack_id, message.text, message.blocks)
+    except AuthFailure as exc:
+        if claim is not None:
+            release(db, claim)
+        report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error
+        raise _Stop from exc
+    except Undeliverable as exc:
+        assert claim is not None
+        mark_failed(db, claim, detail=exc.error or str(exc))
+        report.undeliverable.append(_with_detail(outcome, exc.error or str(exc)))
+        log.warning("cannot reach %s (%s): %s", recipient.name, recipient.slack_id, exc)
+        return
+    except (TransientFailure, NotifierError) as exc:
+        if claim is not None:
+            release(db, claim)
+        report.retry_later.append(_with_detail(outcome, str(exc)))
+        log.warning("will retry %s to %s next tick: %s", kind, recipient.slack_id, exc)
+        return
+    except Exception as exc:
+        # One bad row must not stop the batch: give the claim back and go on.
+        if claim is not None:
+            _release_quietly(db, claim)
+        report.retry_later.append(_with_detail(outcome, repr(exc)))
+        log.exception("failed to send %s to %s", kind, recipient.slack_id)
+        return
+    try:
+        mark_sent(db, claim, now=now, detail=f"ts={ts}")
+    except Exception:
+        # Sent but not recorded: the claim lapses after the lease and the message may repeat.
+        log.exception("sent %s to %s but could not record it", kind, recipient.slack_id)
+    report.sent.append(outcome)
+
+
+_RENDERERS: dict[Audience, Callable[[Reminder], Message]] = {
+    Audience.OWNER: render.render_owner_reminder,
+    Audience.DIRECTOR: render.render_escalation,
+    Audience.ADMIN: render.render_admin_summary,
+}
+
+
+def _with_detail(outcome: Outcome, detail: str) -> Outcome:
+    return Outcome(
+        outcome.plan_key, outcome.period_key, outcome.kind, outcome.recipient, outcome.refs, detail
+    )
+
+
+def _release_quietly(db: Database, claim: Claim) -> None:
+    try:
+        release(db, claim)
+    except Exception:
+        log.exception("could not release the claim on %s to %s", claim.kind, claim.recipient)
+
+
+# -- "No change since last quarter" ---------------------------------------------------------------
+
+
+class AlreadyUpdated(PlanbotError):
+    """The action already has an update for the open period."""
+
+
+def record_no_change(
+    *,
+    db: Database,
+    cycle: Cycle,
+    plan_key: str | None,
+    actor_slack_id: str,
+    ref: str,
+    now: dt.datetime,
+    idempotency_key: str,
+    scheme: StatusScheme = DEFAULT_SCHEME,
+) -> RecordedUpdate:
+    """Record last quarter's status and note again for the open period (the reminder button).
+
+    Refused, with the reason, when there is nothing to repeat, when last quarter's status
+    needs a fresh reason (amber, red) or when the action was already updated this period.
+    """
+    with db.session() as session:
+        first = session.scalar(select(m.Update).where(m.Update.idempotency_key == idempotency_key))
+        if first is not None:
+            # The same click delivered twice: record_update answers with the first result.
+            status, note = first.status, first.note
+        else:
+            plan = resolve_plan(session, plan_key)
+            period = open_period(session, plan, cycle, cycle.local_date(now))
+            person = ppl.require_member(session, plan, actor_slack_id)
+            status, note = _last_quarter(session, plan, person, period, ref, scheme)
+    return record_update(
+        db=db,
+        cycle=cycle,
+        plan_key=plan_key,
+        actor_slack_id=actor_slack_id,
+        ref=ref,
+        status=status,
+        note=note,
+        source=Source.BUTTON,
+        now=now,
+        idempotency_key=idempotency_key,
+        scheme=scheme,
+    )
+
+
+def _last_quarter(
+    session: Session,
+    plan: m.Plan,
+    person: m.Person,
+    period: Period,
+    ref: str,
+    scheme: StatusScheme,
+) -> tuple[str, str]:
+    refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
+    ref = resolve_ref(ref, refs)
+    action = session.scalar(
+        select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref)
+    )
+    assert action is not None
+    ppl.require_may_update(session, plan, person, action)
+    history = {
+        key: found
+        for (action_id, key), found in latest_updates(session, plan).items()
+        if action_id == action.id and key <= period.key
+    }
+    if period.key in history:
+        current = history[period.key]
+        raise AlreadyUpdated(
+            f"{ref} already has an update for {period.label}: "
+            f"{scheme.label(current.status)}. Nothing was changed.",
+            hint="Use Update to change it.",
+        )
+    if not history:
+        raise InvalidInput(
+            f"{ref} has no update from an earlier quarter to repeat; nothing was recorded.",
+            hint="Use Update to report its status.",
+        )
+    last = history[max(history)]
+    if scheme.needs_note(last.status):
+        raise InvalidInput(
+            f"{ref} was {scheme.label(last.status)} last quarter, which needs a fresh reason; "
+            "nothing was recorded.",
+            hint="Use Update to say what has changed and how it will be recovered.",
+        )
+    return last.status, last.note

@@ -1,0 +1,106 @@
+"""Bolt listeners, one module per kind, each with `register(app)`.
+
+Listeners are thin: parse, call one service, render, respond. They reach the runtime
+(settings, database, calendar, notifier, clock) through Bolt's context, where the app
+factory's middleware puts it, never through a global.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING
+
+from slack_bolt import App, BoltContext, Respond
+
+from bot.domain.status import DEFAULT_SCHEME
+from bot.errors import PlanbotError
+from bot.notifier import NotifierError
+from bot.render.blocks import Message, render_home, render_stranger_home, render_update_recorded
+from bot.services.actions import home_for
+from bot.services.updates import RecordedUpdate
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "planbot_runtime"
+
+# Modules written alongside this one; registered when they can be imported.
+# TODO(lead): import `digest` and `reminders` unconditionally once both have landed.
+OPTIONAL_MODULES = ("digest", "reminders")
+
+
+def runtime_from(context: BoltContext) -> Runtime:
+    """The runtime the app factory put into this request's context."""
+    runtime: Runtime = context[RUNTIME_KEY]
+    return runtime
+
+
+def register_listeners(app: App) -> None:
+    """Register every listener module's listeners on `app`."""
+    from handlers import actions, commands, events, views
+
+    for module in (commands, views, actions, events):
+        module.register(app)
+    for name in OPTIONAL_MODULES:
+        try:
+            module = importlib.import_module(f"handlers.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"handlers.{name}":
+                raise
+            log.info("handlers.%s is not there yet; its listeners are not registered", name)
+            continue
+        module.register(app)
+
+
+def tell_privately(
+    runtime: Runtime, user_id: str, message: Message, respond: Respond | None = None
+) -> None:
+    """Answer only the person who asked: through the request's response_url, else by DM."""
+    if respond is not None:
+        respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    else:
+        runtime.notifier.dm(user_id, message.text, message.blocks)
+
+
+def refresh_home(runtime: Runtime, slack_id: str) -> None:
+    """Publish a person's App Home as it stands now (for strangers: why there is nothing)."""
+    try:
+        home = home_for(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            slack_id=slack_id,
+            now=runtime.now(),
+        )
+        view = render_home(home, DEFAULT_SCHEME)
+    except PlanbotError as exc:
+        view = render_stranger_home(exc)
+    runtime.notifier.publish_home(slack_id, view)
+
+
+def after_update(runtime: Runtime, recorded: RecordedUpdate) -> None:
+    """What follows a recorded update: the owner told when someone reported for them, and
+    the App Homes of the author and the owner refreshed. Failures here are logged, not
+    shown: the update itself is safe and the person already has their confirmation."""
+    owner, author = recorded.owner_slack_id, recorded.author_slack_id
+    if recorded.on_behalf and owner and owner != author:
+        message = render_update_recorded(recorded, DEFAULT_SCHEME, for_owner=True)
+        try:
+            runtime.notifier.dm(owner, message.text, message.blocks)
+        except NotifierError as exc:
+            log.warning(
+                "could not tell %s about %s's update of %s: %s", owner, author, recorded.ref, exc
+            )
+    for slack_id in dict.fromkeys(s for s in (author, owner) if s):
+        try:
+            refresh_home(runtime, slack_id)
+        except NotifierError as exc:
+            log.warning("could not refresh the App Home of %s: %s", slack_id, exc)

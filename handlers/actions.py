@@ -1,0 +1,133 @@
+"""Buttons and menus: the Update button, the action picker and the admin's period menu.
+
+The Update button (`ActionId.OPEN_UPDATE`, value = the action's ref) appears in reminder
+DMs, in `/actions` lists and on the App Home; it opens the update modal. In the modal,
+choosing an action (or, for the programme office, a period) redraws the form prefilled
+for that choice. The picker becomes an `external_select` for people who may update more
+than 100 actions; its options are answered here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.status import DEFAULT_SCHEME
+from bot.errors import PlanbotError
+from bot.ids import ActionId, BlockId
+from bot.render.blocks import UpdateFormMeta, action_options, render_update_modal
+from bot.services import actions as action_service
+from handlers import runtime_from
+
+log = logging.getLogger(__name__)
+
+
+def handle_open_update(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    """The Update button: open the update modal for its action."""
+    ack()
+    runtime = runtime_from(context)
+    form = action_service.update_form(
+        db=runtime.db,
+        cycle=runtime.cycle,
+        plan_key=runtime.plan_key,
+        actor_slack_id=body["user"]["id"],
+        ref=str(action.get("value") or ""),
+        now=runtime.now(),
+    )
+    view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+    runtime.notifier.open_view(body["trigger_id"], view)
+
+
+def _redraw(
+    client: WebClient,
+    body: dict[str, Any],
+    context: BoltContext,
+    *,
+    ref: str,
+    period: str | None,
+) -> None:
+    """Replace the open form with one prefilled for `ref` (and `period`)."""
+    runtime = runtime_from(context)
+    view = body["view"]
+    form = action_service.update_form(
+        db=runtime.db,
+        cycle=runtime.cycle,
+        plan_key=runtime.plan_key,
+        actor_slack_id=body["user"]["id"],
+        ref=ref,
+        now=runtime.now(),
+        period=period,
+    )
+    picker = next(
+        (b for b in view.get("blocks") or [] if b.get("block_id") == BlockId.PICK_ACTION), None
+    )
+    redrawn = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=redrawn)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":
+            raise
+        # The person changed the form again meanwhile; the later change redraws it.
+        log.info("form %s changed while it was being redrawn; left as it is", view["id"])
+
+
+def handle_pick_action(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    """An action was chosen in the form's picker: prefill the form for it."""
+    ack()
+    chosen = (action.get("selected_option") or {}).get("value")
+    if not chosen or chosen == "-":
+        return
+    _redraw(client, body, context, ref=str(chosen), period=None)
+
+
+def handle_pick_period(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    """The programme office chose another period: prefill the form for it."""
+    ack()
+    meta = UpdateFormMeta.from_json(body["view"].get("private_metadata"))
+    chosen = (action.get("selected_option") or {}).get("value")
+    if not chosen or not meta.ref:
+        return
+    _redraw(client, body, context, ref=meta.ref, period=str(chosen))
+
+
+def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Options for the external_select picker: the caller's open actions matching the query."""
+    runtime = runtime_from(context)
+    try:
+        picker = action_service.updatable_actions(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=body["user"]["id"],
+            now=runtime.now(),
+            query=str(body.get("value") or ""),
+        )
+    except PlanbotError:
+        ack(options=[])
+        return
+    ack(options=action_options(picker.choices))
+
+
+def register(app: App) -> None:
+    app.action(ActionId.OPEN_UPDATE)(handle_open_update)
+    app.action(ActionId.PICK_ACTION)(handle_pick_action)
+    app.action(ActionId.PERIOD)(handle_pick_period)
+    app.options(ActionId.PICK_ACTION)(handle_action_options)

@@ -1,0 +1,97 @@
+"""`/digest`: the report on demand, and `/digest publish` to publish and lock a period.
+
+The command is acknowledged at once; compiling and rendering happen after the ack. The
+summary comes back privately (ephemeral, through the command's response_url) and the
+Word, Excel and chart files go to the person's DM with the app, never to the channel the
+command was typed in: a draft names the people who have not replied.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.errors import PlanbotError
+from bot.ids import Command
+from bot.render.blocks import Message, render_refusal
+from bot.render.report_blocks import escape, render_blocks, summary_text
+from bot.runtime import Runtime
+from bot.services.digest import digest_for, parse_digest_request
+from bot.services.publish import PublishResult, open_dm, publish_report, report_files, url_key
+from handlers import runtime_from, tell_privately
+from handlers.commands import plain_from_slack
+
+log = logging.getLogger(__name__)
+
+
+def handle_digest_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """`/digest [period] [scope]` or `/digest publish [period]`."""
+    ack()
+    runtime = runtime_from(context)
+    user = command["user_id"]
+    try:
+        _answer(runtime, user, command.get("text") or "", respond)
+    except PlanbotError as refusal:
+        tell_privately(runtime, user, render_refusal(refusal), respond)
+
+
+def _answer(runtime: Runtime, user: str, text: str, respond: Respond) -> None:
+    now = runtime.now()
+    request = parse_digest_request(plain_from_slack(text), today=runtime.cycle.local_date(now))
+    if request.publish:
+        result = publish_report(
+            runtime=runtime, actor_slack_id=user, period=request.period, now=now
+        )
+        tell_privately(runtime, user, _published(result), respond)
+        return
+    personal = digest_for(
+        db=runtime.db,
+        cycle=runtime.cycle,
+        plan_key=runtime.plan_key,
+        actor_slack_id=user,
+        now=now,
+        period=request.period,
+        scope=request.scope,
+    )
+    digest = personal.digest
+    note = (
+        "The Word, Excel and chart files are in your messages with planbot."
+        if personal.with_files
+        else "The full report goes to the committee when it is published."
+    )
+    blocks = render_blocks(digest, files_note=note)
+    tell_privately(runtime, user, Message(summary_text(digest), blocks), respond)
+    if personal.with_files:
+        runtime.notifier.upload(
+            open_dm(runtime.notifier, user),
+            report_files(digest),
+            initial_comment=f"{digest.title} ({digest.scope.label.lower()})",
+        )
+
+
+def _published(result: PublishResult) -> Message:
+    digest, locked = result.digest, result.locked
+    if locked.version == 1:
+        head = f"Published {digest.period_label} to <#{result.channel}> and locked the period."
+    else:
+        amended = len(digest.amended)
+        head = (
+            f"Re-published {digest.period_label} to <#{result.channel}> with {amended} "
+            f"amendment{'s' if amended != 1 else ''} marked (publication {locked.version})."
+        )
+    lines = [head]
+    if not result.slack_ok:
+        lines.append(f"But the post to Slack failed: {escape(result.slack_detail)}")
+    for hook in result.webhooks:
+        state = "delivered" if hook.ok else f"failed after {hook.attempts} attempts ({hook.detail})"
+        lines.append(escape(f"Webhook {url_key(hook.url)}: {state}."))
+    text = "\n".join(lines)
+    return Message(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+
+
+def register(app: App) -> None:
+    app.command(Command.DIGEST)(handle_digest_command)

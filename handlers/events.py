@@ -1,0 +1,20 @@
+"""Events: the App Home is drawn afresh each time someone opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from handlers import refresh_home, runtime_from
+
+
+def handle_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    """Publish the person's App Home (Bolt acknowledges events before this runs)."""
+    if event.get("tab", "home") != "home":
+        return
+    refresh_home(runtime_from(context), event["user"])
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(handle_app_home_opened)

@@ -1,0 +1,83 @@
+"""The reminder DM's buttons: *No change since last quarter* and *Open planbot*.
+
+(*Update* opens the update modal; its listener lives with the other actions.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.domain.status import DEFAULT_SCHEME
+from bot.errors import PlanbotError
+from bot.ids import ActionId
+from bot.render.blocks import render_refusal, render_update_modal
+from bot.render.reminders import render_home_link, render_no_change_recorded
+from bot.services.reminders import record_no_change
+from bot.services.updates import IncompleteUpdate
+from handlers import after_update, runtime_from, tell_privately
+
+
+def no_change_key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """One update per button of one reminder message, however often it is pressed or resent.
+
+    In a message the key is the message and the ref (the message belongs to one period); on
+    a view (the App Home), which outlives periods, it is the press itself (`action_ts`).
+    """
+    user = body["user"]["id"]
+    container = body.get("container") or {}
+    where = container.get("message_ts") or f"view:{action.get('action_ts', '')}"
+    return f"no_change:{user}:{action['value']}:{where}"
+
+
+def handle_no_change(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+) -> None:
+    """Record last quarter's status and note again, then say privately what was recorded."""
+    ack()
+    runtime = runtime_from(context)
+    user = body["user"]["id"]
+    reply = respond if body.get("response_url") else None
+    try:
+        recorded = record_no_change(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=user,
+            ref=str(action["value"]),
+            now=runtime.now(),
+            idempotency_key=no_change_key(body, action),
+        )
+    except IncompleteUpdate as missing:
+        # e.g. the target date has passed since the reminder: ask for it in the form.
+        view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
+        runtime.notifier.open_view(body["trigger_id"], view)
+        return
+    except PlanbotError as refused:
+        tell_privately(runtime, user, render_refusal(refused), reply)
+        return
+    tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
+    if not recorded.duplicate:
+        after_update(runtime, recorded)
+
+
+def handle_open_home(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Answer *Open planbot* with a link to the app's Home tab."""
+    ack()
+    runtime = runtime_from(context)
+    team = (body.get("team") or {}).get("id", "")
+    message = render_home_link(team, body.get("api_app_id", ""))
+    reply = respond if body.get("response_url") else None
+    tell_privately(runtime, body["user"]["id"], message, reply)
+
+
+def register(app: App) -> None:
+    app.action(ActionId.NO_CHANGE)(handle_no_change)
+    app.action(ActionId.OPEN_HOME)(handle_open_home)

@@ -1,0 +1,181 @@
+"""The update modal's submission.
+
+A submission is checked before it is acknowledged, from what the form itself carries
+(the action, the period, the last status and the target date travel in
+`private_metadata`) and the clock, so missing fields are shown on the form with
+`response_action: errors` without waiting on the database. The update is recorded after
+the ack; the database checks every rule again, and anything it still finds missing is
+sent to the person privately with a button to reopen the form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.domain.periods import Period
+from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.errors import PlanbotError
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.render.blocks import (
+    UpdateFormMeta,
+    base_block_id,
+    render_incomplete,
+    render_update_recorded,
+)
+from bot.services.updates import IncompleteUpdate, Source, missing_fields, record_update
+from handlers import after_update, runtime_from, tell_privately
+
+# The service's field names, and the form blocks that hold them.
+FIELD_BLOCKS = {
+    "note": BlockId.NOTE,
+    "revised_target_date": BlockId.REVISED_DATE,
+    "amendment_reason": BlockId.AMENDMENT_REASON,
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The values of a submitted update form."""
+
+    ref: str | None
+    status: str | None
+    note: str
+    revised: dt.date | None
+    period: str | None
+    amendment_reason: str | None
+    block_ids: dict[str, str] = field(default_factory=dict)  # BlockId value -> rendered id
+
+    def errors_for_slack(self, errors: dict[str, str]) -> dict[str, str]:
+        """`errors` keyed by BlockId, re-keyed by the block ids this rendering used."""
+        return {self.block_ids.get(base, base): message for base, message in errors.items()}
+
+
+def read_submission(view: dict[str, Any]) -> Submission:
+    """The form's values from `view.state.values`, tolerant of missing or odd entries."""
+    values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+    block_ids = {
+        base_block_id(str(block.get("block_id"))): str(block.get("block_id"))
+        for block in view.get("blocks") or []
+        if block.get("block_id")
+    }
+    for rendered in values:
+        block_ids.setdefault(base_block_id(rendered), rendered)
+
+    def element(base: BlockId, action: ActionId) -> dict[str, Any]:
+        for rendered, elements in values.items():
+            if base_block_id(rendered) == base and isinstance(elements, dict):
+                found = elements.get(action)
+                if isinstance(found, dict):
+                    return found
+        return {}
+
+    def selected(base: BlockId, action: ActionId) -> str | None:
+        chosen = element(base, action).get("selected_option")
+        value = chosen.get("value") if isinstance(chosen, dict) else None
+        return str(value) if value else None
+
+    def text(base: BlockId, action: ActionId) -> str:
+        value = element(base, action).get("value")
+        return str(value) if value else ""
+
+    revised = None
+    if day := element(BlockId.REVISED_DATE, ActionId.REVISED_DATE).get("selected_date"):
+        try:
+            revised = dt.date.fromisoformat(str(day))
+        except ValueError:
+            revised = None
+    picked = selected(BlockId.PICK_ACTION, ActionId.PICK_ACTION)
+    return Submission(
+        ref=picked if picked and picked != "-" else None,
+        status=selected(BlockId.STATUS, ActionId.STATUS),
+        note=text(BlockId.NOTE, ActionId.NOTE),
+        revised=revised,
+        period=selected(BlockId.PERIOD, ActionId.PERIOD),
+        amendment_reason=text(BlockId.AMENDMENT_REASON, ActionId.AMENDMENT_REASON) or None,
+        block_ids=block_ids,
+    )
+
+
+def check_submission(
+    submission: Submission, meta: UpdateFormMeta, scheme: StatusScheme, today: dt.date
+) -> dict[str, str]:
+    """What is missing, keyed by BlockId; checked from the form alone, before the ack."""
+    errors: dict[str, str] = {}
+    ref = submission.ref or meta.ref
+    if not ref:
+        errors[BlockId.PICK_ACTION] = "Choose an action."
+    status = scheme.lookup(submission.status or "")
+    if status is None:
+        errors[BlockId.STATUS] = "Choose a status."
+        return errors
+    # What the form says about the last status and target holds for the action and period
+    # it was rendered for; for anything else only the rules that need no history are checked.
+    same_form = ref == meta.ref and (submission.period or meta.period) == meta.period
+    try:
+        period_label = Period.from_key(meta.period).label if meta.period else "The period"
+    except PlanbotError:
+        period_label = "The period"
+    missing = missing_fields(
+        scheme=scheme,
+        status=status,
+        note=submission.note,
+        revised_target_date=submission.revised,
+        previous_status=meta.last_status if same_form else None,
+        effective_target=(meta.target_date or dt.date.max) if same_form else dt.date.max,
+        today=today,
+        locked=meta.locked and same_form,
+        amendment_reason=submission.amendment_reason,
+        period_label=period_label,
+    )
+    errors.update({FIELD_BLOCKS[name]: message for name, message in missing.items()})
+    return errors
+
+
+def handle_update_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    """The update form was submitted: show what is missing on the form, or record it."""
+    runtime = runtime_from(context)
+    user = body["user"]["id"]
+    meta = UpdateFormMeta.from_json(view.get("private_metadata"))
+    submission = read_submission(view)
+    today = runtime.cycle.local_date(runtime.now())
+    errors = check_submission(submission, meta, DEFAULT_SCHEME, today)
+    if errors:
+        ack(response_action="errors", errors=submission.errors_for_slack(errors))
+        return
+    ack()
+    ref = submission.ref or meta.ref
+    assert ref is not None and submission.status is not None
+    try:
+        recorded = record_update(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=user,
+            ref=ref,
+            status=submission.status,
+            note=submission.note,
+            revised_target_date=submission.revised,
+            period=submission.period if meta.admin else None,
+            source=Source.MODAL,
+            now=runtime.now(),
+            # Slack keeps a view's id across a double click or a retried delivery.
+            idempotency_key=f"view:{view['id']}",
+            amendment_reason=submission.amendment_reason,
+        )
+    except IncompleteUpdate as missing:
+        tell_privately(runtime, user, render_incomplete(missing.errors, missing.draft.ref))
+        return
+    if recorded.duplicate:
+        return
+    tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME))
+    after_update(runtime, recorded)
+
+
+def register(app: App) -> None:
+    app.view(CallbackId.UPDATE_MODAL)(handle_update_submission)

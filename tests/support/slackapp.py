@@ -1,0 +1,541 @@
+"""The running Slack side for tests: the real Bolt app, served by the real waitress server,
+talking to the fake Slack Web API; and requests built and signed as Slack builds them.
+
+    with running_bot(sample_db, fake_slack) as bot:
+        response = bot.command(SINEAD, "/update", "ACT-12 green Contract signed")
+        assert response.status_code == 200
+        [reply] = bot.replies_to(response)
+
+Payloads follow Slack's documentation and Bolt's own tests: slash commands are form-encoded
+fields, interactivity is a form field `payload` holding JSON, events are JSON envelopes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.notifier import Notifier, make_client
+from bot.render.blocks import base_block_id
+from bot.runtime import Runtime, build_runtime
+from bot.server import PlanbotWSGI, RunningServer, start_http_server
+from bot.settings import Settings
+from storage import models as m
+from storage.db import Database
+from support.fakeslack import APP_ID, TEAM_DOMAIN, TEAM_ID, Call, FakeSlack
+
+LONDON = ZoneInfo("Europe/London")
+# Q3 2019-20's window opened on Thu 9 Jan 2020 (meeting 7 Feb); updates are due Thu 23 Jan.
+IN_Q3_WINDOW = dt.datetime(2020, 1, 10, 10, 0, tzinfo=LONDON)
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-planbot-test"
+APP_TOKEN = "xapp-1-planbot-test"
+
+# People of the sample plan.
+PRIYA = "U0PO00001"  # admin (programme office)
+DANIEL = "U0MD00001"  # director, Managing Director's Office; owns ACT-1, 2, 16, 17
+HELEN = "U0BS00001"  # director, Business Services; owns ACT-4, 7
+TOM = "U0BS00002"  # owner, Business Services: ACT-3, 5 (complete), 6
+MARK = "U0HR00001"  # director, HR & OD; owns ACT-10
+SINEAD = "U0HR00002"  # owner, HR & OD: ACT-9, 11 (complete), 12
+KWAME = "U0FN00002"  # owner, Finance: ACT-13, 15
+STRANGER = "U0NOTINPLAN"
+
+
+def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    """Slack's request signature: `v0=` HMAC-SHA256 of `v0:<timestamp>:<body>`."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+_serial = itertools.count(1)
+
+
+def trigger_id() -> str:
+    n = next(_serial)
+    return f"{n}.{TEAM_ID}.{hashlib.md5(str(n).encode()).hexdigest()}"  # noqa: S324
+
+
+# -- payloads ----------------------------------------------------------------------------------
+
+
+def slash_command(
+    user: str, command: str, text: str, *, response_url: str, channel: str = "C0PLANBOT"
+) -> dict[str, str]:
+    """The form fields of a slash command, as Slack posts them."""
+    return {
+        "token": "verification-token-unused",
+        "team_id": TEAM_ID,
+        "team_domain": TEAM_DOMAIN,
+        "channel_id": channel,
+        "channel_name": "improvement-plan",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id(),
+    }
+
+
+def _user(user: str) -> dict[str, str]:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID}
+
+
+def input_values(
+    view: dict[str, Any],
+    *,
+    status: str | None = None,
+    note: str | None = None,
+    revised: dt.date | None = None,
+    period: str | None = None,
+    picked: str | None = None,
+    amendment_reason: str | None = None,
+) -> dict[str, Any]:
+    """`view.state.values` for a form filled in: every input block, null where left empty."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        action_id, kind = element["action_id"], element["type"]
+        base = base_block_id(block["block_id"])
+        chosen = {
+            "status_block": status,
+            "period_block": period,
+            "pick_action_block": picked,
+        }.get(base)
+        if kind in {"static_select", "external_select"}:
+            state: dict[str, Any] = {
+                "type": kind,
+                "selected_option": (
+                    {"text": {"type": "plain_text", "text": chosen, "emoji": True}, "value": chosen}
+                    if chosen
+                    else None
+                ),
+            }
+        elif kind == "datepicker":
+            state = {"type": kind, "selected_date": revised.isoformat() if revised else None}
+        else:
+            text = note if base == "note_block" else amendment_reason
+            state = {"type": kind, "value": text}
+        values[block["block_id"]] = {action_id: state}
+    return values
+
+
+def view_submission(user: str, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A view_submission payload for `view` (as the fake stored it) with `values` entered."""
+    submitted = {**view, "state": {"values": values}}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "verification-token-unused",
+        "trigger_id": trigger_id(),
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def block_actions(
+    user: str,
+    action: dict[str, Any],
+    *,
+    view: dict[str, Any] | None = None,
+    response_url: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """A block_actions payload: a button or menu in a message (with `response_url`) or a view."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": "verification-token-unused",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "trigger_id": trigger_id(),
+        "actions": [{"action_ts": f"{time.time():.6f}", **action}],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view["id"]}
+        payload["view"] = {**view, "state": view.get("state") or {"values": {}}}
+    else:
+        ts = f"{time.time():.6f}"
+        payload["container"] = {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel or "D0PLANBOT",
+            "is_ephemeral": False,
+        }
+        payload["channel"] = {"id": channel or "D0PLANBOT", "name": "directmessage"}
+        payload["message"] = {"type": "message", "ts": ts, "text": "reminder"}
+        payload["response_url"] = response_url or ""
+    return payload
+
+
+def button_press(ref: str, action_id: str = "open_update") -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": "x",
+        "value": ref,
+        "text": {"type": "plain_text", "text": "Update", "emoji": True},
+    }
+
+
+def app_home_opened(user: str) -> dict[str, Any]:
+    """An Events API envelope carrying app_home_opened."""
+    return {
+        "token": "verification-token-unused",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D" + user[1:],
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        },
+        "type": "event_callback",
+        "event_id": f"Ev{next(_serial):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "team_id": TEAM_ID,
+                "user_id": "U0PLANBOT",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+# -- the running bot ---------------------------------------------------------------------------
+
+
+def make_runtime(
+    db: Database, fake: FakeSlack, *, clock: Callable[[], dt.datetime] | None = None
+) -> Runtime:
+    """The runtime a running planbot would build, pointed at the fake Slack."""
+    settings = Settings(
+        database_url=db.url,
+        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=fake.url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
+    return build_runtime(
+        settings, db=db, clock=clock or (lambda: IN_Q3_WINDOW), notifier=Notifier(client)
+    )
+
+
+@dataclass
+class Bot:
+    """planbot serving HTTP on loopback, and a Slack stand-in that sends it signed requests."""
+
+    runtime: Runtime
+    fake: FakeSlack
+    server: RunningServer
+    http: httpx.Client
+    responses: dict[int, str] = field(default_factory=dict)  # id(response) -> response_url
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        """POST a body to /slack/events, signed like Slack unless told otherwise."""
+        stamp = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": signature or sign(body, stamp, secret),
+        }
+        return self.http.post("/slack/events", content=body, headers=headers)
+
+    def command(self, user: str, command: str, text: str = "") -> httpx.Response:
+        url = self.fake.response_url(f"c{next(_serial)}")
+        fields = slash_command(user, command, text, response_url=url)
+        response = self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+        self.responses[id(response)] = url
+        return response
+
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        response = self.post(body, "application/x-www-form-urlencoded")
+        if payload.get("response_url"):
+            self.responses[id(response)] = payload["response_url"]
+        return response
+
+    def event(self, envelope: dict[str, Any]) -> httpx.Response:
+        return self.post(json.dumps(envelope).encode(), "application/json")
+
+    def replies_to(self, response: httpx.Response, count: int = 1) -> list[dict[str, Any]]:
+        """What the bot posted to that request's response_url (waits for `count` of them)."""
+        path = "/" + self.responses[id(response)].split("/", 3)[3]
+        calls = wait_for(
+            lambda: [c for c in self.fake.calls_to("response_url") if c.path == path],
+            count=count,
+        )
+        return [c.args for c in calls]
+
+    def dms_to(self, user: str, count: int = 1) -> list[dict[str, Any]]:
+        """Messages the bot posted to a user's DM (waits for `count` of them)."""
+        calls = wait_for(
+            lambda: [
+                c for c in self.fake.calls_to("chat.postMessage") if c.args["channel"] == user
+            ],
+            count=count,
+        )
+        return [c.args for c in calls]
+
+    def opened_view(self, count: int = 1) -> dict[str, Any]:
+        """The view of the `count`-th views.open, as the fake stored it (with its id and hash)."""
+        call = self.fake.wait_for_calls("views.open", count=count)[count - 1]
+        view = self.fake.view(call.response["view"]["id"])
+        assert view is not None
+        return view
+
+    def home_of(self, user: str, publishes: int = 1) -> dict[str, Any]:
+        """The App Home published for `user` once it has been published `publishes` times."""
+        wait_for(
+            lambda: [c for c in self.fake.calls_to("views.publish") if c.args["user_id"] == user],
+            count=publishes,
+        )
+        view = self.fake.home_view(user)
+        assert view is not None
+        return view
+
+
+@contextmanager
+def running_bot(
+    db: Database, fake: FakeSlack, *, clock: Callable[[], dt.datetime] | None = None
+) -> Iterator[Bot]:
+    """planbot over HTTP on a free loopback port, for one test."""
+    runtime = make_runtime(db, fake, clock=clock)
+    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
+    wsgi = PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET)
+    server = start_http_server(wsgi)
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
+    finally:
+        server.stop()
+        # Let listeners finish before the next test resets the fake Slack.
+        listeners.shutdown(wait=True)
+
+
+def wait_for(
+    found: Callable[[], list[Call]], *, count: int = 1, timeout: float = 5.0
+) -> list[Call]:
+    """Poll until `found()` holds `count` items (Bolt finishes listeners on its threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = found()
+        if len(items) >= count:
+            return items
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {count}, found {len(items)} within {timeout}s")
+        time.sleep(0.01)
+
+
+# -- the database ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateRow:
+    """An update as the database holds it, read out of its session."""
+
+    ref: str
+    period_key: str
+    status: str
+    note: str
+    revised_target_date: dt.date | None
+    author: str | None  # Slack ID
+    on_behalf_of: str | None  # Slack ID
+    source: str
+    amendment_reason: str | None
+
+
+def updates_of(db: Database, ref: str) -> list[UpdateRow]:
+    """Every update of one action, oldest first."""
+    with db.session() as session:
+        updates = session.scalars(
+            select(m.Update).join(m.Action).where(m.Action.ref == ref).order_by(m.Update.id)
+        )
+        return [
+            UpdateRow(
+                ref=u.action.ref,
+                period_key=u.period.key,
+                status=u.status,
+                note=u.note,
+                revised_target_date=u.revised_target_date,
+                author=u.author.slack_id if u.author else None,
+                on_behalf_of=u.on_behalf_of.slack_id if u.on_behalf_of else None,
+                source=u.source,
+                amendment_reason=u.amendment_reason,
+            )
+            for u in updates
+        ]
+
+
+def update_count(db: Database) -> int:
+    with db.session() as session:
+        return len(session.scalars(select(m.Update.id)).all())
+
+
+def texts(value: Any) -> list[str]:
+    """Every string inside a JSON-like value, with its key: to audit what was sent."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for item in value.values():
+            found += [item] if isinstance(item, str) else texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += [item] if isinstance(item, str) else texts(item)
+    return found
+
+
+def all_text(message: dict[str, Any]) -> str:
+    """A message's fallback text and every text in its blocks, joined: what a person reads."""
+    return "\n".join(texts({"text": message.get("text", ""), "blocks": message.get("blocks", [])}))
+
+
+# -- Socket Mode -------------------------------------------------------------------------------
+
+
+class SocketModeStandIn:
+    """A local WebSocket server standing in for Slack's Socket Mode endpoint.
+
+    It greets each connection with `hello` as Slack does, sends the envelopes queued with
+    `send()`, and records what the app sends back (the acks) for `ack_for()`.
+    """
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._received: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self.connections = 0
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SocketModeStandIn:
+        import threading
+
+        from websockets.sync.server import serve
+
+        self._server = serve(self._handle, "127.0.0.1", 0, compression=None)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/"
+
+    def _handle(self, connection: Any) -> None:
+        import queue
+
+        from websockets.exceptions import ConnectionClosed
+
+        hello = {
+            "type": "hello",
+            "num_connections": 1,
+            "debug_info": {"host": "applink-test", "approximate_connection_time": 18060},
+            "connection_info": {"app_id": APP_ID},
+        }
+        connection.send(json.dumps(hello))
+        with self._changed:
+            self.connections += 1
+            self._changed.notify_all()
+        while not self._stopping.is_set():
+            try:
+                connection.send(json.dumps(self._outbox.get(timeout=0.01)))
+            except queue.Empty:
+                pass
+            except ConnectionClosed:
+                return
+            try:
+                message = connection.recv(timeout=0.01)
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                return
+            with self._changed:
+                self._received.append(json.loads(message))
+                self._changed.notify_all()
+
+    def wait_connected(self, timeout: float = 5.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.connections > 0, timeout=timeout):
+                raise AssertionError("the app did not connect to the Socket Mode stand-in")
+
+    def send(self, kind: str, payload: dict[str, Any], *, accepts_response: bool = True) -> str:
+        """Queue an envelope (`slash_commands`, `interactive`, `events_api`); its envelope_id."""
+        envelope_id = f"env-{next(_serial)}-{int(time.time())}"
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": accepts_response,
+        }
+        if kind == "events_api":
+            envelope.update(retry_attempt=0, retry_reason="")
+        self._outbox.put(envelope)
+        return envelope_id
+
+    def ack_for(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The app's acknowledgement of one envelope."""
+
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self._received if m.get("envelope_id") == envelope_id), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout=timeout):
+                raise AssertionError(f"no ack for {envelope_id} within {timeout}s")
+            ack = found()
+            assert ack is not None
+            return ack

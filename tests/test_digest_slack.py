@@ -1,0 +1,191 @@
+"""`/digest` in Slack: acked at once, the summary privately, the files to the person's DM.
+
+The real Bolt app behind the real HTTP server, signed requests, and the real WebClient
+talking to the fake Slack Web API (which records the bytes of every uploaded file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from docx import Document
+from support.fakeslack import FakeSlack
+from support.slackapp import (
+    BOT_TOKEN,
+    HELEN,
+    IN_Q3_WINDOW,
+    PRIYA,
+    SIGNING_SECRET,
+    SINEAD,
+    STRANGER,
+    Bot,
+    all_text,
+    wait_for,
+)
+
+from bot.app import create_app
+from bot.notifier import Notifier, make_client
+from bot.runtime import build_runtime
+from bot.server import PlanbotWSGI, start_http_server
+from bot.settings import Settings
+from storage.db import Database
+
+DIGEST_CHANNEL = "C0DIGEST1"
+
+
+@contextmanager
+def digest_bot(
+    db: Database,
+    fake: FakeSlack,
+    *,
+    clock: Callable[[], dt.datetime] = lambda: IN_Q3_WINDOW,
+    channel: str | None = DIGEST_CHANNEL,
+    webhooks: Sequence[str] = (),
+) -> Iterator[Bot]:
+    """planbot over HTTP on loopback, with a digest channel and webhooks configured."""
+    settings = Settings(
+        database_url=db.url,
+        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=fake.url,
+        planbot_digest_channel=channel,
+        planbot_webhook_urls=list(webhooks),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
+    runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
+    app = create_app(runtime, signing_secret=SIGNING_SECRET)
+    server = start_http_server(PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET))
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
+    finally:
+        server.stop()
+
+
+def uploads(fake: FakeSlack, count: int) -> list[dict[str, Any]]:
+    """The files of the first `count` files_upload_v2 completions: name, title and channel."""
+    calls = fake.wait_for_calls("files.completeUploadExternal", count=count, timeout=10)
+    return [
+        {**file, "channel": call.args.get("channel_id")}
+        for call in calls
+        for file in call.response["files"]
+    ]
+
+
+@pytest.fixture
+def bot(sample_db: Database, fake_slack: FakeSlack) -> Iterator[Bot]:
+    with digest_bot(sample_db, fake_slack) as running:
+        yield running
+
+
+def test_digest_is_acked_at_once_and_the_files_reach_the_dm_by_files_upload_v2(
+    bot: Bot,
+) -> None:
+    bot.fake.latency = 0.25  # every Web API call is slow; the ack must not wait for them
+
+    started = time.monotonic()
+    response = bot.command(PRIYA, "/digest")
+    acked_in = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert acked_in < 1.0  # Slack's limit is 3 s; no Web API call happens before the ack
+    [reply] = bot.replies_to(response)
+    assert reply["response_type"] == "ephemeral"
+    assert reply["blocks"][0]["text"]["text"].startswith("Draft: Progress report Q2 2019/20")
+    seen = all_text(reply)
+    assert ":red_circle: Off track: *1* (0 in 2019-20-Q1)" in seen
+    assert "*ACT-14*" in seen
+
+    files = uploads(bot.fake, 1)
+    names = sorted(f["name"] for f in files)
+    assert names == [
+        "sample-plan-2019-20-Q2-chart.png",
+        "sample-plan-2019-20-Q2.docx",
+        "sample-plan-2019-20-Q2.xlsx",
+    ]
+    assert {f["channel"] for f in files} == {bot.fake.dm_channel(PRIYA)}
+    assert bot.fake.calls_to("files.upload") == []  # never the retired upload method
+    content = bot.fake.uploaded_files
+    document = Document(io.BytesIO(content["sample-plan-2019-20-Q2.docx"]))
+    assert any(t.rows[0].cells[0].text == "Ref" for t in document.tables)
+    workbook = openpyxl.load_workbook(io.BytesIO(content["sample-plan-2019-20-Q2.xlsx"]))
+    assert workbook["Actions"].max_row == 21
+    assert content["sample-plan-2019-20-Q2-chart.png"].startswith(b"\x89PNG")
+    assert bot.fake.calls_to("chat.postMessage") == []  # nothing in any channel
+
+
+def test_owner_sees_the_summary_only_without_names_or_files(bot: Bot) -> None:
+    response = bot.command(SINEAD, "/digest", "Q3 2019/20")
+
+    [reply] = bot.replies_to(response)
+    seen = all_text(reply)
+    assert "Progress report Q3 2019/20" in seen
+    assert "*No update received (17)*" in seen
+    assert "HR &amp; OD: 3 actions" in seen  # ACT-9, 10 and 12; ACT-11 is complete
+    assert "Sinead" not in seen and "Kwame" not in seen
+    time.sleep(0.2)  # give a wrongly started upload the time to show up
+    assert bot.fake.calls_to("files.completeUploadExternal") == []
+
+
+def test_director_gets_their_directorate_by_default_with_names_and_files(bot: Bot) -> None:
+    response = bot.command(HELEN, "/digest", "2019-20-Q3")
+
+    [reply] = bot.replies_to(response)
+    seen = all_text(reply)
+    assert "Directorate: Business Services" in seen
+    assert "Tom Ellis (Business Services): ACT-3, ACT-6" in seen
+    files = uploads(bot.fake, 1)
+    assert {f["name"] for f in files} >= {
+        "sample-plan-2019-20-Q3-business-services.docx",
+        "sample-plan-2019-20-Q3-business-services.xlsx",
+    }
+    assert {f["channel"] for f in files} == {bot.fake.dm_channel(HELEN)}
+
+
+def test_director_may_ask_for_the_whole_plan_or_a_theme(bot: Bot) -> None:
+    response = bot.command(HELEN, "/digest", "Q2 2019/20 theme:Finance &amp; savings")
+
+    [reply] = bot.replies_to(response)
+    seen = all_text(reply)
+    assert "Theme: Finance &amp; savings · 3 actions" in seen
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "reason"),
+    [
+        (STRANGER, "", "You are not on the list of people"),
+        (PRIYA, "theme:Nonsense", "There is no theme 'Nonsense'"),
+        (PRIYA, "next tuesday please", "is neither a period nor a scope"),
+        (SINEAD, "publish", "Only a admin can do that"),
+    ],
+)
+def test_refusals_are_private_with_a_reason_and_change_nothing(
+    bot: Bot, user: str, text: str, reason: str
+) -> None:
+    response = bot.command(user, "/digest", text)
+
+    assert response.status_code == 200
+    [reply] = bot.replies_to(response)
+    assert reply["response_type"] == "ephemeral"
+    assert reason in all_text(reply)
+    time.sleep(0.2)
+    assert bot.fake.calls_to("files.completeUploadExternal") == []
+    assert bot.fake.calls_to("chat.postMessage") == []
+
+
+def test_two_directors_asking_at_once_each_get_their_own_report(bot: Bot) -> None:
+    first = bot.command(HELEN, "/digest", "Q2 2019/20")
+    second = bot.command(PRIYA, "/digest", "Q2 2019/20")
+
+    assert "Directorate: Business Services" in all_text(bot.replies_to(first)[0])
+    assert "Whole plan" in all_text(bot.replies_to(second)[0])
+    wait_for(lambda: bot.fake.calls_to("files.completeUploadExternal"), count=2, timeout=10)
