@@ -15,13 +15,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 
-from bot.errors import PlanbotError
-from bot.render.blocks import Message, render_apology, render_refusal
 from bot.runtime import Runtime
 from bot.settings import SettingsError
-from handlers import RUNTIME_KEY, register_listeners, tell_privately
-
-log = logging.getLogger(__name__)
+from handlers import RUNTIME_KEY, register_listeners, report_error
 
 
 def create_app(
@@ -66,50 +62,9 @@ def create_app(
     return app
 
 
-def _describe(body: dict[str, Any]) -> str:
-    """What the request was, for the log: never the text a person typed."""
-    if body.get("command"):
-        return f"command {body['command']}"
-    kind = str(body.get("type") or "request")
-    if kind == "block_actions":
-        ids = ",".join(str(a.get("action_id")) for a in body.get("actions") or [])
-        return f"block_actions {ids}"
-    if kind in {"view_submission", "view_closed"}:
-        return f"{kind} {(body.get('view') or {}).get('callback_id', '')}"
-    if kind == "event_callback":
-        return f"event {(body.get('event') or {}).get('type', '')}"
-    return kind
-
-
-def _user_of(body: dict[str, Any]) -> str | None:
-    user = body.get("user_id") or body.get("user") or (body.get("event") or {}).get("user")
-    if isinstance(user, dict):
-        user = user.get("id")
-    return str(user) if user else None
-
-
 def _error_handler(runtime: Runtime) -> Callable[..., None]:
     def handle_error(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
         """Refusals go privately to the person; anything else is logged once, with an apology."""
-        what, user = _describe(body), _user_of(body)
-        message: Message
-        if isinstance(error, PlanbotError):
-            log.info("refused %s for %s: %s", what, user, error)
-            message = render_refusal(error)
-        else:
-            log.error(
-                "unexpected error in %s for user %s (team %s)",
-                what,
-                user,
-                (body.get("team") or {}).get("id") or body.get("team_id"),
-                exc_info=error,
-            )
-            message = render_apology()
-        if user is None:
-            return
-        try:
-            tell_privately(runtime, user, message, respond)
-        except Exception as exc:
-            log.warning("could not tell %s what happened to their %s: %s", user, what, exc)
+        report_error(runtime, error, body, respond)
 
     return handle_error

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.notifier import NotifierError
-from bot.render.blocks import Message, render_home, render_stranger_home, render_update_recorded
+from bot.render.blocks import (
+    Message,
+    render_apology,
+    render_home,
+    render_refusal,
+    render_stranger_home,
+    render_update_recorded,
+)
 from bot.services.actions import home_for
 from bot.services.updates import RecordedUpdate
 
@@ -104,3 +113,69 @@ def after_update(runtime: Runtime, recorded: RecordedUpdate) -> None:
             refresh_home(runtime, slack_id)
         except NotifierError as exc:
             log.warning("could not refresh the App Home of %s: %s", slack_id, exc)
+
+
+def _describe(body: dict[str, Any]) -> str:
+    """What the request was, for the log: never the text a person typed."""
+    if body.get("command"):
+        return f"command {body['command']}"
+    kind = str(body.get("type") or "request")
+    if kind == "block_actions":
+        ids = ",".join(str(a.get("action_id")) for a in body.get("actions") or [])
+        return f"block_actions {ids}"
+    if kind in {"view_submission", "view_closed"}:
+        return f"{kind} {(body.get('view') or {}).get('callback_id', '')}"
+    if kind == "event_callback":
+        return f"event {(body.get('event') or {}).get('type', '')}"
+    return kind
+
+
+def _user_of(body: dict[str, Any]) -> str | None:
+    user = body.get("user_id") or body.get("user") or (body.get("event") or {}).get("user")
+    if isinstance(user, dict):
+        user = user.get("id")
+    return str(user) if user else None
+
+
+def report_error(
+    runtime: Runtime, error: Exception, body: dict[str, Any], respond: Respond | None = None
+) -> None:
+    """A refusal goes privately to the person; anything else is logged once, with context,
+    and the person gets a short apology. Used by the app's error handler and by `answering`."""
+    what, user = _describe(body), _user_of(body)
+    message: Message
+    if isinstance(error, PlanbotError):
+        log.info("refused %s for %s: %s", what, user, error)
+        message = render_refusal(error)
+    else:
+        log.error(
+            "unexpected error in %s for user %s (team %s)",
+            what,
+            user,
+            (body.get("team") or {}).get("id") or body.get("team_id"),
+            exc_info=error,
+        )
+        message = render_apology()
+    if user is None:
+        return
+    reply = respond if body.get("response_url") else None
+    try:
+        tell_privately(runtime, user, message, reply)
+    except Exception as exc:
+        log.warning("could not tell %s what happened to their %s: %s", user, what, exc)
+
+
+@contextmanager
+def answering(
+    runtime: Runtime, body: dict[str, Any], respond: Respond | None = None
+) -> Iterator[None]:
+    """Around a listener's work after its ack: any error becomes a private answer here.
+
+    Nothing is re-raised to Bolt: when a listener raises after `ack()`, Bolt's thread runner
+    resets the ack it had, and if the request thread had not yet sent it, Slack gets a 404
+    three seconds later instead of the ack (slack_bolt/listener/thread_runner.py).
+    """
+    try:
+        yield
+    except Exception as error:
+        report_error(runtime, error, body, respond)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,27 +21,32 @@ from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
 from bot.render.blocks import UpdateFormMeta, action_options, render_update_modal
 from bot.services import actions as action_service
-from handlers import runtime_from
+from handlers import answering, runtime_from
 
 log = logging.getLogger(__name__)
 
 
 def handle_open_update(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
 ) -> None:
     """The Update button: open the update modal for its action."""
     ack()
     runtime = runtime_from(context)
-    form = action_service.update_form(
-        db=runtime.db,
-        cycle=runtime.cycle,
-        plan_key=runtime.plan_key,
-        actor_slack_id=body["user"]["id"],
-        ref=str(action.get("value") or ""),
-        now=runtime.now(),
-    )
-    view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
-    runtime.notifier.open_view(body["trigger_id"], view)
+    with answering(runtime, body, respond):
+        form = action_service.update_form(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=body["user"]["id"],
+            ref=str(action.get("value") or ""),
+            now=runtime.now(),
+        )
+        view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+        runtime.notifier.open_view(body["trigger_id"], view)
 
 
 def _redraw(
@@ -89,7 +94,8 @@ def handle_pick_action(
     chosen = (action.get("selected_option") or {}).get("value")
     if not chosen or chosen == "-":
         return
-    _redraw(client, body, context, ref=str(chosen), period=None)
+    with answering(runtime_from(context), body):
+        _redraw(client, body, context, ref=str(chosen), period=None)
 
 
 def handle_pick_period(
@@ -105,7 +111,8 @@ def handle_pick_period(
     chosen = (action.get("selected_option") or {}).get("value")
     if not chosen or not meta.ref:
         return
-    _redraw(client, body, context, ref=meta.ref, period=str(chosen))
+    with answering(runtime_from(context), body):
+        _redraw(client, body, context, ref=meta.ref, period=str(chosen))
 
 
 def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

@@ -33,7 +33,7 @@ from bot.render.blocks import (
 from bot.runtime import Runtime
 from bot.services import actions as action_service
 from bot.services.updates import IncompleteUpdate, Source, record_update
-from handlers import after_update, runtime_from, tell_privately
+from handlers import after_update, answering, runtime_from, tell_privately
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help", "h"})
 
@@ -286,50 +286,67 @@ def handle_update_command(
     """`/update`: record at once, or open the form (prefilled, or with a picker)."""
     ack()
     runtime = runtime_from(context)
-    user, now = command["user_id"], runtime.now()
-    request = parse_update(
-        command.get("text") or "", today=runtime.cycle.local_date(now), scheme=DEFAULT_SCHEME
-    )
-    db, cycle, plan = runtime.db, runtime.cycle, runtime.plan_key
-    if request.kind == "help":
-        tell_privately(runtime, user, render_help("update", DEFAULT_SCHEME), respond)
-    elif request.kind == "pick":
-        picker = action_service.updatable_actions(
-            db=db, cycle=cycle, plan_key=plan, actor_slack_id=user, now=now
+    with answering(runtime, command, respond):
+        user, now = command["user_id"], runtime.now()
+        request = parse_update(
+            command.get("text") or "", today=runtime.cycle.local_date(now), scheme=DEFAULT_SCHEME
         )
-        view = render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
-        _open_modal(runtime, command["trigger_id"], view, respond)
-    elif request.kind == "open":
-        form = action_service.update_form(
-            db=db, cycle=cycle, plan_key=plan, actor_slack_id=user, ref=request.ref, now=now
-        )
-        view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
-        _open_modal(runtime, command["trigger_id"], view, respond)
-    else:
-        try:
-            recorded = record_update(
-                db=db,
-                cycle=cycle,
-                plan_key=plan,
+        if request.kind == "help":
+            tell_privately(runtime, user, render_help("update", DEFAULT_SCHEME), respond)
+        elif request.kind == "pick":
+            picker = action_service.updatable_actions(
+                db=runtime.db,
+                cycle=runtime.cycle,
+                plan_key=runtime.plan_key,
+                actor_slack_id=user,
+                now=now,
+            )
+            view = render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
+            _open_modal(runtime, command["trigger_id"], view, respond)
+        elif request.kind == "open":
+            form = action_service.update_form(
+                db=runtime.db,
+                cycle=runtime.cycle,
+                plan_key=runtime.plan_key,
                 actor_slack_id=user,
                 ref=request.ref,
-                status=request.status,
-                note=request.note,
-                revised_target_date=request.revised,
-                source=Source.COMMAND,
                 now=now,
-                idempotency_key=f"command:{command.get('trigger_id') or ''}"
-                if command.get("trigger_id")
-                else None,
             )
-        except IncompleteUpdate as missing:
-            view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
+            view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
             _open_modal(runtime, command["trigger_id"], view, respond)
-            return
-        if recorded.duplicate:
-            return
-        tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME), respond)
-        after_update(runtime, recorded)
+        else:
+            _record_from_command(runtime, command, request, respond)
+
+
+def _record_from_command(
+    runtime: Runtime, command: dict[str, Any], request: UpdateRequest, respond: Respond
+) -> None:
+    """Record `/update REF STATUS NOTE`; when something is missing, open the form instead."""
+    user = command["user_id"]
+    trigger = command.get("trigger_id") or ""
+    try:
+        recorded = record_update(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=user,
+            ref=request.ref,
+            status=request.status,
+            note=request.note,
+            revised_target_date=request.revised,
+            source=Source.COMMAND,
+            now=runtime.now(),
+            # One command invocation, one update, however often it is delivered.
+            idempotency_key=f"command:{trigger}" if trigger else None,
+        )
+    except IncompleteUpdate as missing:
+        view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
+        _open_modal(runtime, trigger, view, respond)
+        return
+    if recorded.duplicate:
+        return
+    tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME), respond)
+    after_update(runtime, recorded)
 
 
 def handle_actions_command(
@@ -338,30 +355,31 @@ def handle_actions_command(
     """`/actions`: a list of actions, or one action's history."""
     ack()
     runtime = runtime_from(context)
-    user, now = command["user_id"], runtime.now()
-    request = parse_actions(command.get("text") or "")
-    db, cycle, plan = runtime.db, runtime.cycle, runtime.plan_key
-    message: Message
-    if request.kind == "help":
-        message = render_help("actions", DEFAULT_SCHEME)
-    elif request.kind == "history":
-        history = action_service.action_history(
-            db=db, cycle=cycle, plan_key=plan, actor_slack_id=user, ref=request.value
-        )
-        message = render_action_history(history, DEFAULT_SCHEME)
-    else:
-        listing = action_service.list_actions(
-            db=db,
-            cycle=cycle,
-            plan_key=plan,
-            actor_slack_id=user,
-            now=now,
-            person=request.value if request.kind == "person" else None,
-            directorate=request.value if request.kind == "directorate" else None,
-            everything=request.kind == "all",
-        )
-        message = render_actions_list(listing, DEFAULT_SCHEME)
-    tell_privately(runtime, user, message, respond)
+    with answering(runtime, command, respond):
+        user, now = command["user_id"], runtime.now()
+        request = parse_actions(command.get("text") or "")
+        db, cycle, plan = runtime.db, runtime.cycle, runtime.plan_key
+        message: Message
+        if request.kind == "help":
+            message = render_help("actions", DEFAULT_SCHEME)
+        elif request.kind == "history":
+            history = action_service.action_history(
+                db=db, cycle=cycle, plan_key=plan, actor_slack_id=user, ref=request.value
+            )
+            message = render_action_history(history, DEFAULT_SCHEME)
+        else:
+            listing = action_service.list_actions(
+                db=db,
+                cycle=cycle,
+                plan_key=plan,
+                actor_slack_id=user,
+                now=now,
+                person=request.value if request.kind == "person" else None,
+                directorate=request.value if request.kind == "directorate" else None,
+                everything=request.kind == "all",
+            )
+            message = render_actions_list(listing, DEFAULT_SCHEME)
+        tell_privately(runtime, user, message, respond)
 
 
 def handle_planbot_command(
@@ -370,28 +388,31 @@ def handle_planbot_command(
     """`/planbot`: help, away and back."""
     ack()
     runtime = runtime_from(context)
-    user, now = command["user_id"], runtime.now()
-    request = parse_planbot(command.get("text") or "", today=runtime.cycle.local_date(now))
-    message: Message
-    if request.kind == "help":
-        message = render_help("planbot", DEFAULT_SCHEME)
-    elif request.kind == "back":
-        absence = action_service.back(db=runtime.db, plan_key=runtime.plan_key, actor_slack_id=user)
-        message = render_absence(absence)
-    else:
-        assert request.start is not None and request.end is not None
-        absence = action_service.set_away(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=user,
-            start=request.start,
-            end=request.end,
-            delegate_slack_id=request.delegate,
-            now=now,
-        )
-        message = render_absence(absence)
-    tell_privately(runtime, user, message, respond)
+    with answering(runtime, command, respond):
+        user, now = command["user_id"], runtime.now()
+        request = parse_planbot(command.get("text") or "", today=runtime.cycle.local_date(now))
+        message: Message
+        if request.kind == "help":
+            message = render_help("planbot", DEFAULT_SCHEME)
+        elif request.kind == "back":
+            absence = action_service.back(
+                db=runtime.db, plan_key=runtime.plan_key, actor_slack_id=user
+            )
+            message = render_absence(absence)
+        else:
+            assert request.start is not None and request.end is not None
+            absence = action_service.set_away(
+                db=runtime.db,
+                cycle=runtime.cycle,
+                plan_key=runtime.plan_key,
+                actor_slack_id=user,
+                start=request.start,
+                end=request.end,
+                delegate_slack_id=request.delegate,
+                now=now,
+            )
+            message = render_absence(absence)
+        tell_privately(runtime, user, message, respond)
 
 
 def register(app: App) -> None:

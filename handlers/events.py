@@ -6,14 +6,18 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers import refresh_home, runtime_from
+from handlers import answering, refresh_home, runtime_from
 
 
-def handle_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+def handle_app_home_opened(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext
+) -> None:
     """Publish the person's App Home (Bolt acknowledges events before this runs)."""
     if event.get("tab", "home") != "home":
         return
-    refresh_home(runtime_from(context), event["user"])
+    runtime = runtime_from(context)
+    with answering(runtime, body):
+        refresh_home(runtime, event["user"])
 
 
 def register(app: App) -> None:

@@ -26,8 +26,9 @@ from bot.render.blocks import (
     render_incomplete,
     render_update_recorded,
 )
+from bot.runtime import Runtime
 from bot.services.updates import IncompleteUpdate, Source, missing_fields, record_update
-from handlers import after_update, runtime_from, tell_privately
+from handlers import after_update, answering, runtime_from, tell_privately
 
 # The service's field names, and the form blocks that hold them.
 FIELD_BLOCKS = {
@@ -149,6 +150,17 @@ def handle_update_submission(
         ack(response_action="errors", errors=submission.errors_for_slack(errors))
         return
     ack()
+    with answering(runtime, body):
+        _record_submission(runtime, user, view, meta, submission)
+
+
+def _record_submission(
+    runtime: Runtime,
+    user: str,
+    view: dict[str, Any],
+    meta: UpdateFormMeta,
+    submission: Submission,
+) -> None:
     ref = submission.ref or meta.ref
     assert ref is not None and submission.status is not None
     try:
@@ -161,7 +173,9 @@ def handle_update_submission(
             status=submission.status,
             note=submission.note,
             revised_target_date=submission.revised,
-            period=submission.period if meta.admin else None,
+            # The period the form said the update counts for: if it was locked meanwhile,
+            # the person is told so, rather than the update landing in the next period.
+            period=(submission.period if meta.admin else None) or meta.period,
             source=Source.MODAL,
             now=runtime.now(),
             # Slack keeps a view's id across a double click or a retried delivery.

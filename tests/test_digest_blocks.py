@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,9 +144,3 @@ def test_small_summary_shows_counts_with_the_previous_period(sample_db: Database
     assert "*ACT-14* Reduce the non-shared overspend forecast for Newham services" in shown
     assert "none, every action has an update" in shown
     assert blocks[0]["text"]["text"].startswith("Draft: Progress report Q2 2019/20")
-
-
-def test_the_big_plan_factory_is_what_the_test_claims(tmp_path: Path) -> None:
-    plan = big_plan()
-    assert len(plan.actions) == 300
-    assert len({a.owner for a in plan.actions}) == 120

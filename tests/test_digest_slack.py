@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,13 +63,15 @@ def digest_bot(
     )
     client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
     runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
-    app = create_app(runtime, signing_secret=SIGNING_SECRET)
+    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
     server = start_http_server(PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET))
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             yield Bot(runtime=runtime, fake=fake, server=server, http=http)
     finally:
         server.stop()
+        listeners.shutdown(wait=True)  # the report's uploads finish before the fake is reset
 
 
 def uploads(fake: FakeSlack, count: int) -> list[dict[str, Any]]:

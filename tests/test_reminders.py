@@ -12,7 +12,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,15 +20,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 from support.fakeslack import Call, FakeSlack
+from support.slackapp import make_runtime as slack_runtime
 from typer.testing import CliRunner
 
 from bot.cli import app as cli_app
 from bot.cli.reminders import preview_lines
 from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
-from bot.notifier import Notifier, make_client
-from bot.runtime import Runtime, build_runtime
-from bot.services.plans import period_row, resolve_plan
+from bot.planio import read_plan
+from bot.runtime import Runtime
+from bot.services.plans import load_plan, period_row, resolve_plan
 from bot.services.reminders import (
     Pacer,
     PreviewStep,
@@ -41,7 +42,7 @@ from bot.services.reminders import (
     run_tick,
 )
 from bot.services.updates import Source, record_update
-from bot.settings import Settings, get_settings
+from bot.settings import get_settings
 from storage import models as m
 from storage.db import Database
 
@@ -89,7 +90,6 @@ Q3_ESCALATION = {
 ALL_Q3 = set().union(*Q3_OUTSTANDING.values())
 
 SAMPLE_PLAN = Path(__file__).resolve().parents[1] / "bot" / "sample_plan"
-SIGNING_SECRET = "test-signing-secret"
 
 
 def at(year: int, month: int, day: int, hour: int = 9, minute: int = 30, second: int = 0) -> Any:
@@ -112,22 +112,35 @@ class Clock:
 
 
 def make_runtime(db: Database, fake: FakeSlack, *, cycle: Cycle | None = None) -> Runtime:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=db.url,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.url,
-    )
-    notifier = Notifier(make_client(token="xoxb-test", base_url=fake.url, backoff_factor=0.01))
-    runtime = build_runtime(settings, db=db, notifier=notifier, clock=Clock(at(2020, 1, 10, 10)))
-    if cycle is not None:
-        runtime = Runtime(runtime.settings, db, cycle, notifier, runtime.clock)
-    return runtime
+    """The runtime of a running planbot on `db` and the fake Slack, with a clock to move."""
+    runtime = slack_runtime(db, fake, clock=Clock(at(2020, 1, 10, 10, 30)))
+    return runtime if cycle is None else replace(runtime, cycle=cycle)
+
+
+def sample_database(url: str) -> Database:
+    """A database at `url` holding the sample plan."""
+    db = Database(url)
+    db.create_all()
+    load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=utc(2019, 12, 2, 9, 0))
+    return db
 
 
 @pytest.fixture
-def runtime(sample_db: Database, fake_slack: FakeSlack) -> Runtime:
+def plan_db(sqlite_url: str) -> Iterator[Database]:
+    """The sample plan on SQLite (the exactly-once tests also run on PostgreSQL: `sample_db`)."""
+    db = sample_database(sqlite_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def runtime(plan_db: Database, fake_slack: FakeSlack) -> Runtime:
+    return make_runtime(plan_db, fake_slack)
+
+
+@pytest.fixture
+def runtime_each_db(sample_db: Database, fake_slack: FakeSlack) -> Runtime:
+    """The sample plan's runtime on SQLite and on PostgreSQL."""
     return make_runtime(sample_db, fake_slack)
 
 
@@ -235,8 +248,9 @@ def run_cli(env: dict[str, str], *args: str) -> Any:
 
 
 def test_preview_shows_the_q3_calendar_worked_back_from_the_meeting(
-    sample_db: Database, cli_env: dict[str, str]
+    plan_db: Database, cli_env: dict[str, str]
 ) -> None:
+    sample_db = plan_db
     result = run_cli(
         {**cli_env, "DATABASE_URL": sample_db.url}, "reminders", "preview", "--period", Q3
     )
@@ -263,8 +277,9 @@ def test_preview_shows_the_q3_calendar_worked_back_from_the_meeting(
 
 
 def test_preview_of_a_meeting_on_17_april_2020_gives_publication_on_tuesday_7_april(
-    sample_db: Database, cli_env: dict[str, str]
+    plan_db: Database, cli_env: dict[str, str]
 ) -> None:
+    sample_db = plan_db
     # Good Friday 10 April and Easter Monday 13 April 2020 are bank holidays.
     set_meeting(sample_db, "2019-20-Q4", dt.date(2020, 4, 17))
     cycle = Cycle()
@@ -326,8 +341,9 @@ def test_preview_flags_a_step_that_falls_on_a_weekend_or_bank_holiday() -> None:
 
 
 def test_each_owner_gets_one_dm_per_step_listing_all_their_actions(
-    runtime: Runtime, fake_slack: FakeSlack
+    runtime_each_db: Runtime, fake_slack: FakeSlack
 ) -> None:
+    runtime = runtime_each_db
     for number, (step, when) in enumerate(
         [
             (Step.INVITATION, at(2020, 1, 9)),
@@ -339,7 +355,7 @@ def test_each_owner_gets_one_dm_per_step_listing_all_their_actions(
         report = tick(runtime, when)
 
         assert {o.kind for o in report.sent} == {step.value}
-        assert recipients(dms(fake_slack)) == {owner: number for owner in Q3_OUTSTANDING}
+        assert recipients(dms(fake_slack)) == dict.fromkeys(Q3_OUTSTANDING, number)
         for owner, refs in Q3_OUTSTANDING.items():
             latest = dms_to(fake_slack, owner)[-1]
             assert refs_in(latest) == refs
@@ -355,7 +371,10 @@ def test_each_owner_gets_one_dm_per_step_listing_all_their_actions(
     assert "due by *Thu 23 Jan 2020*" in texts_of(tom[0])[1]
 
 
-def test_the_same_tick_twice_sends_nothing_new(runtime: Runtime, fake_slack: FakeSlack) -> None:
+def test_the_same_tick_twice_sends_nothing_new(
+    runtime_each_db: Runtime, fake_slack: FakeSlack
+) -> None:
+    runtime = runtime_each_db
     first = tick(runtime, at(2020, 1, 9))
     again = tick(runtime, at(2020, 1, 9))
     later_that_day = tick(runtime, at(2020, 1, 9, 16, 45))
@@ -425,8 +444,9 @@ def test_no_change_button_is_offered_only_where_last_status_needs_no_new_reason(
 
 
 def test_escalation_reaches_each_director_with_their_directorate_only_on_the_right_day(
-    runtime: Runtime, fake_slack: FakeSlack
+    runtime_each_db: Runtime, fake_slack: FakeSlack
 ) -> None:
+    runtime = runtime_each_db
     record(
         runtime.db,
         SINEAD,
@@ -444,7 +464,7 @@ def test_escalation_reaches_each_director_with_their_directorate_only_on_the_rig
 
     escalations = [c for c in dms(fake_slack)[before:] if header_of(c).startswith("Escalation")]
     got = {str(call.args["channel"]): refs_in(call) for call in escalations}
-    expected = {d: refs for d, refs in Q3_ESCALATION.items()}
+    expected = dict(Q3_ESCALATION)
     expected[MARK] = {"ACT-10", "ACT-12"}  # ACT-9 was updated
     assert got == expected
     assert recipients(escalations) == dict.fromkeys(expected, 1)
@@ -485,8 +505,9 @@ def test_admins_get_a_daily_summary_from_the_deadline_until_the_period_is_locked
 
 
 def test_catch_up_after_downtime_sends_each_owner_only_the_overdue_dm(
-    runtime: Runtime, fake_slack: FakeSlack
+    runtime_each_db: Runtime, fake_slack: FakeSlack
 ) -> None:
+    runtime = runtime_each_db
     # The bot was down from before the window (9 Jan) until the day after the deadline.
     report = tick(runtime, at(2020, 1, 24, 11, 5))
     tick(runtime, at(2020, 1, 24, 11, 10))
@@ -570,8 +591,9 @@ def test_away_owner_without_a_delegate_is_covered_by_their_director(
 
 
 def test_every_reminder_is_delivered_exactly_once_when_a_third_of_calls_fail(
-    runtime: Runtime, fake_slack: FakeSlack
+    runtime_each_db: Runtime, fake_slack: FakeSlack
 ) -> None:
+    runtime = runtime_each_db
     fake_slack.fault_rate(1 / 3, seed=1, kinds=("429", "500", "503", "drop", "reset"))
 
     for when in (at(2020, 1, 9), at(2020, 1, 27)):
@@ -601,6 +623,27 @@ def test_a_message_that_still_fails_is_left_for_the_next_tick(
     second = tick(runtime, at(2020, 1, 9, 9, 35))
     assert [o.recipient.slack_id for o in second.sent] == [missed]
     assert recipients(dms(fake_slack)) == dict.fromkeys(Q3_OUTSTANDING, 1)
+
+
+def test_one_bad_item_does_not_stop_the_batch(
+    runtime: Runtime, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.services.reminders as service
+
+    real = service._RENDERERS[service.Audience.OWNER]
+
+    def broken_for_tom(reminder: service.Reminder) -> Any:
+        if reminder.recipient.slack_id == TOM:
+            raise ValueError("a row the renderer cannot handle")
+        return real(reminder)
+
+    monkeypatch.setitem(service._RENDERERS, service.Audience.OWNER, broken_for_tom)
+
+    report = tick(runtime, at(2020, 1, 9))
+
+    assert [o.recipient.slack_id for o in report.retry_later] == [TOM]
+    assert recipients(dms(fake_slack)) == dict.fromkeys(set(Q3_OUTSTANDING) - {TOM}, 1)
+    assert TOM not in {d.recipient for d in deliveries(runtime.db)}
 
 
 def test_deactivated_user_is_reported_to_the_admins_once_and_the_rest_are_reminded(
@@ -646,8 +689,9 @@ def test_invalid_auth_stops_the_run_with_one_clear_error(
 
 
 def test_reminders_run_says_what_it_sent_and_stops_on_a_refused_token(
-    sample_db: Database, fake_slack: FakeSlack, cli_env: dict[str, str]
+    plan_db: Database, fake_slack: FakeSlack, cli_env: dict[str, str]
 ) -> None:
+    sample_db = plan_db
     env = {**cli_env, "DATABASE_URL": sample_db.url}
 
     saturday = run_cli(env, "reminders", "run", "--now", "2020-01-25T10:00:00", "--pace", "0")
@@ -916,8 +960,8 @@ def test_the_job_tick_reads_the_clock_once_and_sends_what_is_due(
     assert len(report.sent) == len(Q3_OUTSTANDING)
 
 
-def test_preview_service_lists_recipients_for_a_plan_period(sample_db: Database) -> None:
-    calendar = preview(db=sample_db, cycle=Cycle(), now=at(2020, 1, 2), period="Q3 2019/20")
+def test_preview_service_lists_recipients_for_a_plan_period(plan_db: Database) -> None:
+    calendar = preview(db=plan_db, cycle=Cycle(), now=at(2020, 1, 2), period="Q3 2019/20")
 
     assert calendar.period_key == Q3 and calendar.outstanding == 17
     by_step = {s.step: s for s in calendar.steps}
@@ -925,7 +969,8 @@ def test_preview_service_lists_recipients_for_a_plan_period(sample_db: Database)
     assert all(s.working_day for s in calendar.steps)
 
 
-def test_no_daily_summary_when_turned_off(sample_db: Database, fake_slack: FakeSlack) -> None:
+def test_no_daily_summary_when_turned_off(plan_db: Database, fake_slack: FakeSlack) -> None:
+    sample_db = plan_db
     rules = CycleRules(admin_daily_summary=False)
     runtime = make_runtime(sample_db, fake_slack, cycle=Cycle(rules=rules))
 

@@ -89,7 +89,10 @@ def test_view_submission_over_socket_mode_shows_errors_then_records(
     ack = socket_slack.ack_for(missing_note)
     assert ack["payload"]["response_action"] == "errors"
     errors = ack["payload"]["errors"]
-    assert set(errors) == {"note_block.ACT-12.2019-20-Q3", "revised_target_date_block.ACT-12.2019-20-Q3"}
+    assert set(errors) == {
+        "note_block.ACT-12.2019-20-Q3",
+        "revised_target_date_block.ACT-12.2019-20-Q3",
+    }
     assert len(updates_of(sample_db, "ACT-12")) == before
 
     complete = socket_slack.send(

@@ -164,7 +164,11 @@ def test_amber_without_a_note_records_nothing_and_opens_the_form_prefilled(bot: 
     [confirmation] = bot.dms_to(SINEAD)
     assert "Recorded ACT-12" in all_text(confirmation)
     latest = updates_of(bot.db, "ACT-12")[-1]
-    assert (latest.status, latest.note, latest.source) == ("amber", "Completion stuck at 70%", "modal")
+    assert (latest.status, latest.note, latest.source) == (
+        "amber",
+        "Completion stuck at 70%",
+        "modal",
+    )
 
 
 def test_amber_with_a_note_is_recorded_at_once(bot: Bot) -> None:
@@ -190,7 +194,9 @@ def test_worse_status_without_a_revised_date_asks_for_one_in_the_form(bot: Bot) 
         view_submission(
             KWAME,
             view,
-            input_values(view, status="red", note="Shortfall now £0.6m", revised=dt.date(2020, 6, 30)),
+            input_values(
+                view, status="red", note="Shortfall now £0.6m", revised=dt.date(2020, 6, 30)
+            ),
         )
     )
 
@@ -205,7 +211,9 @@ def test_form_shows_whats_missing_on_the_fields_and_records_nothing(bot: Bot) ->
     before = update_count(bot.db)
 
     response = bot.interact(
-        view_submission(SINEAD, view, input_values(view, status="red", revised=dt.date(2019, 12, 1)))
+        view_submission(
+            SINEAD, view, input_values(view, status="red", revised=dt.date(2019, 12, 1))
+        )
     )
 
     assert response.status_code == 200
@@ -288,7 +296,9 @@ def test_picking_an_action_prefills_the_form_and_submitting_records_it(bot: Bot)
     assert redraw.args["view_id"] == view["id"] and redraw.args["hash"] == view["hash"]
     redrawn = bot.fake.view(view["id"])
     assert redrawn is not None
-    assert input_block(redrawn, "pick_action_block")["element"]["initial_option"]["value"] == "ACT-6"
+    assert (
+        input_block(redrawn, "pick_action_block")["element"]["initial_option"]["value"] == "ACT-6"
+    )
     assert input_block(redrawn, "status_block")["element"]["initial_option"]["value"] == "green"
     assert UpdateFormMeta.from_json(redrawn["private_metadata"]).ref == "ACT-6"
 
@@ -318,7 +328,9 @@ def test_the_same_form_submitted_twice_records_one_update(bot: Bot) -> None:
     bot.dms_to(SINEAD)
     wait_for(lambda: bot.fake.calls_to("views.publish"), count=1)
     assert update_count(bot.db) == before + 1
-    assert len([c for c in bot.fake.calls_to("chat.postMessage") if c.args["channel"] == SINEAD]) == 1
+    assert (
+        len([c for c in bot.fake.calls_to("chat.postMessage") if c.args["channel"] == SINEAD]) == 1
+    )
 
 
 def test_the_update_button_opens_the_form(bot: Bot) -> None:
@@ -399,7 +411,10 @@ def test_admin_amends_a_locked_period_with_a_reason(bot: Bot) -> None:
                 "type": "static_select",
                 "action_id": "period",
                 "block_id": period["block_id"],
-                "selected_option": {"text": {"type": "plain_text", "text": "Q2"}, "value": "2019-20-Q2"},
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "Q2"},
+                    "value": "2019-20-Q2",
+                },
             },
             view=view,
         )
@@ -408,7 +423,9 @@ def test_admin_amends_a_locked_period_with_a_reason(bot: Bot) -> None:
     redrawn = bot.fake.view(view["id"])
     assert redrawn is not None
     assert "is published and locked" in all_text(redrawn)
-    values = input_values(redrawn, status="amber", note="Corrected figure: 64%", period="2019-20-Q2")
+    values = input_values(
+        redrawn, status="amber", note="Corrected figure: 64%", period="2019-20-Q2"
+    )
 
     refused = bot.interact(view_submission(PRIYA, redrawn, values))
 

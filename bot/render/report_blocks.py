@@ -156,6 +156,21 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
     if flagged:
         blocks.append(_section("\n".join(flagged)))
 
+    amended = [a for a in digest.amended if a.amendment is not None]
+    if amended:
+        lines = [
+            f"*{escape(a.ref)}* {_status(digest, a.status)}: "
+            f"_{escape(_cut(a.amendment.reason, 300))}_ ({escape(a.amendment.by)}, "
+            f"{day(a.amendment.at)})"
+            for a in amended
+            if a.amendment is not None
+        ]
+        blocks.append(
+            _section(
+                f"*Amended after publication ({len(amended)})*\n"
+                + _fit(lines, limit=2900, unit="more amendments")
+            )
+        )
     missing = digest.no_update
     if missing:
         if any(g.owner for g in digest.missing):

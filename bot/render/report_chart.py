@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import threading
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -31,6 +32,8 @@ HATCHES = {
     "not_started": "",
     NO_UPDATE: "//",
 }
+# Matplotlib's text and font caches are shared: one chart is drawn at a time per process.
+_DRAWING = threading.Lock()
 # The order bars stack in: best at the left/bottom, missing updates last.
 STACK_ORDER = ("complete", "green", "amber", "red", "on_hold", "not_started", NO_UPDATE)
 
@@ -63,6 +66,11 @@ def _label(axes: Any, bars: Any, values: list[int]) -> None:
 
 def render_chart(digest: Digest, *, dpi: int = 150) -> bytes:
     """The chart as PNG bytes."""
+    with _DRAWING:
+        return _draw(digest, dpi)
+
+
+def _draw(digest: Digest, dpi: int) -> bytes:
     keys = _order(digest)
     themes = list(digest.by_theme)
     height = max(5.4, 1.6 + 0.55 * len(themes))

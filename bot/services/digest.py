@@ -17,6 +17,7 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
 from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
 from bot.errors import InvalidInput, NotFound
+from bot.services import people as ppl
 from bot.services.plans import latest_updates, open_period, resolve_plan
 from storage import models as m
 from storage.db import Database
@@ -490,6 +491,12 @@ def compile_digest(
             t.id: t for t in session.scalars(select(m.Theme).where(m.Theme.plan_id == plan.id))
         }
         actions.sort(key=lambda a: (themes[a.theme_id].position, a.number, a.ref))
+        # Owners, authors and directorates loaded at once (and held: the session's identity
+        # map is weak), so reading them from each action and update costs no query.
+        preloaded = (
+            session.scalars(select(m.Person).where(m.Person.plan_id == plan.id)).all(),
+            session.scalars(select(m.Directorate).where(m.Directorate.plan_id == plan.id)).all(),
+        )
         history = _History(latest_updates(session, plan), actions)
         period_rows = {
             p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
@@ -536,6 +543,7 @@ def compile_digest(
         )
 
         missing = _missing(actions, lines, audience)
+        del preloaded
         locker = session.get(m.Person, row.locked_by_id) if row and row.locked_by_id else None
         return Digest(
             plan_key=plan.key,
@@ -735,8 +743,6 @@ def digest_for(
 ) -> PersonalDigest:
     """`/digest`: owners get the summary without names; directors (their directorate by
     default) and admins (the whole plan by default) get the draft, with names and files."""
-    from bot.services import people as ppl
-
     with db.session() as session:
         plan = resolve_plan(session, plan_key)
         person = ppl.require_member(session, plan, actor_slack_id)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
-from bot.errors import NotAllowed, PlanbotError
+from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.notifier import FileToUpload, Notifier, NotifierError
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.render.report_chart import render_chart
@@ -100,6 +100,7 @@ def lock_period(
     actor_slack_id: str,
     now: dt.datetime,
     channel: str = "",
+    cycle: Cycle | None = None,
 ) -> LockedPeriod:
     """Lock `period` for publication by an admin and claim the next publication's number.
 
@@ -111,6 +112,14 @@ def lock_period(
             plan = resolve_plan(session, plan_key)
             person = ppl.require_member(session, plan, actor_slack_id)
             ppl.require_role(session, plan, person, ppl.ADMIN)
+            if cycle is not None:
+                current = open_period(session, plan, cycle, cycle.local_date(now))
+                if period > current:
+                    raise InvalidInput(
+                        f"{period.label} has not started collecting updates yet; "
+                        "nothing was published or locked.",
+                        hint=f"The current period is {current.label}.",
+                    )
             row = period_row(session, plan, period)
             newly = row.locked_at is None
             if newly:
@@ -257,6 +266,7 @@ def publish_report(
         actor_slack_id=actor_slack_id,
         now=now,
         channel=channel,
+        cycle=runtime.cycle,
     )
     digest = compile_digest(
         db=db,

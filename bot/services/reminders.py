@@ -29,7 +29,7 @@ from bot.domain.periods import Period, parse_period
 from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
-from bot.notifier import AuthFailure, NotifierError, TransientFailure, Undeliverable
+from bot.notifier import AuthFailure, NotifierError, Undeliverable
 from bot.render import reminders as render
 from bot.render.blocks import Message, weekday
 from bot.runtime import Runtime
@@ -118,11 +118,9 @@ class Unreachable:
     plan_id: int
     plan_key: str
     period_key: str
-    period_label: str
     slack_id: str
     name: str
     error: str
-    kinds: tuple[str, ...]
     admin: Recipient
 
 
@@ -145,6 +143,15 @@ class _PeriodState:
     open_actions: int
 
 
+def _history(session: Session, plan: m.Plan, period: Period) -> dict[int, dict[str, m.Update]]:
+    """The update that counts, by action id and period key, up to and including `period`."""
+    by_action: dict[int, dict[str, m.Update]] = defaultdict(dict)
+    for (action_id, key), found in latest_updates(session, plan).items():
+        if key <= period.key:
+            by_action[action_id][key] = found
+    return by_action
+
+
 def _outstanding(
     session: Session,
     plan: m.Plan,
@@ -158,10 +165,7 @@ def _outstanding(
         .where(m.Action.plan_id == plan.id, m.Action.closed.is_(False))
         .order_by(m.Action.number, m.Action.ref)
     ).all()
-    by_action: dict[int, dict[str, m.Update]] = defaultdict(dict)
-    for (action_id, key), found in latest_updates(session, plan).items():
-        if key <= period.key:
-            by_action[action_id][key] = found
+    by_action = _history(session, plan, period)
     items = []
     for action in actions:
         history = by_action.get(action.id, {})
@@ -224,7 +228,7 @@ def _available(person: m.Person, day: dt.date) -> bool:
     return person.active and not person.is_away(day)
 
 
-def _absence(person: m.Person, day: dt.date) -> str:
+def _absence(person: m.Person) -> str:
     if not person.active:
         return f"{person.name} is no longer active in the plan"
     if person.away_to is not None:
@@ -236,7 +240,7 @@ def _stand_in(person: m.Person, day: dt.date) -> tuple[m.Person, str] | None:
     """The person's delegate, when they are away and their delegate is not."""
     delegate = person.delegate
     if delegate is not None and delegate.id != person.id and _available(delegate, day):
-        return delegate, f"{_absence(person, day)}; you are their delegate."
+        return delegate, f"{_absence(person)}; you are their delegate."
     return None
 
 
@@ -261,7 +265,7 @@ class _Routing:
             return owner, None
         if (stand_in := _stand_in(owner, self.day)) is not None:
             return stand_in
-        why = _absence(owner, self.day)
+        why = _absence(owner)
         for director in self.directors(action.directorate_id):
             if director.id != owner.id and _available(director, self.day):
                 return director, f"{why} and has no delegate; you are their director."
@@ -467,11 +471,9 @@ def _unreachable(
                             plan_id=plan.id,
                             plan_key=plan.key,
                             period_key=period.key,
-                            period_label=period.label,
                             slack_id=slack_id,
                             name=person.name if person else slack_id,
                             error=rows[-1].detail,
-                            kinds=tuple(row.kind for row in rows),
                             admin=Recipient(admin.slack_id, admin.name),
                         )
                     )
@@ -778,16 +780,20 @@ def _deliver_one(
     report: TickReport,
     lease: dt.timedelta,
 ) -> None:
+    """Claim, send and record one message; whatever goes wrong, the batch goes on."""
     if isinstance(item, Reminder):
         recipient, kind, refs = item.recipient, item.kind, item.refs
-        message = _RENDERERS[item.audience](item)
     else:
         recipient, kind, refs = item.admin, f"{UNREACHABLE_PREFIX}{item.slack_id}", ()
-        message = render.render_unreachable(item)
     outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs)
     db = runtime.db
     claim: Claim | None = None
     try:
+        message = (
+            _RENDERERS[item.audience](item)
+            if isinstance(item, Reminder)
+            else render.render_unreachable(item)
+        )
         claim = claim_delivery(
             db,
             plan_id=item.plan_id,
@@ -804,27 +810,29 @@ def _deliver_one(
         ts = runtime.notifier.dm(recipient.slack_id, message.text, message.blocks)
     except AuthFailure as exc:
         if claim is not None:
-            release(db, claim)
+            _release_quietly(db, claim)
         report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error
         raise _Stop from exc
     except Undeliverable as exc:
         assert claim is not None
-        mark_failed(db, claim, detail=exc.error or str(exc))
-        report.undeliverable.append(_with_detail(outcome, exc.error or str(exc)))
+        detail = exc.error or str(exc)
+        report.undeliverable.append(replace(outcome, detail=detail))
         log.warning("cannot reach %s (%s): %s", recipient.name, recipient.slack_id, exc)
-        return
-    except (TransientFailure, NotifierError) as exc:
-        if claim is not None:
-            release(db, claim)
-        report.retry_later.append(_with_detail(outcome, str(exc)))
-        log.warning("will retry %s to %s next tick: %s", kind, recipient.slack_id, exc)
+        try:
+            mark_failed(db, claim, detail=detail)
+        except Exception:
+            log.exception("could not record that %s is unreachable", recipient.slack_id)
         return
     except Exception as exc:
-        # One bad row must not stop the batch: give the claim back and go on.
+        # Slack still failing after the client's retries (or anything unexpected): give the
+        # claim back so the next tick tries again, and go on with the batch.
         if claim is not None:
             _release_quietly(db, claim)
-        report.retry_later.append(_with_detail(outcome, repr(exc)))
-        log.exception("failed to send %s to %s", kind, recipient.slack_id)
+        report.retry_later.append(replace(outcome, detail=str(exc) or repr(exc)))
+        if isinstance(exc, NotifierError):
+            log.warning("will retry %s to %s next tick: %s", kind, recipient.slack_id, exc)
+        else:
+            log.exception("failed to send %s to %s", kind, recipient.slack_id)
         return
     try:
         mark_sent(db, claim, now=now, detail=f"ts={ts}")
@@ -839,12 +847,6 @@ _RENDERERS: dict[Audience, Callable[[Reminder], Message]] = {
     Audience.DIRECTOR: render.render_escalation,
     Audience.ADMIN: render.render_admin_summary,
 }
-
-
-def _with_detail(outcome: Outcome, detail: str) -> Outcome:
-    return Outcome(
-        outcome.plan_key, outcome.period_key, outcome.kind, outcome.recipient, outcome.refs, detail
-    )
 
 
 def _release_quietly(db: Database, claim: Claim) -> None:
@@ -917,11 +919,7 @@ def _last_quarter(
     )
     assert action is not None
     ppl.require_may_update(session, plan, person, action)
-    history = {
-        key: found
-        for (action_id, key), found in latest_updates(session, plan).items()
-        if action_id == action.id and key <= period.key
-    }
+    history = _history(session, plan, period).get(action.id, {})
     if period.key in history:
         current = history[period.key]
         raise AlreadyUpdated(

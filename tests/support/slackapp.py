@@ -266,6 +266,10 @@ class Bot:
     def db(self) -> Database:
         return self.runtime.db
 
+    def web_api_calls(self) -> list[Call]:
+        """Calls to Slack since start-up (start-up itself makes one: `auth.test`)."""
+        return [c for c in self.fake.calls if c.method != "auth.test"]
+
     def post(
         self,
         body: bytes,

@@ -1,0 +1,403 @@
+"""Publication: `/digest publish` locks the period and posts the report to the digest channel
+and to staff webhooks; amendments are marked when it is re-published; the scheduled draft."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+from support.fakeslack import FakeSlack
+from support.slackapp import LONDON, PRIYA, SINEAD, TOM, all_text, wait_for
+from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import Period
+from bot.errors import PeriodLocked
+from bot.services import publish as publish_service
+from bot.services.digest import compile_digest
+from bot.services.publish import (
+    is_teams_url,
+    lock_period,
+    post_webhook,
+    teams_message,
+    webhook_payload,
+)
+from bot.services.updates import Source, record_update
+from jobs.digest import tick
+from storage import models as m
+from storage.db import Database
+
+Q3 = Period(2019, 3)
+CYCLE = Cycle()
+PUBLICATION_DAY = dt.datetime(2020, 1, 30, 15, 0, tzinfo=LONDON)
+IN_WINDOW = dt.datetime(2020, 1, 15, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(publish_service, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
+
+
+def reply(db: Database, actor: str, ref: str, status: str, **kw: Any) -> None:
+    record_update(
+        db=db,
+        cycle=CYCLE,
+        plan_key=None,
+        actor_slack_id=actor,
+        ref=ref,
+        status=status,
+        source=Source.DEMO,
+        **{"now": IN_WINDOW, **kw},
+    )
+
+
+def period_row(db: Database, key: str = Q3.key) -> m.Period:
+    with db.session() as session:
+        row = session.scalar(select(m.Period).where(m.Period.key == key))
+        assert row is not None
+        return row
+
+
+# -- a webhook receiver on loopback -----------------------------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class WebhookServer:
+    """Staff tools' webhooks: paths answering 200, or a status per path (500 for /broken)."""
+
+    received: list[Received] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    url: str = ""
+
+    def hits(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+
+@pytest.fixture
+def webhooks() -> Iterator[WebhookServer]:
+    state = WebhookServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            state.received.append(Received(self.path, body))
+            status = state.statuses.get(self.path, 200)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"1" if status == 200 else b"server error")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# -- /digest publish ---------------------------------------------------------------------------
+
+
+def test_publish_locks_the_period_and_a_later_change_is_an_amendment_marked_when_republished(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    reply(
+        sample_db,
+        SINEAD,
+        "ACT-12",
+        "amber",
+        note="At 78%.",
+        revised_target_date=dt.date(2020, 4, 30),
+    )
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        response = bot.command(PRIYA, "/digest", "publish Q3 2019/20")
+
+        [answer] = bot.replies_to(response)
+        assert "Published Q3 2019/20 (October–December 2019)" in all_text(answer)
+        assert "locked the period" in all_text(answer)
+        [post] = fake_slack.calls_to("chat.postMessage")
+        assert post.args["channel"] == DIGEST_CHANNEL
+        assert post.args["blocks"][0]["text"]["text"].startswith("Progress report Q3 2019/20")
+        first_files = uploads(fake_slack, 1)
+        assert {f["channel"] for f in first_files} == {DIGEST_CHANNEL}
+        assert len(first_files) == 3
+        row = period_row(sample_db)
+        assert row.locked_at == PUBLICATION_DAY
+        with sample_db.session() as session:
+            locker = session.get(m.Person, row.locked_by_id)
+            assert locker is not None and locker.slack_id == PRIYA
+
+        # The owner can no longer change Q3; the programme office amends it, with a reason.
+        with pytest.raises(PeriodLocked):
+            reply(
+                sample_db,
+                SINEAD,
+                "ACT-12",
+                "green",
+                note="Done.",
+                period="2019-20-Q3",
+                now=PUBLICATION_DAY,
+            )
+        reply(
+            sample_db,
+            PRIYA,
+            "ACT-12",
+            "green",
+            note="Completion reached 91% on 29 January.",
+            period="2019-20-Q3",
+            amendment_reason="Late figures from HR confirmed after publication.",
+            now=PUBLICATION_DAY,
+        )
+
+        again = bot.command(PRIYA, "/digest", "publish Q3 2019/20")
+        [answer] = bot.replies_to(again)
+        assert "Re-published Q3 2019/20" in all_text(answer)
+        assert "1 amendment marked" in all_text(answer)
+        posts = wait_for(lambda: fake_slack.calls_to("chat.postMessage"), count=2)
+        republished = all_text(posts[1].args)
+        assert "*Amended after publication (1)*" in republished
+        assert "*ACT-12* :large_green_circle: On track: _Late figures from HR" in republished
+        files = uploads(fake_slack, 2)
+        assert period_row(sample_db).locked_at == PUBLICATION_DAY  # the first lock stands
+
+    docx = fake_slack.uploaded_files["sample-plan-2019-20-Q3.docx"]
+    document = Document(io.BytesIO(docx))
+    cells = " ".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "Amended after publication on 30 Jan 2020 by Priya Shah" in cells
+    assert "re-issued" in " ".join(p.text for p in document.paragraphs)
+    assert len(files) == 6
+
+
+def test_only_the_programme_office_publishes_and_a_refusal_locks_nothing(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        response = bot.command(TOM, "/digest", "publish")
+        [answer] = bot.replies_to(response)
+
+    assert "Only a admin can do that" in all_text(answer)
+    assert answer["response_type"] == "ephemeral"
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with sample_db.session() as session:
+        assert session.scalars(select(m.Period).where(m.Period.locked_at.is_not(None))).all() == []
+
+
+def test_a_period_that_has_not_started_cannot_be_published(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        [answer] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q4 2019/20"))
+
+    assert "Q4 2019/20 (January–March 2020) has not started collecting updates" in all_text(answer)
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with sample_db.session() as session:
+        assert session.scalars(select(m.Period).where(m.Period.locked_at.is_not(None))).all() == []
+
+
+def test_without_a_digest_channel_publication_is_refused_and_nothing_is_locked(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, channel=None, clock=lambda: PUBLICATION_DAY) as bot:
+        [answer] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q3 2019/20"))
+
+    assert "PLANBOT_DIGEST_CHANNEL" in all_text(answer)
+    assert period_row(sample_db).locked_at is None
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+def test_published_report_reaches_teams_as_a_card_and_other_tools_as_json(
+    sample_db: Database, fake_slack: FakeSlack, webhooks: WebhookServer
+) -> None:
+    teams = f"{webhooks.url}/webhookb2/abc@def/IncomingWebhook/123/456"
+    plain = f"{webhooks.url}/hooks/staff-portal"
+    with digest_bot(
+        sample_db, fake_slack, clock=lambda: PUBLICATION_DAY, webhooks=[teams, plain]
+    ) as bot:
+        [answer] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q2 2019/20"))
+        assert "delivered" in all_text(answer)
+
+    [card] = webhooks.hits("/webhookb2/abc@def/IncomingWebhook/123/456")
+    assert card.body["type"] == "message"
+    [attachment] = card.body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    content = attachment["content"]
+    assert content["type"] == "AdaptiveCard" and content["version"] == "1.4"
+    texts = [b.get("text", "") for b in content["body"]]
+    assert texts[0] == "Sample plan: progress report, Q2 2019/20 (July–September 2019)"
+    facts = {f["title"]: f["value"] for b in content["body"] for f in b.get("facts", [])}
+    assert facts["Off track"] == "1 (0 in 2019-20-Q1)"
+    assert facts["On track"] == "8 (9 in 2019-20-Q1)"
+    assert any(t.startswith("ACT-14 Reduce the non-shared overspend") for t in texts)
+
+    [data] = webhooks.hits("/hooks/staff-portal")
+    assert data.body["event"] == "planbot.report_published"
+    assert data.body["version"] == 1
+    report = data.body["report"]
+    assert report["period"]["key"] == "2019-20-Q2"
+    assert report["audience"] == "committee"
+    assert report["counts"]["green"] == 8
+    assert len(report["actions"]) == 20
+    assert fake_slack.calls_to("chat.postMessage")[0].args["channel"] == DIGEST_CHANNEL
+
+
+def test_a_failing_webhook_is_retried_then_reported_and_the_slack_post_still_happens(
+    sample_db: Database, fake_slack: FakeSlack, webhooks: WebhookServer
+) -> None:
+    broken = f"{webhooks.url}/broken"
+    webhooks.statuses["/broken"] = 500
+    working = f"{webhooks.url}/hooks/ok"
+    with digest_bot(
+        sample_db, fake_slack, clock=lambda: PUBLICATION_DAY, webhooks=[broken, working]
+    ) as bot:
+        [answer] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q2 2019/20"))
+
+        assert len(webhooks.hits("/broken")) == 4  # the first try and three retries
+        assert len(webhooks.hits("/hooks/ok")) == 1  # the next webhook still gets it
+        posts = fake_slack.calls_to("chat.postMessage")
+        assert posts[0].args["channel"] == DIGEST_CHANNEL  # the report went out
+        assert len(uploads(fake_slack, 1)) == 3
+        [alert] = bot.dms_to(PRIYA)
+        assert "did not reach the webhook 127.0.0.1#" in alert["text"]
+        assert "after 4 attempts (HTTP 500 server error)" in alert["text"]
+        assert "The Slack post went out." in alert["text"]
+        assert "failed after 4 attempts" in all_text(answer)
+        assert broken not in alert["text"]  # the URL is a secret; it is named by host and hash
+    with sample_db.session() as session:
+        states = dict(
+            session.execute(
+                select(m.Delivery.kind, m.Delivery.state).where(
+                    m.Delivery.recipient.like("127.0.0.1#%"), m.Delivery.state == "failed"
+                )
+            ).all()
+        )
+    assert states == {"digest_webhook_v1": "failed"}
+
+
+def test_webhook_retries_connection_errors_and_429_but_not_400(webhooks: WebhookServer) -> None:
+    webhooks.statuses["/bad"] = 400
+    webhooks.statuses["/busy"] = 429
+    sleeps: list[float] = []
+
+    bad = post_webhook(f"{webhooks.url}/bad", {"x": 1}, backoff=(0.0, 0.0), sleep=sleeps.append)
+    busy = post_webhook(f"{webhooks.url}/busy", {"x": 1}, backoff=(0.5, 1.0), sleep=sleeps.append)
+    gone = post_webhook("http://127.0.0.1:9/nothing", {}, backoff=(0.0,), sleep=sleeps.append)
+
+    assert (bad.ok, bad.attempts) == (False, 1)
+    assert (busy.ok, busy.attempts) == (False, 3)
+    assert sleeps == [0.5, 1.0, 0.0]
+    assert (gone.ok, gone.attempts) == (False, 2)
+    assert "ConnectError" in gone.detail
+
+
+@pytest.mark.parametrize(
+    ("url", "teams"),
+    [
+        ("https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", True),
+        ("https://outlook.office.com/webhook/a/IncomingWebhook/b/c", True),
+        (
+            "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke",
+            True,
+        ),
+        ("https://default.environment.api.powerplatform.com/powerautomate/automations/x", True),
+        ("https://hooks.example.org/planbot", False),
+        ("https://office.com.evil.example/hook", False),
+    ],
+)
+def test_teams_urls_are_recognised(url: str, teams: bool) -> None:
+    assert is_teams_url(url) is teams
+
+
+def test_teams_card_stays_under_the_size_limit_for_a_big_plan(sample_db: Database) -> None:
+    digest = compile_digest(
+        db=sample_db, plan_key=None, period=Period(2019, 2), now=PUBLICATION_DAY
+    )
+    message = teams_message(digest)
+    assert len(json.dumps(message).encode()) < 28_000
+    body = message["attachments"][0]["content"]["body"]
+    assert sum(1 for b in body if str(b.get("text", "")).startswith("ACT-")) == 8  # 7 amber, 1 red
+    plain = webhook_payload(digest, "https://hooks.example.org/x")
+    assert plain["report"]["plan"]["key"] == "sample-plan"
+
+
+# -- the scheduled draft -----------------------------------------------------------------------
+
+
+def test_draft_goes_to_the_admins_once_on_the_working_day_after_the_deadline(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    # Q3 2019/20: updates due Thu 23 Jan 2020, so the draft is due Fri 24 Jan at 09:30.
+    clock = {"now": dt.datetime(2020, 1, 24, 9, 29, tzinfo=LONDON)}
+    reply(sample_db, TOM, "ACT-6", "green", note="Survey open.")
+    with digest_bot(sample_db, fake_slack, clock=lambda: clock["now"]) as bot:
+        runtime = bot.runtime
+        assert tick(runtime) == []  # a minute early
+        clock["now"] = dt.datetime(2020, 1, 23, 16, 0, tzinfo=LONDON)
+        assert tick(runtime) == []  # deadline day
+
+        clock["now"] = dt.datetime(2020, 1, 24, 9, 31, tzinfo=LONDON)
+        assert tick(runtime) == [f"{Q3.key}:{PRIYA}"]
+        assert tick(runtime) == []  # once
+        [dm] = bot.dms_to(PRIYA)
+        assert "Draft for checking" in dm["text"]
+        seen = all_text(dm)
+        assert "*No update received (16)*" in seen
+        assert "Sinead O'Brien (HR &amp; OD): ACT-9, ACT-10, ACT-12" not in seen  # ACT-10 is Mark's
+        assert "Sinead O'Brien (HR &amp; OD): ACT-9, ACT-12" in seen  # drafts name people
+        files = uploads(fake_slack, 1)
+        assert {f["channel"] for f in files} == {fake_slack.dm_channel(PRIYA)}
+        assert {f["name"] for f in files} == {
+            "sample-plan-2019-20-Q3.docx",
+            "sample-plan-2019-20-Q3.xlsx",
+            "sample-plan-2019-20-Q3-chart.png",
+        }
+
+        # A restart (or another replica) later that day sends nothing again.
+        clock["now"] = dt.datetime(2020, 1, 24, 14, 0, tzinfo=LONDON)
+        assert tick(runtime) == []
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_draft_missed_while_down_is_sent_late_but_never_after_publication(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        saturday = dt.datetime(2020, 1, 25, 10, 0, tzinfo=LONDON)
+        assert tick(replace(bot.runtime, clock=lambda: saturday)) == []  # never at weekends
+        lock_period(db=sample_db, plan_key=None, period=Q3, actor_slack_id=PRIYA, now=saturday)
+        monday = dt.datetime(2020, 1, 27, 10, 0, tzinfo=LONDON)
+        assert tick(replace(bot.runtime, clock=lambda: monday)) == []  # published: no draft
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_draft_is_sent_late_after_a_weekend_down(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    monday = dt.datetime(2020, 1, 27, 10, 0, tzinfo=LONDON)
+    with digest_bot(sample_db, fake_slack, clock=lambda: monday) as bot:
+        assert tick(bot.runtime) == [f"{Q3.key}:{PRIYA}"]
+        bot.dms_to(PRIYA)
+        uploads(fake_slack, 1)

@@ -1,0 +1,194 @@
+"""The reminder DM's buttons, pressed as Slack sends them: signed `block_actions` requests over
+HTTP to the real Bolt app (`bot.app.create_app` behind `bot.server`), answering through the fake
+Slack Web API. Pressed from the DM, and from the App Home (a view: no `response_url`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from support.fakeslack import APP_ID, TEAM_ID, Call, FakeSlack
+from support.slackapp import Bot, block_actions, running_bot
+from test_reminders import (
+    DANIEL,
+    SINEAD,
+    TOM,
+    Clock,
+    at,
+    buttons_in,
+    dms_to,
+    sample_database,
+    set_away,
+    tick,
+)
+
+from storage import models as m
+
+
+@pytest.fixture
+def bot(sqlite_url: str, fake_slack: FakeSlack) -> Iterator[Bot]:
+    """planbot serving HTTP, its clock on Fri 10 Jan 2020 (in Q3's window)."""
+    db = sample_database(sqlite_url)
+    try:
+        with running_bot(db, fake_slack, clock=Clock(at(2020, 1, 10, 10, 30))) as running:
+            yield running
+    finally:
+        db.dispose()
+
+
+def button(message: Call, action_id: str, ref: str | None = None) -> dict[str, Any]:
+    """A button of a DM the bot sent, as Slack reports it pressed (with its block_id)."""
+    for block in message.args["blocks"]:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if element.get("action_id") == action_id and ref in (None, element.get("value")):
+                return {**element, "block_id": block.get("block_id", "b")}
+    raise AssertionError(f"no {action_id} button for {ref}")
+
+
+def from_dm(bot: Bot, message: Call, pressed: dict[str, Any], name: str) -> dict[str, Any]:
+    """A `block_actions` payload for a button pressed in a DM the bot sent."""
+    payload = block_actions(
+        str(message.args["channel"]),
+        pressed,
+        response_url=bot.fake.response_url(name),
+        channel=message.response["channel"],
+    )
+    payload["container"]["message_ts"] = message.response["ts"]
+    payload["message"] = message.response["message"]
+    return payload
+
+
+HOME = {
+    "id": "V0HOME0001",
+    "type": "home",
+    "blocks": [],
+    "private_metadata": "",
+    "callback_id": "",
+    "hash": "1700000000.abc",
+    "app_id": APP_ID,
+    "team_id": TEAM_ID,
+}
+
+
+def q3_updates(bot: Bot, ref: str) -> list[m.Update]:
+    with bot.db.session() as session:
+        return list(
+            session.scalars(
+                select(m.Update)
+                .join(m.Action)
+                .join(m.Period)
+                .where(m.Action.ref == ref, m.Period.key == "2019-20-Q3")
+                .order_by(m.Update.id)
+            )
+        )
+
+
+def test_no_change_from_the_dm_records_last_quarter_and_says_so_privately(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+
+    pressed = bot.interact(from_dm(bot, dm, button(dm, "no_change", "ACT-16"), "nochange"))
+
+    assert pressed.status_code == 200
+    [reply] = bot.replies_to(pressed)
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    assert "Recorded" in reply["text"] and "ACT-16" in reply["text"]
+    assert "On track" in reply["text"]
+    assert "Design principles agreed by the management team." in json.dumps(reply["blocks"])
+    [update] = q3_updates(bot, "ACT-16")
+    assert (update.status, update.note, update.source) == (
+        "green",
+        "Design principles agreed by the management team.",
+        "button",
+    )
+    # The next reminder no longer lists it.
+    tick(bot.runtime, at(2020, 1, 16))
+    assert "ACT-16" not in json.dumps(dms_to(bot.fake, DANIEL)[-1].args["blocks"])
+
+
+def test_no_change_pressed_twice_records_one_update(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+    payload = from_dm(bot, dm, button(dm, "no_change", "ACT-16"), "twice")
+
+    first = bot.interact(payload)
+    [first_reply] = bot.replies_to(first)
+    second = bot.interact(payload)  # a double click, or Slack resending the request
+    _, second_reply = bot.replies_to(second, count=2)
+
+    assert first_reply["text"].startswith(":white_check_mark: Recorded")
+    assert second_reply["text"].startswith("Already recorded")
+    assert len(q3_updates(bot, "ACT-16")) == 1
+
+
+def test_no_change_is_refused_where_last_quarter_needs_a_fresh_reason(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+    # ACT-17 was amber: its DM offers no such button; a stale or forged press is refused.
+    forged = {**button(dm, "no_change", "ACT-16"), "value": "ACT-17"}
+
+    [reply] = bot.replies_to(bot.interact(from_dm(bot, dm, forged, "amber")))
+
+    assert "At risk last quarter, which needs a fresh reason" in reply["text"]
+    assert q3_updates(bot, "ACT-17") == []
+
+
+def test_update_button_from_the_dm_opens_the_update_modal(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+    payload = from_dm(bot, dm, button(dm, "open_update", "ACT-17"), "update")
+
+    assert bot.interact(payload).status_code == 200
+
+    [opened] = bot.fake.wait_for_calls("views.open", timeout=10)
+    assert opened.args["trigger_id"] == payload["trigger_id"]
+    assert bot.opened_view()["type"] == "modal"
+    assert "ACT-17" in json.dumps(opened.args["view"])
+
+
+def test_a_delegate_records_no_change_for_the_away_owner(bot: Bot) -> None:
+    set_away(bot.db, TOM, until=at(2020, 1, 31).date(), delegate=SINEAD)
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, SINEAD)
+    assert {b["value"] for b in buttons_in(dm) if b["action_id"] == "no_change"} == {"ACT-6"}
+
+    [reply] = bot.replies_to(
+        bot.interact(from_dm(bot, dm, button(dm, "no_change", "ACT-6"), "delegate"))
+    )
+
+    assert "for Tom Ellis" in reply["text"]
+    [update] = q3_updates(bot, "ACT-6")
+    with bot.db.session() as session:
+        author = session.get(m.Person, update.author_id)
+        owner = session.get(m.Person, update.on_behalf_of_id)
+        assert author is not None and owner is not None
+        assert (author.slack_id, owner.slack_id) == (SINEAD, TOM)
+
+
+def test_the_buttons_work_from_the_app_home(bot: Bot) -> None:
+    no_change = {"type": "button", "action_id": "no_change", "block_id": "h", "value": "ACT-16"}
+    update = {"type": "button", "action_id": "open_update", "block_id": "h", "value": "ACT-2"}
+
+    assert bot.interact(block_actions(DANIEL, no_change, view=HOME)).status_code == 200
+    [told] = bot.dms_to(DANIEL)  # no response_url on a view: told by DM
+    pressed = block_actions(DANIEL, update, view=HOME)
+    bot.interact(pressed)
+    [opened] = bot.fake.wait_for_calls("views.open", timeout=10)
+
+    assert "Recorded" in told["text"] and "ACT-16" in told["text"]
+    assert len(q3_updates(bot, "ACT-16")) == 1
+    assert opened.args["trigger_id"] == pressed["trigger_id"]
+    assert "ACT-2" in json.dumps(opened.args["view"])
+
+
+def test_open_planbot_answers_with_a_link_to_the_app_home(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+
+    [reply] = bot.replies_to(bot.interact(from_dm(bot, dm, button(dm, "open_home"), "home")))
+
+    assert f"<slack://app?team={TEAM_ID}&id={APP_ID}&tab=home|Open planbot>" in reply["text"]

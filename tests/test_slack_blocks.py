@@ -1,0 +1,326 @@
+"""The pure parts of the Slack side: reading what people type, and Block Kit within Slack's
+limits whatever the data (long titles, huge plans, hostile text)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from bot.domain.status import DEFAULT_SCHEME
+from bot.errors import InvalidInput, NotFound
+from bot.render.blocks import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_VIEW_BLOCKS,
+    UpdateFormMeta,
+    cut,
+    escape,
+    render_actions_list,
+    render_home,
+    render_picker_modal,
+    render_refusal,
+    render_update_modal,
+)
+from bot.services.actions import (
+    ActionChoice,
+    ActionLine,
+    ActionsList,
+    DirectorateProgress,
+    HomeData,
+    PeriodInfo,
+)
+from bot.services.updates import UpdateDraft
+from handlers.commands import (
+    parse_actions,
+    parse_day,
+    parse_planbot,
+    parse_update,
+    plain_from_slack,
+)
+
+TODAY = dt.date(2020, 1, 10)
+PERIOD = PeriodInfo(
+    key="2019-20-Q3",
+    label="Q3 2019/20 (October–December 2019)",
+    due_date=dt.date(2020, 1, 23),
+    window_opens=dt.date(2020, 1, 9),
+    meeting_date=dt.date(2020, 2, 7),
+    locked=False,
+    previous_key="2019-20-Q2",
+    previous_label="Q2 2019/20 (July–September 2019)",
+)
+HOSTILE = "<!channel> & <@U123> " * 400  # 8,400 characters of trouble
+
+
+def line(n: int, title: str = "An action", status: str | None = None) -> ActionLine:
+    return ActionLine(
+        ref=f"ACT-{n}",
+        title=title,
+        theme="Theme",
+        directorate="Finance & <Resources>",
+        owner_name="Owner & <Co>",
+        owner_slack_id="U1",
+        target_date=dt.date(2020, 3, 31),
+        revised_target_date=None,
+        closed=False,
+        status=status,
+        note="",
+        last_status="amber",
+        overdue_target=False,
+        delegated=False,
+        owner_away=False,
+        may_update=True,
+    )
+
+
+def draft(**changes: object) -> UpdateDraft:
+    values: dict[str, object] = {
+        "plan_key": "osip",
+        "ref": "ACT-12",
+        "title": HOSTILE,
+        "owner_name": "Sinead",
+        "directorate": "HR & OD",
+        "target_date": dt.date(2020, 3, 31),
+        "revised_target_date": None,
+        "period_key": "2019-20-Q3",
+        "period_label": PERIOD.label,
+        "due_date": PERIOD.due_date,
+        "locked": False,
+        "status": "amber",
+        "note": "Last quarter's note",
+        "last_status": "amber",
+        "last_period_key": "2019-20-Q2",
+        "caller_is_admin": False,
+        "on_behalf": False,
+        "current_target": dt.date(2020, 3, 31),
+    }
+    values.update(changes)
+    return UpdateDraft(**values)  # type: ignore[arg-type]
+
+
+def every_text(value: object) -> list[tuple[str, dict[str, object]]]:
+    """Every text object ({"type": "plain_text"|"mrkdwn", "text": ...}) with its parent."""
+    found: list[tuple[str, dict[str, object]]] = []
+    if isinstance(value, dict):
+        if value.get("type") in {"plain_text", "mrkdwn"} and isinstance(value.get("text"), str):
+            found.append((str(value["type"]), value))
+        for item in value.values():
+            found += every_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += every_text(item)
+    return found
+
+
+def assert_within_limits(blocks: list[dict[str, object]], max_blocks: int) -> None:
+    assert len(blocks) <= max_blocks
+    for block in blocks:
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= 3000  # type: ignore[index]
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150  # type: ignore[index]
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10  # type: ignore[arg-type]
+    for kind, text in every_text(blocks):
+        if kind == "mrkdwn":
+            assert "<!" not in text["text"] and "<@" not in text["text"]  # type: ignore[operator]
+
+
+# -- escaping and cutting ----------------------------------------------------------------------
+
+
+def test_escape_turns_slacks_control_characters_into_entities() -> None:
+    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+
+
+def test_cut_never_exceeds_the_limit() -> None:
+    assert cut("abcdef", 4) == "abc…"
+    assert cut("abc", 4) == "abc"
+
+
+def test_refusal_escapes_what_the_person_typed() -> None:
+    message = render_refusal(InvalidInput("'<!here>' is not a status.", hint="Use green & co."))
+
+    assert "&lt;!here&gt;" in message.text and "<!here>" not in json.dumps(message.blocks)
+
+
+# -- limits ----------------------------------------------------------------------------------
+
+
+def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
+    actions = ActionsList(
+        title="Every action " * 40,
+        scope="all",
+        period=PERIOD,
+        actions=tuple(line(n, title=HOSTILE) for n in range(300)),
+        viewer_role="admin",
+    )
+
+    message = render_actions_list(actions, DEFAULT_SCHEME)
+
+    assert_within_limits(message.blocks, MAX_MESSAGE_BLOCKS)
+    assert "and 253 more" in json.dumps(message.blocks[-1])
+
+
+def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
+    lines = tuple(line(n, title=HOSTILE) for n in range(300))
+    home = HomeData(
+        plan_name="Plan " * 50,
+        person_name="Priya",
+        slack_id="U1",
+        role="admin",
+        period=PERIOD,
+        mine=lines[:150],
+        away_from=None,
+        away_to=None,
+        delegate_name=None,
+        directorate=None,
+        team=(),
+        status_counts={"green": 3},
+        updated=3,
+        total=300,
+        by_directorate=tuple(
+            DirectorateProgress(f"Directorate {n}", 0, 30, lines[:30]) for n in range(40)
+        ),
+    )
+
+    view = render_home(home, DEFAULT_SCHEME)
+
+    assert view["type"] == "home"
+    assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
+
+
+def test_the_update_modal_keeps_to_slacks_limits_with_hostile_text() -> None:
+    view = render_update_modal(
+        draft(title=HOSTILE, owner_name=HOSTILE, note=HOSTILE), DEFAULT_SCHEME
+    )
+
+    assert len(view["title"]["text"]) <= 24
+    assert len(view["private_metadata"]) <= 3000
+    assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
+    note = next(b for b in view["blocks"] if b.get("block_id", "").startswith("note_block"))
+    assert len(note["element"]["initial_value"]) <= 3000
+
+
+def test_the_picker_offers_at_most_100_options_then_searches() -> None:
+    few = [ActionChoice(f"ACT-{n}", HOSTILE, "Owner", own=n % 2 == 0) for n in range(100)]
+    many = [*few, ActionChoice("ACT-100", "One more", "Owner", own=True)]
+
+    static = render_picker_modal(few, PERIOD, DEFAULT_SCHEME)["blocks"][1]["element"]
+    external = render_picker_modal(many, PERIOD, DEFAULT_SCHEME)["blocks"][1]["element"]
+
+    assert static["type"] == "static_select" and len(static["options"]) == 100
+    assert all(len(o["text"]["text"]) <= 75 for o in static["options"])
+    assert external["type"] == "external_select" and "options" not in external
+
+
+def test_form_metadata_survives_the_round_trip_and_garbage() -> None:
+    meta = UpdateFormMeta(ref="ACT-12", period="2019-20-Q3", last_status="amber", locked=True)
+
+    assert UpdateFormMeta.from_json(meta.to_json()) == meta
+    assert UpdateFormMeta.from_json("not json") == UpdateFormMeta()
+    assert UpdateFormMeta.from_json('{"ref": 12, "locked": "yes"}') == UpdateFormMeta()
+
+
+# -- reading commands ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ref", "status", "note"),
+    [
+        ("", "pick", "", "", ""),
+        ("help", "help", "", "", ""),
+        ("ACT-12", "open", "ACT-12", "", ""),
+        ("12", "open", "12", "", ""),
+        ("act 12", "open", "act-12", "", ""),
+        ("ACT-12 g", "record", "ACT-12", "g", ""),
+        ("12 at risk Supplier late", "record", "12", "at risk", "Supplier late"),
+        ("12 not started Waiting for budget", "record", "12", "not started", "Waiting for budget"),
+        ("ACT12 green Line one\nLine two", "record", "ACT12", "green", "Line one\nLine two"),
+        ("12 green Q&amp;A held &lt;3", "record", "12", "green", "Q&A held <3"),
+    ],
+)
+def test_update_grammar(text: str, kind: str, ref: str, status: str, note: str) -> None:
+    request = parse_update(text, today=TODAY, scheme=DEFAULT_SCHEME)
+
+    assert (request.kind, request.ref, request.status, request.note) == (kind, ref, status, note)
+
+
+@pytest.mark.parametrize(
+    ("text", "note", "revised"),
+    [
+        ("12 amber Supplier late revised 31/03/2020", "Supplier late", dt.date(2020, 3, 31)),
+        ("12 amber Supplier late revised to 2020-06-30.", "Supplier late", dt.date(2020, 6, 30)),
+        ("12 red Late new target 30 Sep 2020", "Late", dt.date(2020, 9, 30)),
+        ("12 amber Done by 31/03/2020", "Done by 31/03/2020", None),  # only "revised" sets it
+    ],
+)
+def test_a_revised_date_ends_the_note(text: str, note: str, revised: dt.date | None) -> None:
+    request = parse_update(text, today=TODAY, scheme=DEFAULT_SCHEME)
+
+    assert (request.note, request.revised) == (note, revised)
+
+
+def test_an_impossible_revised_date_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="'31/02/2020' is not a date"):
+        parse_update("12 amber Late revised 31/02/2020", today=TODAY, scheme=DEFAULT_SCHEME)
+
+
+def test_slack_markup_becomes_readable_text() -> None:
+    assert (
+        plain_from_slack(
+            "<!channel> <!here|here> <@U1|sam> <@U2> <#C1|general> <https://x.gov.uk|site> "
+            "<mailto:a@b.gov.uk> <!subteam^S1|@finance> &lt;3 &amp; &gt;"
+        )
+        == "@channel @here @sam @U2 #general site (https://x.gov.uk) mailto:a@b.gov.uk @finance <3 & >"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("31/03/2020", dt.date(2020, 3, 31)),
+        ("31-3-20", dt.date(2020, 3, 31)),
+        ("2020-03-31", dt.date(2020, 3, 31)),
+        ("31 March 2020", dt.date(2020, 3, 31)),
+        ("1 sept 2020", dt.date(2020, 9, 1)),
+        ("today", TODAY),
+        ("tomorrow", dt.date(2020, 1, 11)),
+    ],
+)
+def test_days_as_people_write_them(text: str, day: dt.date) -> None:
+    assert parse_day(text, today=TODAY) == day
+
+
+def test_actions_grammar() -> None:
+    assert parse_actions("").kind == "mine"
+    assert parse_actions("<@U0HR00002|sinead>").value == "U0HR00002"
+    assert parse_actions("U0HR00002").value == "U0HR00002"
+    assert parse_actions("directorate:HR &amp; OD").value == "HR & OD"
+    assert parse_actions("all").kind == "all"
+    assert (parse_actions("act12").kind, parse_actions("act12").value) == ("history", "act12")
+    with pytest.raises(InvalidInput, match="can't tell who @sinead is"):
+        parse_actions("@sinead")
+
+
+def test_planbot_grammar() -> None:
+    away = parse_planbot("away 13/01/2020 17/01/2020 <@U0BS00002|tom>", today=TODAY)
+
+    assert (away.kind, away.start, away.end, away.delegate) == (
+        "away",
+        dt.date(2020, 1, 13),
+        dt.date(2020, 1, 17),
+        "U0BS00002",
+    )
+    assert parse_planbot("away 13/01/2020", today=TODAY).end == dt.date(2020, 1, 13)
+    assert parse_planbot("back", today=TODAY).kind == "back"
+    assert parse_planbot("", today=TODAY).kind == "help"
+    with pytest.raises(InvalidInput, match="first and last days"):
+        parse_planbot("away", today=TODAY)
+
+
+def test_refusal_for_not_found_keeps_its_hint() -> None:
+    message = render_refusal(NotFound("There is no action 'ACT-99'.", hint="Did you mean ACT-9?"))
+
+    assert message.blocks[1]["elements"][0]["text"] == "Did you mean ACT-9?"
