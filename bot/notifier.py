@@ -122,6 +122,11 @@ class Notifier:
             args["blocks"] = list(blocks)
         self._call("chat.postEphemeral", **args)
 
+    def open_dm(self, user_id: str) -> str:
+        """The id of the app's DM with `user_id` (files_upload_v2 needs a conversation id)."""
+        channel = self._call("conversations.open", users=user_id).get("channel") or {}
+        return str(channel.get("id") or user_id)
+
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)
 

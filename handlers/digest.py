@@ -19,7 +19,7 @@ from bot.render.blocks import Message, render_refusal
 from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest import digest_for, parse_digest_request
-from bot.services.publish import PublishResult, open_dm, publish_report, report_files, url_key
+from bot.services.publish import PublishResult, publish_report, report_files, url_key
 from handlers import runtime_from, tell_privately
 from handlers.commands import plain_from_slack
 
@@ -67,7 +67,7 @@ def _answer(runtime: Runtime, user: str, text: str, respond: Respond) -> None:
     tell_privately(runtime, user, Message(summary_text(digest), blocks), respond)
     if personal.with_files:
         runtime.notifier.upload(
-            open_dm(runtime.notifier, user),
+            runtime.notifier.open_dm(user),
             report_files(digest),
             initial_comment=f"{digest.title} ({digest.scope.label.lower()})",
         )

@@ -10,9 +10,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
-from bot.errors import PlanbotError
 from bot.ids import ActionId
-from bot.render.blocks import render_refusal, render_update_modal
+from bot.render.blocks import render_update_modal
 from bot.render.reminders import render_home_link, render_no_change_recorded
 from bot.services.reminders import record_no_change
 from bot.services.updates import IncompleteUpdate
@@ -54,12 +53,10 @@ def handle_no_change(
             idempotency_key=no_change_key(body, action),
         )
     except IncompleteUpdate as missing:
-        # e.g. the target date has passed since the reminder: ask for it in the form.
+        # e.g. the target date has passed since the reminder: ask for it in the form. Other
+        # refusals reach the person privately through the app's error handler.
         view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
         runtime.notifier.open_view(body["trigger_id"], view)
-        return
-    except PlanbotError as refused:
-        tell_privately(runtime, user, render_refusal(refused), reply)
         return
     tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
     if not recorded.duplicate:

@@ -192,3 +192,16 @@ def test_open_planbot_answers_with_a_link_to_the_app_home(bot: Bot) -> None:
     [reply] = bot.replies_to(bot.interact(from_dm(bot, dm, button(dm, "open_home"), "home")))
 
     assert f"<slack://app?team={TEAM_ID}&id={APP_ID}&tab=home|Open planbot>" in reply["text"]
+
+
+def test_no_change_after_the_target_date_has_passed_opens_the_form_to_revise_it(bot: Bot) -> None:
+    tick(bot.runtime, at(2020, 1, 9))
+    [dm] = dms_to(bot.fake, DANIEL)
+    assert isinstance(bot.runtime.clock, Clock)
+    bot.runtime.clock.moment = at(2020, 4, 1, 10)  # ACT-16's target was 31 Mar 2020
+
+    bot.interact(from_dm(bot, dm, button(dm, "no_change", "ACT-16"), "late"))
+
+    [opened] = bot.fake.wait_for_calls("views.open", timeout=10)
+    assert "31 Mar 2020 has passed" in json.dumps(opened.args["view"])
+    assert q3_updates(bot, "ACT-16") == []

@@ -62,8 +62,8 @@ def preview_command(
 ) -> None:
     """Print the reminder calendar of a period: each step's date and time, and who gets what."""
     current = settings()
-    cycle = current.cycle()
     with user_errors():
+        cycle = current.cycle()
         calendar = preview(
             db=database(current),
             cycle=cycle,

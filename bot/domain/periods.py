@@ -61,12 +61,16 @@ class Period:
         return self.next().start - dt.timedelta(days=1)
 
     @property
+    def short_label(self) -> str:
+        """`Q3 2019/20`."""
+        return f"Q{self.quarter} {self.financial_year}"
+
+    @property
     def label(self) -> str:
         """`Q3 2019/20 (October–December 2019)`."""
         first, last = self.start, self.end
         return (
-            f"Q{self.quarter} {self.financial_year} "
-            f"({_MONTHS[first.month - 1]}–{_MONTHS[last.month - 1]} {last.year})"
+            f"{self.short_label} ({_MONTHS[first.month - 1]}–{_MONTHS[last.month - 1]} {last.year})"
         )
 
     def next(self) -> Period:

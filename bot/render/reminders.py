@@ -50,8 +50,7 @@ def typed(text: str, limit: int) -> str:
 
 def short_period(period_key: str) -> str:
     """`Q3 2019/20`."""
-    period = Period.from_key(period_key)
-    return f"Q{period.quarter} {period.financial_year}"
+    return Period.from_key(period_key).short_label
 
 
 def _last_status(action: OutstandingAction) -> str:

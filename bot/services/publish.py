@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
-from bot.notifier import FileToUpload, Notifier, NotifierError
+from bot.notifier import FileToUpload, NotifierError
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.render.report_chart import render_chart
 from bot.render.report_docx import render_docx
@@ -224,13 +224,6 @@ def report_files(digest: Digest) -> list[FileToUpload]:
         FileToUpload(f"{stem}.xlsx", render_xlsx(digest), f"{digest.title} ({kind}Excel)"),
         FileToUpload(f"{stem}-chart.png", chart, f"{digest.title} ({kind}chart)"),
     ]
-
-
-def open_dm(notifier: Notifier, user_id: str) -> str:
-    """The id of the app's DM with `user_id` (files_upload_v2 needs a conversation id)."""
-    data = notifier._call("conversations.open", users=user_id)
-    channel = data.get("channel") or {}
-    return str(channel.get("id") or user_id)
 
 
 def publish_report(
@@ -617,7 +610,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
         try:
             runtime.notifier.dm(admin, f"Draft for checking: {summary_text(digest)}", blocks)
             runtime.notifier.upload(
-                open_dm(runtime.notifier, admin),
+                runtime.notifier.open_dm(admin),
                 files,
                 initial_comment=f"{digest.title}: draft for checking.",
             )
