@@ -44,9 +44,9 @@ ACK_BUDGET = 1.0  # seconds; Slack allows 3
 
 
 @pytest.fixture
-def bot(sample_db: Database, fake_slack: FakeSlack) -> Iterator[Bot]:
-    with running_bot(sample_db, fake_slack) as running:
-        yield running
+def bot(sqlite_bot: Bot) -> Bot:
+    """The endpoint's behaviour does not depend on the database (both are covered elsewhere)."""
+    return sqlite_bot
 
 
 @pytest.fixture

@@ -41,6 +41,9 @@ def connected(
     handler.connect()  # type: ignore[no-untyped-call]
     socket_slack.wait_connected()
     yield handler
+    # Slack closes first (the client's own close waits seconds on a blocked receive).
+    handler.client.auto_reconnect_enabled = False
+    socket_slack.stop()
     handler.close()  # type: ignore[no-untyped-call]
 
 
