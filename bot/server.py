@@ -36,10 +36,8 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 3000
 DEFAULT_THREADS = 8
-MAX_BODY_BYTES = 1_000_000
-MAX_REQUEST_AGE_SECONDS = (
-    60 * 5
-)  # Slack's advice, against replays  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
+MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
+MAX_REQUEST_AGE_SECONDS = 60 * 5  # Slack's advice, against replayed requests
 
 
 class PlanbotWSGI(SlackRequestHandler):

@@ -108,7 +108,12 @@ def after_update(runtime: Runtime, recorded: RecordedUpdate) -> None:
             log.warning(
                 "could not tell %s about %s's update of %s: %s", owner, author, recorded.ref, exc
             )
-    for slack_id in dict.fromkeys(s for s in (author, owner) if s):
+    refresh_homes(runtime, author, owner)
+
+
+def refresh_homes(runtime: Runtime, *slack_ids: str) -> None:
+    """Refresh these people's App Homes; a failure is logged (the Home is redrawn on open)."""
+    for slack_id in dict.fromkeys(s for s in slack_ids if s):
         try:
             refresh_home(runtime, slack_id)
         except NotifierError as exc:

@@ -116,7 +116,10 @@ def handle_pick_period(
 
 
 def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Options for the external_select picker: the caller's open actions matching the query."""
+    """Options for the external_select picker: the caller's open actions matching the query.
+
+    The one listener that reads the database before its ack: Slack takes the options in it.
+    """
     runtime = runtime_from(context)
     try:
         picker = action_service.updatable_actions(

@@ -33,7 +33,7 @@ from bot.render.blocks import (
 from bot.runtime import Runtime
 from bot.services import actions as action_service
 from bot.services.updates import IncompleteUpdate, Source, record_update
-from handlers import after_update, answering, runtime_from, tell_privately
+from handlers import after_update, answering, refresh_homes, runtime_from, tell_privately
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help", "h"})
 
@@ -413,6 +413,8 @@ def handle_planbot_command(
             )
             message = render_absence(absence)
         tell_privately(runtime, user, message, respond)
+        if request.kind != "help":
+            refresh_homes(runtime, user)  # the Home says when someone is away
 
 
 def register(app: App) -> None:

@@ -273,7 +273,8 @@ def test_slack_markup_becomes_readable_text() -> None:
             "<!channel> <!here|here> <@U1|sam> <@U2> <#C1|general> <https://x.gov.uk|site> "
             "<mailto:a@b.gov.uk> <!subteam^S1|@finance> &lt;3 &amp; &gt;"
         )
-        == "@channel @here @sam @U2 #general site (https://x.gov.uk) mailto:a@b.gov.uk @finance <3 & >"
+        == "@channel @here @sam @U2 #general site (https://x.gov.uk) mailto:a@b.gov.uk "
+        "@finance <3 & >"
     )
 
 

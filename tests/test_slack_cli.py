@@ -29,7 +29,7 @@ from support.slackapp import (
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.manifest import BOT_SCOPES, build_manifest
+from bot.manifest import build_manifest
 from bot.planio import read_plan
 from bot.services.plans import load_plan
 from storage.db import Database
@@ -46,7 +46,12 @@ def test_manifest_for_socket_mode_has_the_commands_scopes_home_and_events() -> N
     assert set(commands) == {"/update", "/actions", "/digest", "/planbot"}
     assert commands["/actions"]["should_escape"] is True  # @mentions arrive as <@U…|name>
     assert all("url" not in c for c in commands.values())
-    assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "im:write",
+        "files:write",
+    ]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"] == {"is_enabled": True}

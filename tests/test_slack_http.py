@@ -18,7 +18,6 @@ import httpx
 import pytest
 from support.fakeslack import FakeSlack
 from support.slackapp import (
-    SIGNING_SECRET,
     SINEAD,
     TOM,
     Bot,

@@ -178,7 +178,7 @@ def assert_no_control_sequences(bot: Bot) -> None:
 
 
 def _is_mrkdwn_or_message_text(args: dict[str, object], text: str) -> bool:
-    plain = {s for s in texts(_plain_text_objects(args))}
+    plain = set(texts(_plain_text_objects(args)))
     return text not in plain
 
 

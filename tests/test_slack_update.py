@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from support.slackapp import (
     block_actions,
     input_values,
     running_bot,
+    slash_command,
     update_count,
     updates_of,
     view_submission,
@@ -91,6 +93,24 @@ def test_short_refs_and_status_words_are_understood(
     bot.replies_to(response)
     latest = updates_of(bot.db, "ACT-12")[-1]
     assert (latest.status, latest.note) == (status, note)
+
+
+def test_the_same_command_delivered_twice_records_one_update(bot: Bot) -> None:
+    fields = slash_command(
+        SINEAD, "/update", "ACT-12 green Contract signed", response_url=bot.fake.response_url("x")
+    )
+    body = urlencode(fields).encode()  # the same trigger_id both times
+    before = update_count(bot.db)
+
+    first = bot.post(body, "application/x-www-form-urlencoded")
+    second = bot.post(body, "application/x-www-form-urlencoded")
+
+    assert first.status_code == second.status_code == 200
+    [reply] = wait_for(lambda: bot.fake.calls_to("response_url"))
+    assert "Recorded ACT-12" in all_text(reply.args)
+    bot.home_of(SINEAD)
+    assert update_count(bot.db) == before + 1
+    assert len(bot.fake.calls_to("response_url")) == 1
 
 
 def test_complete_closes_the_action(bot: Bot) -> None:
@@ -331,6 +351,16 @@ def test_the_same_form_submitted_twice_records_one_update(bot: Bot) -> None:
     assert (
         len([c for c in bot.fake.calls_to("chat.postMessage") if c.args["channel"] == SINEAD]) == 1
     )
+
+
+def test_a_form_slack_no_longer_lets_us_open_is_explained(bot: Bot) -> None:
+    bot.fake.fail_next("views.open", error="expired_trigger_id")  # over 3 s since the command
+
+    response = bot.command(SINEAD, "/update", "ACT-12")
+
+    [reply] = bot.replies_to(response)
+    assert "Please run the command again" in all_text(reply)
+    assert reply["response_type"] == "ephemeral"
 
 
 def test_the_update_button_opens_the_form(bot: Bot) -> None:

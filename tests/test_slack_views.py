@@ -235,6 +235,9 @@ def test_away_with_a_delegate_lets_the_delegate_update_for_the_owner(bot: Bot) -
         assert (sinead.away_from, sinead.away_to) == (dt.date(2020, 1, 13), dt.date(2020, 1, 24))
         assert sinead.delegate is not None and sinead.delegate.slack_id == TOM
 
+    home = bot.home_of(SINEAD)
+    assert "Away 13 Jan 2020 to 24 Jan 2020; Tom Ellis gets your reminders" in all_text(home)
+
     confirmation = reply(bot, TOM, "/update", "ACT-12 green Sinead asked me to report: 91%")
 
     assert "By Tom Ellis for Sinead O'Brien" in all_text(confirmation)
