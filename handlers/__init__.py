@@ -7,7 +7,6 @@ factory's middleware puts it, never through a global.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +35,6 @@ log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "planbot_runtime"
 
-# Modules written alongside this one; registered when they can be imported.
-# TODO(lead): import `digest` and `reminders` unconditionally once both have landed.
-OPTIONAL_MODULES = ("digest", "reminders")
-
 
 def runtime_from(context: BoltContext) -> Runtime:
     """The runtime the app factory put into this request's context."""
@@ -49,18 +44,9 @@ def runtime_from(context: BoltContext) -> Runtime:
 
 def register_listeners(app: App) -> None:
     """Register every listener module's listeners on `app`."""
-    from handlers import actions, commands, events, views
+    from handlers import actions, commands, digest, events, reminders, views
 
-    for module in (commands, views, actions, events):
-        module.register(app)
-    for name in OPTIONAL_MODULES:
-        try:
-            module = importlib.import_module(f"handlers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"handlers.{name}":
-                raise
-            log.info("handlers.%s is not there yet; its listeners are not registered", name)
-            continue
+    for module in (commands, views, actions, events, digest, reminders):
         module.register(app)
 
 

@@ -5,29 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from bot.cli import database, fail, settings, user_errors
 
 log = logging.getLogger(__name__)
-
-
-def _start_scheduler(runtime: Any) -> Any:
-    """Start the reminder scheduler (jobs.scheduler), or say clearly why there is none."""
-    try:
-        from jobs.scheduler import start_scheduler
-    except ImportError as exc:
-        log.warning(
-            "reminder scheduler not started (%s): this process will answer Slack but send no "
-            "reminders; run `planbot reminders run` from cron instead",
-            exc,
-        )
-        return None
-    scheduler = start_scheduler(runtime)
-    log.info("reminder scheduler started")
-    return scheduler
 
 
 def serve(
@@ -58,7 +42,13 @@ def serve(
             app = create_app(runtime, signing_secret=signing_secret)
         except Exception as exc:  # BoltError: auth.test refused the token
             raise fail(f"Slack did not accept SLACK_BOT_TOKEN: {exc}") from None
-    scheduler = _start_scheduler(runtime)
+    from jobs.scheduler import start_scheduler
+
+    scheduler = start_scheduler(runtime)
+    log.info(
+        "scheduler started: reminders and report drafts every %s minutes",
+        current.planbot_tick_minutes,
+    )
     try:
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -76,8 +66,7 @@ def serve(
             )
             server.run()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
 
 
 def manifest(
