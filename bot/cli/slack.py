@@ -46,7 +46,7 @@ def serve(
 
     scheduler = start_scheduler(runtime)
     log.info(
-        "scheduler started: reminders and report drafts every %s minutes",
+        "reminder scheduler started: reminders and report drafts every %s minutes",
         current.planbot_tick_minutes,
     )
     try:
