@@ -7,7 +7,7 @@ meeting for the open period chosen so that its update window has opened and its 
 is a few working days away. So `/update ACT-n green ...` sent by ACT-n's owner *today*
 (the real clock of a `planbot serve` subprocess) is recorded at once: the target dates are
 a year ahead, and the last reported status is never worse than green nor complete, except
-for the actions `completed()` names, which are closed.
+for every `complete_every`-th action, completed last quarter and so closed.
 """
 
 from __future__ import annotations
@@ -49,7 +49,12 @@ class BenchPlan:
 
     def updatable(self) -> list[tuple[str, str]]:
         """(ref, owner Slack ID) of every open action: `/update REF green` is recorded at once."""
-        return [(a.ref, a.owner) for a in self.plan.actions if not a.closed and not completed(a.ref)]
+        closed = {
+            h.ref
+            for h in self.plan.history
+            if h.period == self.reported.key and h.status == "complete"
+        }
+        return [(a.ref, a.owner) for a in self.plan.actions if a.ref not in closed]
 
 
 def owner_id(index: int) -> str:
@@ -58,10 +63,6 @@ def owner_id(index: int) -> str:
 
 def director_id(index: int) -> str:
     return f"U0BDIR{index:03d}"
-
-
-def completed(ref: str) -> bool:
-    return int(ref.removeprefix("ACT-")) % COMPLETE_EVERY == 0
 
 
 def _meeting_for(cycle: Cycle, period: Period, today: dt.date) -> dt.date:
@@ -84,8 +85,10 @@ def bench_plan(
     today: dt.date | None = None,
     cycle: Cycle | None = None,
     note_chars: int = 160,
+    complete_every: int = COMPLETE_EVERY,
 ) -> BenchPlan:
-    """A plan of `actions` actions over `owners` owners with `quarters` quarters of history."""
+    """A plan of `actions` actions over `owners` owners with `quarters` quarters of history;
+    every `complete_every`-th action was completed last quarter (0: none)."""
     cycle = cycle or Cycle()
     today = today or dt.datetime.now(cycle.tz).date()
     open_period = Period.containing(today).previous()
@@ -135,7 +138,8 @@ def bench_plan(
             if last and n % MISSING_EVERY == 7:
                 continue
             if last:
-                status = "complete" if completed(ref) else LAST_STATUSES[n % len(LAST_STATUSES)]
+                done = complete_every and n % complete_every == 0
+                status = "complete" if done else LAST_STATUSES[n % len(LAST_STATUSES)]
             else:
                 status = STATUSES[(n + q) % len(STATUSES)]
             history.append(HistoryRow(ref, period.key, status, f"{period.key}: {note}"))

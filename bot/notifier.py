@@ -135,6 +135,31 @@ class Notifier:
         data = self._call("views.open", trigger_id=trigger_id, view=view)
         return str(data.get("view", {}).get("id", ""))
 
+    def respond(self, response_url: str, message: dict[str, Any]) -> None:
+        """Post `message` to an interaction's response_url, retried like every other call.
+
+        (Bolt's own `respond` retries a dropped connection once and returns a 429 or a 500
+        without raising, so a reply could be lost without a trace.)
+        """
+        from slack_sdk.webhook import WebhookClient
+
+        client = WebhookClient(
+            url=response_url,
+            timeout=self.client.timeout,
+            proxy=self.client.proxy,
+            ssl=self.client.ssl,
+            retry_handlers=list(self.client.retry_handlers),
+        )
+        try:
+            response = client.send_dict(message)
+        except OSError as exc:  # connection errors that outlasted the retries
+            raise TransientFailure(f"response_url: {exc}", error="connection") from exc
+        status, body = response.status_code, str(response.body or "")[:100]
+        if status == 429 or status >= 500:
+            raise TransientFailure(f"response_url: HTTP {status}", error=str(status))
+        if status != 200:  # e.g. 404 expired_url, used_url: the link no longer works
+            raise NotifierError(f"response_url: HTTP {status} {body}".strip(), error=body)
+
     def user_is_active(self, user_id: str) -> bool:
         """False when Slack says the user is deactivated or unknown."""
         try:

@@ -63,10 +63,18 @@ class PlanbotWSGI(SlackRequestHandler):
         try:
             body = raw.decode("utf-8")
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        except ValueError:  # not UTF-8, not JSON, or a form `payload` that is not JSON
-            log.warning("rejected a signed request whose body Slack would not send")
+            problem = shape_problem(bolt_request.body)
+        except Exception as exc:  # not UTF-8, not JSON, a `payload` that is not JSON, or a
+            # JSON shape Bolt's own parsing trips over
+            problem = f"unreadable ({type(exc).__name__})"
+        if problem is not None:
+            log.warning("rejected a signed request whose body Slack would not send: %s", problem)
             return _text(400, "malformed request body")
-        return self.app.dispatch(bolt_request)
+        try:
+            return self.app.dispatch(bolt_request)
+        except Exception as exc:  # a signed body of a shape no check above foresaw
+            log.warning("rejected a signed request Bolt could not handle: %s", type(exc).__name__)
+            return _text(400, "malformed request body")
 
     def health(self) -> tuple[str, dict[str, str]]:
         if self.db.ping():
@@ -90,6 +98,114 @@ class PlanbotWSGI(SlackRequestHandler):
             )
             return [payload] if environ["REQUEST_METHOD"] == "GET" else []
         return super().__call__(environ, start_response)
+
+
+# The types Slack sends for the fields that Bolt (to route a request) and planbot's listeners
+# (to read it) look at, wherever they appear in the envelope, the payload and the objects below.
+_NONE = type(None)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "type": (str,),
+    "id": (str,),
+    "user": (dict, str),
+    "user_id": (str,),
+    "team": (dict, str, _NONE),
+    "team_id": (str, _NONE),
+    "enterprise": (dict, str, _NONE),
+    "enterprise_id": (str, _NONE),
+    "channel": (dict, str, _NONE),
+    "channel_id": (str,),
+    "api_app_id": (str,),
+    "command": (str,),
+    "text": (str, dict, _NONE),
+    "trigger_id": (str,),
+    "response_url": (str,),
+    "callback_id": (str,),
+    "action_id": (str,),
+    "block_id": (str,),
+    "value": (str, _NONE),
+    "action_ts": (str,),
+    "message_ts": (str,),
+    "view_id": (str,),
+    "thread_ts": (str, _NONE),
+    "private_metadata": (str, _NONE),
+    "hash": (str, _NONE),
+    "app_installed_team_id": (str, _NONE),
+    "tab": (str,),
+    "is_ext_shared_channel": (bool,),
+    "is_enterprise_install": (bool, str, _NONE),
+    "event": (dict,),
+    "message": (dict, _NONE),
+    "previous_message": (dict, _NONE),
+    "item": (dict,),
+    "assistant_thread": (dict,),
+    "function_data": (dict,),
+    "container": (dict,),
+    "view": (dict,),
+    "state": (dict, _NONE),
+    "selected_option": (dict, _NONE),
+    "actions": (list,),
+    "authorizations": (list, _NONE),
+    "response_urls": (list, _NONE),
+    "blocks": (list, _NONE),
+}
+# Where those objects are: the dicts, and the lists of dicts, checked in turn.
+_OBJECTS = frozenset(
+    {"user", "team", "enterprise", "channel", "event", "message", "previous_message", "item"}
+    | {"assistant_thread", "function_data", "container", "view", "state", "selected_option"}
+)
+_LISTS_OF_OBJECTS = frozenset({"actions", "authorizations", "response_urls", "blocks"})
+# Interactivity payloads: a person did something, and `user` is that person ({"id": ...}).
+_INTERACTIVE = frozenset(
+    {"block_actions", "block_suggestion", "view_submission", "view_closed", "shortcut"}
+    | {"message_action", "interactive_message"}
+)
+# What those objects always carry when Slack sends them (a person, a view, a pressed button).
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "user": ("id",),
+    "view": ("id",),
+    "actions": ("action_id",),
+}
+
+
+def shape_problem(body: object, where: str = "body", depth: int = 0) -> str | None:
+    """What makes a signed body something Slack would not send, or None when it could be.
+
+    Slack's JSON always has the same shape; a body that does not (forged by someone who holds
+    the signing secret, or mangled on the way) would trip Bolt's routing or a listener that
+    reads `user.id` or `view.state.values` into an error and a 500. Checked once, here.
+    """
+    if not isinstance(body, dict):
+        return f"{where} is not an object"
+    if depth == 0 and body.get("type") in _INTERACTIVE and not isinstance(body.get("user"), dict):
+        return f"{where}.user is not a person"
+    if depth > 4:
+        return None
+    for key, value in body.items():
+        allowed = _FIELD_TYPES.get(key)
+        if allowed is not None and not isinstance(value, allowed):
+            return f"{where}.{key} is {type(value).__name__}"
+        required = _REQUIRED.get(key, ())
+        if key in _OBJECTS and isinstance(value, dict):
+            if missing := [name for name in required if name not in value]:
+                return f"{where}.{key} has no {missing[0]}"
+            if problem := shape_problem(value, f"{where}.{key}", depth + 1):
+                return problem
+        elif key in _LISTS_OF_OBJECTS and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and (missing := [n for n in required if n not in item]):
+                    return f"{where}.{key}[{index}] has no {missing[0]}"
+                if problem := shape_problem(item, f"{where}.{key}[{index}]", depth + 1):
+                    return problem
+    values = body.get("values") if where.endswith(".state") else None
+    if values is not None and not (
+        isinstance(values, dict)
+        and all(
+            isinstance(elements, dict) and all(isinstance(v, dict) for v in elements.values())
+            for elements in values.values()
+        )
+    ):
+        return f"{where}.values is not blocks of elements"
+    return None
 
 
 def _signed(secret: bytes, body: bytes, timestamp: str, signature: str) -> bool:

@@ -20,6 +20,7 @@ from bot.notifier import NotifierError
 from bot.render.blocks import (
     Message,
     render_apology,
+    render_database_unavailable,
     render_home,
     render_refusal,
     render_stranger_home,
@@ -27,6 +28,7 @@ from bot.render.blocks import (
 )
 from bot.services.actions import home_for
 from bot.services.updates import RecordedUpdate
+from storage.db import is_unavailable
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -53,16 +55,23 @@ def register_listeners(app: App) -> None:
 def tell_privately(
     runtime: Runtime, user_id: str, message: Message, respond: Respond | None = None
 ) -> None:
-    """Answer only the person who asked: through the request's response_url, else by DM."""
-    if respond is not None:
-        respond(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="ephemeral",
-            replace_original=False,
-        )
-    else:
-        runtime.notifier.dm(user_id, message.text, message.blocks)
+    """Answer only the person who asked: through the request's response_url (ephemeral),
+    else, or when that link fails even after retries, by DM."""
+    url = respond.response_url if respond is not None else None
+    if url:
+        reply: dict[str, Any] = {
+            "text": message.text,
+            "response_type": "ephemeral",
+            "replace_original": False,
+        }
+        if message.blocks:
+            reply["blocks"] = message.blocks
+        try:
+            runtime.notifier.respond(url, reply)
+            return
+        except NotifierError as exc:
+            log.warning("could not answer %s by the response_url (%s); sending a DM", user_id, exc)
+    runtime.notifier.dm(user_id, message.text, message.blocks)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
@@ -104,6 +113,20 @@ def refresh_homes(runtime: Runtime, *slack_ids: str) -> None:
             refresh_home(runtime, slack_id)
         except NotifierError as exc:
             log.warning("could not refresh the App Home of %s: %s", slack_id, exc)
+        except Exception as exc:
+            # Whatever went wrong (the database gone meanwhile...), what the person did is
+            # done and confirmed: this must not turn into a "not saved" after the fact.
+            if is_unavailable(exc):
+                log.warning("could not refresh the App Home of %s: %s", slack_id, _first_line(exc))
+            else:
+                log.exception("could not refresh the App Home of %s", slack_id)
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's own first line of a database error: what failed, never the parameters."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()
 
 
 def _describe(body: dict[str, Any]) -> str:
@@ -138,6 +161,11 @@ def report_error(
     if isinstance(error, PlanbotError):
         log.info("refused %s for %s: %s", what, user, error)
         message = render_refusal(error)
+    elif is_unavailable(error):
+        # One line, no traceback: an outage repeats it on every request, and SQLAlchemy's
+        # text of the error would carry the statement's parameters (what the person typed).
+        log.error("database unavailable during %s for %s: %s", what, user, _first_line(error))
+        message = render_database_unavailable()
     else:
         log.error(
             "unexpected error in %s for user %s (team %s)",

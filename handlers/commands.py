@@ -266,18 +266,20 @@ def _dates(words: list[str], *, today: dt.date) -> list[dt.date]:
 # -- listeners ---------------------------------------------------------------------------------
 
 
-def _open_modal(runtime: Runtime, trigger_id: str, view: dict[str, Any], respond: Respond) -> None:
+def _open_modal(
+    runtime: Runtime, user: str, trigger_id: str, view: dict[str, Any], respond: Respond
+) -> None:
     """Open a modal; if Slack says the trigger expired (over 3 s), ask the person to retry."""
     try:
         runtime.notifier.open_view(trigger_id, view)
     except NotifierError as exc:
         if exc.error not in {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}:
             raise
-        respond(
-            text="Slack closed the window for opening the form before it was ready; nothing "
-            "was recorded. Please run the command again.",
-            response_type="ephemeral",
+        text = (
+            "Slack closed the window for opening the form before it was ready; nothing "
+            "was recorded. Please run the command again."
         )
+        tell_privately(runtime, user, Message(text), respond)
 
 
 def handle_update_command(
@@ -302,7 +304,7 @@ def handle_update_command(
                 now=now,
             )
             view = render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
-            _open_modal(runtime, command["trigger_id"], view, respond)
+            _open_modal(runtime, user, command["trigger_id"], view, respond)
         elif request.kind == "open":
             form = action_service.update_form(
                 db=runtime.db,
@@ -313,7 +315,7 @@ def handle_update_command(
                 now=now,
             )
             view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
-            _open_modal(runtime, command["trigger_id"], view, respond)
+            _open_modal(runtime, user, command["trigger_id"], view, respond)
         else:
             _record_from_command(runtime, command, request, respond)
 
@@ -341,7 +343,7 @@ def _record_from_command(
         )
     except IncompleteUpdate as missing:
         view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-        _open_modal(runtime, trigger, view, respond)
+        _open_modal(runtime, user, trigger, view, respond)
         return
     if recorded.duplicate:
         return

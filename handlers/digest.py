@@ -13,14 +13,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.errors import PlanbotError
 from bot.ids import Command
-from bot.render.blocks import Message, render_refusal
+from bot.render.blocks import Message
 from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest import digest_for, parse_digest_request
 from bot.services.publish import PublishResult, publish_report, report_files, url_key
-from handlers import runtime_from, tell_privately
+from handlers import answering, runtime_from, tell_privately
 from handlers.commands import plain_from_slack
 
 log = logging.getLogger(__name__)
@@ -32,11 +31,8 @@ def handle_digest_command(
     """`/digest [period] [scope]` or `/digest publish [period]`."""
     ack()
     runtime = runtime_from(context)
-    user = command["user_id"]
-    try:
-        _answer(runtime, user, command.get("text") or "", respond)
-    except PlanbotError as refusal:
-        tell_privately(runtime, user, render_refusal(refusal), respond)
+    with answering(runtime, command, respond):
+        _answer(runtime, command["user_id"], command.get("text") or "", respond)
 
 
 def _answer(runtime: Runtime, user: str, text: str, respond: Respond) -> None:

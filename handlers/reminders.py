@@ -15,7 +15,7 @@ from bot.render.blocks import render_update_modal
 from bot.render.reminders import render_home_link, render_no_change_recorded
 from bot.services.reminders import record_no_change
 from bot.services.updates import IncompleteUpdate
-from handlers import after_update, runtime_from, tell_privately
+from handlers import after_update, answering, runtime_from, tell_privately
 
 
 def no_change_key(body: dict[str, Any], action: dict[str, Any]) -> str:
@@ -42,25 +42,26 @@ def handle_no_change(
     runtime = runtime_from(context)
     user = body["user"]["id"]
     reply = respond if body.get("response_url") else None
-    try:
-        recorded = record_no_change(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=user,
-            ref=str(action["value"]),
-            now=runtime.now(),
-            idempotency_key=no_change_key(body, action),
-        )
-    except IncompleteUpdate as missing:
-        # e.g. the target date has passed since the reminder: ask for it in the form. Other
-        # refusals reach the person privately through the app's error handler.
-        view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-        runtime.notifier.open_view(body["trigger_id"], view)
-        return
-    tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
-    if not recorded.duplicate:
-        after_update(runtime, recorded)
+    with answering(runtime, body, reply):
+        try:
+            recorded = record_no_change(
+                db=runtime.db,
+                cycle=runtime.cycle,
+                plan_key=runtime.plan_key,
+                actor_slack_id=user,
+                ref=str(action["value"]),
+                now=runtime.now(),
+                idempotency_key=no_change_key(body, action),
+            )
+        except IncompleteUpdate as missing:
+            # e.g. the target date has passed since the reminder: ask for it in the form.
+            # Other refusals reach the person privately through `answering`.
+            view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
+            runtime.notifier.open_view(body["trigger_id"], view)
+            return
+        tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
+        if not recorded.duplicate:
+            after_update(runtime, recorded)
 
 
 def handle_open_home(

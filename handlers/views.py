@@ -125,7 +125,8 @@ def check_submission(
         status=status,
         note=submission.note,
         revised_target_date=submission.revised,
-        previous_status=meta.last_status if same_form else None,
+        # The form carried it back from Slack: trust only a status the scheme knows.
+        previous_status=scheme.lookup(meta.last_status or "") if same_form else None,
         effective_target=(meta.target_date or dt.date.max) if same_form else dt.date.max,
         today=today,
         locked=meta.locked and same_form,

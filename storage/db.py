@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+CONNECT_TIMEOUT_SECONDS = 10
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -48,7 +49,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql" and "connect_args" not in kwargs:
+        # An unreachable server fails a request in seconds instead of hanging it (and
+        # /healthz) for the operating system's TCP timeout of minutes.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database could not be reached or used just now: a server
+    stopped, restarting or cut off, a dropped connection, an exhausted pool, a SQLite file
+    locked for too long. Trying again later may work; nothing was committed."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError)
 
 
 class Database:

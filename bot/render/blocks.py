@@ -222,6 +222,16 @@ def render_apology() -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
+def render_database_unavailable() -> Message:
+    """The database did not answer: nothing was saved, and trying again later may work."""
+    text = (
+        f"{WARNING_EMOJI} *Not saved.* planbot can't reach its database just now, so nothing "
+        "was recorded or changed. Please try again in a few minutes; if it keeps happening, "
+        "tell the programme office."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
 def render_update_recorded(
     recorded: RecordedUpdate, scheme: StatusScheme, *, for_owner: bool = False
 ) -> Message:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
@@ -53,9 +54,17 @@ def period_row(session: Session, plan: m.Plan, period: Period) -> m.Period:
         select(m.Period).where(m.Period.plan_id == plan.id, m.Period.key == period.key)
     )
     if row is None:
-        row = m.Period(plan_id=plan.id, key=period.key, meeting_date=None, committee="")
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = m.Period(plan_id=plan.id, key=period.key, meeting_date=None, committee="")
+                session.add(row)
+        except IntegrityError:
+            # Another transaction created it meanwhile (the first updates of a quarter, sent
+            # at once): use theirs.
+            row = session.scalar(
+                select(m.Period).where(m.Period.plan_id == plan.id, m.Period.key == period.key)
+            )
+            assert row is not None
     return row
 
 

@@ -8,6 +8,8 @@ temporary directory, fsync off), creates the ``planbot_test`` database and retur
 The binaries come from ``pg_ctl`` on the PATH (``initdb`` beside its real file). As root, as in
 CI, they run as the ``postgres`` user through ``runuser``; PostgreSQL refuses to run as root.
 ``postgres_unavailable_reason()`` says why a cluster cannot be started here (None if it can).
+``cluster.stop_server()`` / ``cluster.start_server()`` stop it as a crash would and start it
+again on the same port, for fault tests (use a cluster of your own for those).
 """
 
 from __future__ import annotations
@@ -118,6 +120,32 @@ class PostgresCluster:
     def drop_database(self, name: str) -> None:
         """Drop a database, closing any connections a test left open."""
         self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    def stop_server(self) -> None:
+        """Stop the server at once, as a crash or a pulled plug would (`pg_ctl stop -m
+        immediate`: no shutdown checkpoint, connections cut); its files stay for `start_server`."""
+        _run(
+            [self.bin_dir / "pg_ctl", "-D", self.data_dir, "-m", "immediate", "-w", "stop"],
+            cwd=self.root,
+        )
+
+    def start_server(self) -> None:
+        """Start a server stopped by `stop_server` again, on the same port and data."""
+        _run(
+            [
+                self.bin_dir / "pg_ctl",
+                "-D",
+                self.data_dir,
+                "-l",
+                self.log_file,
+                "-w",
+                "-t",
+                str(START_TIMEOUT_SECONDS),
+                "start",
+            ],
+            cwd=self.root,
+        )
+        _wait_until_ready(self.port, time.monotonic() + START_TIMEOUT_SECONDS)
 
     def stop(self) -> None:
         """Stop the server and delete its directory (idempotent)."""

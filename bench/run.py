@@ -1,0 +1,561 @@
+"""planbot's benchmarks: `python bench/run.py [--quick] [--only PHASES] [--no-postgres]`.
+
+Prints one `name: value` line per figure as it is measured, then a table of the goals and
+whether each was met. Every figure that has a goal relative to something is measured against
+its floor in the same run, so the ratio holds on a noisy machine. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import math
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+
+from fakeslack_proc import FakeSlackProcess  # noqa: E402
+from load import run_load, slash_command  # noqa: E402
+from planfactory import PLAN_KEY, BenchPlan, bench_plan  # noqa: E402
+from servers import (  # noqa: E402
+    SIGNING_SECRET,
+    count_updates,
+    make_runtime,
+    prepare_database,
+    rss_mb,
+    send_due_reminders,
+    start_floor,
+    start_planbot,
+    wait_for_updates,
+)
+
+from storage.db import Database  # noqa: E402
+
+PHASES = ("ack", "updates", "reminders", "digest")
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much work each benchmark does: the full run, or `--quick`."""
+
+    name: str
+    ack_requests: int
+    ack_warmup: int
+    ack_actions: int
+    ack_owners: int
+    update_count: int
+    update_threads: int
+    reminder_owners: int
+    limited_owners: int
+    limit_per_window: int
+    limit_window_s: float
+    digest_actions: int
+    digest_quarters: int
+    digest_repeats: int
+
+
+FULL = Size(
+    name="full",
+    ack_requests=6000,
+    ack_warmup=500,
+    ack_actions=600,
+    ack_owners=200,
+    update_count=4000,
+    update_threads=8,
+    reminder_owners=1000,
+    limited_owners=1000,
+    limit_per_window=600,
+    limit_window_s=60.0,
+    digest_actions=1000,
+    digest_quarters=12,
+    digest_repeats=3,
+)
+QUICK = Size(
+    name="quick",
+    ack_requests=1500,
+    ack_warmup=200,
+    ack_actions=300,
+    ack_owners=100,
+    update_count=800,
+    update_threads=8,
+    reminder_owners=1000,
+    limited_owners=60,
+    limit_per_window=20,
+    limit_window_s=5.0,
+    digest_actions=1000,
+    digest_quarters=12,
+    digest_repeats=1,
+)
+
+
+class Figures:
+    """The figures of one run, printed as `name: value` as they are measured."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+        self.notes: list[str] = []
+
+    def put(self, name: str, value: float, digits: int = 3) -> None:
+        self.values[name] = value
+        text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+        print(f"{name}: {text}", flush=True)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"# {text}", flush=True)
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    began = time.perf_counter()
+    ended: list[float] = []
+    yield lambda: (ended[0] if ended else time.perf_counter()) - began
+    ended.append(time.perf_counter() - began)
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    result = action()
+    return time.perf_counter() - began, result
+
+
+# -- the databases -------------------------------------------------------------------------------
+
+
+class Backends:
+    """SQLite files in the run's directory, and PostgreSQL databases when a cluster runs."""
+
+    def __init__(self, workdir: Path, *, postgres: bool, fig: Figures) -> None:
+        self.workdir = workdir
+        self.cluster: Any = None
+        self._serial = 0
+        if not postgres:
+            fig.note("PostgreSQL figures skipped: --no-postgres")
+            return
+        from support.postgres import postgres_unavailable_reason, start_postgres
+
+        reason = postgres_unavailable_reason()
+        if reason is not None:
+            fig.note(f"PostgreSQL figures skipped: {reason}")
+            return
+        self.cluster = start_postgres()
+
+    @property
+    def names(self) -> list[str]:
+        return ["sqlite", "postgres"] if self.cluster is not None else ["sqlite"]
+
+    def fresh(self, backend: str, label: str) -> str:
+        """The URL of a new, empty database."""
+        self._serial += 1
+        name = f"bench_{label}_{self._serial}"
+        if backend == "sqlite":
+            return f"sqlite:///{self.workdir / (name + '.db')}"
+        return str(self.cluster.create_database(name))
+
+    def stop(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+
+
+# -- /update through the HTTP server, against the bare-Bolt floor -------------------------------
+
+
+def _update_bodies(plan: BenchPlan, fake: FakeSlackProcess) -> Callable[[int], bytes]:
+    targets = plan.updatable()
+
+    def body(i: int) -> bytes:
+        ref, owner = targets[i % len(targets)]
+        return slash_command(
+            owner,
+            "/update",
+            f"{ref} green Bench update {i}: on track, the milestone is met.",
+            response_url=fake.response_url(f"u{i}"),
+        )
+
+    return body
+
+
+def phase_ack(fig: Figures, size: Size, backends: Backends, workdir: Path) -> None:
+    plan = bench_plan(actions=size.ack_actions, owners=size.ack_owners, quarters=4)
+    with FakeSlackProcess() as fake:
+        bodies = _update_bodies(plan, fake)
+        floors = []
+        for deferred in (False, True):
+            with start_floor(fake.url, workdir, deferred=deferred) as floor:
+                result = run_load(
+                    floor.url,
+                    bodies,
+                    requests=size.ack_requests,
+                    warmup=size.ack_warmup,
+                    secret=SIGNING_SECRET,
+                )
+            if result.errors:
+                fig.note(f"floor answered errors: {result.errors}")
+            floors.append(result)
+            kind = "deferred" if deferred else "immediate"
+            fig.put(f"floor_p99_ms_{kind}", result.percentile(99))
+        best = min(floors, key=lambda r: r.percentile(99))
+        fig.put("floor_p50_ms", best.percentile(50))
+        fig.put("floor_p99_ms", best.percentile(99))
+        fig.put("floor_rps", best.throughput, 1)
+
+        for backend in backends.names:
+            url = backends.fresh(backend, "ack")
+            db = prepare_database(url, plan)
+            send_due_reminders(db, fake.url)
+            before = count_updates(db)
+            with start_planbot(url, fake.url, workdir) as server:
+                fig.put(f"startup_s_{backend}", server.startup_s)
+                fig.put(f"idle_rss_mb_{backend}", rss_mb(server.pid), 1)
+                result = run_load(
+                    server.url,
+                    bodies,
+                    requests=size.ack_requests,
+                    warmup=size.ack_warmup,
+                    secret=SIGNING_SECRET,
+                )
+                acked = result.answered - sum(result.errors.values())
+                recorded, last_seen = wait_for_updates(db, before + acked)
+                fig.put(f"serve_rss_mb_{backend}", rss_mb(server.pid), 1)
+            if result.errors:
+                fig.note(f"planbot ({backend}) answered errors: {result.errors}")
+            p99 = result.percentile(99)
+            fig.put(f"ack_p50_ms_{backend}", result.percentile(50))
+            fig.put(f"ack_p99_ms_{backend}", p99)
+            fig.put(f"ack_rps_{backend}", result.throughput, 1)
+            fig.put(f"ack_overhead_ratio_{backend}", p99 / fig.values["floor_p99_ms"], 2)
+            e2e = (recorded - before) / max(last_seen - result.started, 1e-9)
+            fig.put(f"http_updates_per_s_{backend}", e2e, 1)
+            fig.put(f"http_updates_lost_{backend}", float(before + acked - recorded), 0)
+            db.dispose()
+
+
+# -- record_update from several threads ------------------------------------------------------------
+
+
+def _record_many(
+    db: Database, targets: list[tuple[str, str]], count: int, threads: int
+) -> tuple[float, list[BaseException]]:
+    """Record `count` green updates through `record_update` from `threads` threads."""
+    from bot.services.updates import Source, record_update
+    from bot.settings import Settings
+
+    cycle = Settings(_env_file=None).cycle()  # type: ignore[call-arg]
+    counter = iter(range(count))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            ref, owner = targets[i % len(targets)]
+            try:
+                record_update(
+                    db=db,
+                    cycle=cycle,
+                    plan_key=PLAN_KEY,
+                    actor_slack_id=owner,
+                    ref=ref,
+                    status="green",
+                    note=f"Bench update {i}: on track.",
+                    source=Source.COMMAND,
+                    now=dt.datetime.now(dt.UTC),
+                    idempotency_key=f"bench:{i}",
+                )
+            except Exception as exc:
+                failures.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    began = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - began, failures
+
+
+def phase_updates(fig: Figures, size: Size, backends: Backends) -> None:
+    plan = bench_plan(actions=size.ack_actions, owners=size.ack_owners, quarters=4)
+    for backend in backends.names:
+        db = prepare_database(backends.fresh(backend, "updates"), plan)
+        elapsed, failures = _record_many(
+            db, plan.updatable(), size.update_count, size.update_threads
+        )
+        if failures:
+            fig.note(f"{len(failures)} updates failed on {backend}: {failures[0]!r}")
+        fig.put(f"updates_per_s_{backend}", (size.update_count - len(failures)) / elapsed, 1)
+        db.dispose()
+
+
+# -- reminders -----------------------------------------------------------------------------------
+
+
+def _deliveries(
+    fake: FakeSlackProcess, expected: set[str], noise: set[str]
+) -> tuple[float, float, Counter[str]]:
+    """DMs lost and doubled among `expected` recipients (ignoring calls to `noise`)."""
+    posted = Counter(c for c in fake.channels("chat.postMessage") if c not in noise)
+    lost = len(expected - posted.keys())
+    doubled = sum(n - 1 for n in posted.values() if n > 1) + len(posted.keys() - expected)
+    return float(lost), float(doubled), posted
+
+
+def _expected_recipients(db: Database, api_url: str, now: dt.datetime) -> set[str]:
+    from bot.services.reminders import due_reminders
+
+    runtime = make_runtime(db, api_url)
+    reminders = due_reminders(db=db, cycle=runtime.cycle, now=now, plan_key=PLAN_KEY)
+    return {r.recipient.slack_id for r in reminders}
+
+
+def phase_reminders(fig: Figures, size: Size, backends: Backends) -> None:
+    from bot.services.reminders import run_tick
+
+    owners = size.reminder_owners
+    plan = bench_plan(actions=owners * 3, owners=owners, quarters=2, complete_every=0)
+    for backend in backends.names:
+        db = prepare_database(backends.fresh(backend, "tick"), plan)
+        with FakeSlackProcess() as fake:
+            expected = _expected_recipients(db, fake.url, plan.reminder_at)
+            runtime = make_runtime(db, fake.url)
+            began = time.perf_counter()
+            report = run_tick(runtime, plan.reminder_at, pace=0)
+            elapsed = time.perf_counter() - began
+            again = run_tick(runtime, plan.reminder_at, pace=0)
+            lost, doubled, _ = _deliveries(fake, expected, set())
+        suffix = "" if backend == "sqlite" else f"_{backend}"
+        fig.put(f"reminder_tick_s{suffix}", elapsed)
+        fig.put(f"reminder_tick_dms{suffix}", float(len(report.sent)), 0)
+        if again.sent or lost or doubled or len(expected) != owners:
+            fig.note(
+                f"tick on {backend}: {len(expected)} recipients due, {lost:.0f} lost, "
+                f"{doubled:.0f} doubled, {len(again.sent)} sent by a second tick"
+            )
+        db.dispose()
+
+    # The same step with Slack's posting limit enforced by 429 + Retry-After.
+    limited = size.limited_owners
+    plan = bench_plan(actions=limited * 3, owners=limited, quarters=2, complete_every=0)
+    db = prepare_database(backends.fresh("sqlite", "limited"), plan)
+    limit = ("chat.postMessage", size.limit_per_window, size.limit_window_s)
+    fig.note(
+        f"rate limit: {size.limit_per_window} chat.postMessage per {size.limit_window_s:g} s, "
+        f"{limited} owners"
+    )
+    with FakeSlackProcess(rate_limit=limit) as fake:
+        expected = _expected_recipients(db, fake.url, plan.reminder_at)
+        runtime = make_runtime(db, fake.url)
+        ticks = 0
+        began = time.perf_counter()
+        while True:  # what the scheduler does: tick again until nothing is left to retry
+            report = run_tick(runtime, plan.reminder_at, pace=0)
+            ticks += 1
+            if not report.retry_later or ticks >= 10:
+                break
+        elapsed = time.perf_counter() - began
+        run_tick(runtime, plan.reminder_at, pace=0)  # a later tick must send nothing again
+        lost, doubled, _ = _deliveries(fake, expected, set())
+        refused = len(fake.faults("chat.postMessage"))
+    fig.put("reminder_rate_limited_s", elapsed)
+    fig.put("reminder_rate_limited_ticks", float(ticks), 0)
+    fig.put("reminder_rate_limited_429s", float(refused), 0)
+    fig.put("reminder_dms_lost", lost, 0)
+    fig.put("reminder_dms_doubled", doubled, 0)
+    db.dispose()
+
+
+# -- the committee report ------------------------------------------------------------------------
+
+FLOOR_QUERY = """
+SELECT a.ref, a.title, t.name, d.name, o.name, a.target_date, a.revised_target_date, a.closed,
+       p.key, u.status, u.note, u.revised_target_date, u.created_at, u.source,
+       u.amendment_reason, w.name
+FROM updates u
+JOIN actions a ON a.id = u.action_id
+JOIN periods p ON p.id = u.period_id
+JOIN themes t ON t.id = a.theme_id
+JOIN directorates d ON d.id = a.directorate_id
+JOIN people o ON o.id = a.owner_id
+LEFT JOIN people w ON w.id = u.author_id
+WHERE a.plan_id = (SELECT id FROM plans WHERE key = 'bench')
+"""
+
+
+def _median(runs: int, action: Callable[[], Any]) -> tuple[float, Any]:
+    results = [timed(action) for _ in range(runs)]
+    return statistics.median(t for t, _ in results), results[-1][1]
+
+
+def phase_digest(fig: Figures, size: Size, backends: Backends) -> None:
+    from bot.render.report_blocks import render_blocks
+    from bot.render.report_chart import render_chart
+    from bot.render.report_docx import render_docx
+    from bot.render.report_html import render_html
+    from bot.render.report_json import render_json
+    from bot.render.report_markdown import render_markdown
+    from bot.render.report_xlsx import render_xlsx
+    from bot.services.digest import compile_digest
+
+    plan = bench_plan(
+        actions=size.digest_actions, owners=size.digest_actions // 4, quarters=size.digest_quarters
+    )
+    db = prepare_database(backends.fresh("sqlite", "digest"), plan)
+    now = dt.datetime.now(dt.UTC)
+    runs = size.digest_repeats
+
+    def read_floor() -> int:
+        with db.engine.connect() as connection:
+            return len(connection.exec_driver_sql(FLOOR_QUERY).fetchall())
+
+    read_floor()  # warm the page cache, as compile's first query would
+    floor_s, rows = _median(max(runs, 3), read_floor)
+    fig.put("db_floor_s", floor_s, 4)
+    fig.put("db_floor_rows", float(rows), 0)
+
+    compile_s, digest = _median(
+        runs,
+        lambda: compile_digest(db=db, plan_key=PLAN_KEY, period=plan.reported, now=now),
+    )
+    fig.put("digest_compile_s", compile_s)
+    chart_s, chart = _median(runs, lambda: render_chart(digest))
+    fig.put("digest_render_png_s", chart_s)
+    total = compile_s + chart_s
+    renderers: dict[str, Callable[[], Any]] = {
+        "json": lambda: render_json(digest),
+        "md": lambda: render_markdown(digest),
+        "html": lambda: render_html(digest, chart_png=chart),
+        "docx": lambda: render_docx(digest, chart_png=chart),
+        "xlsx": lambda: render_xlsx(digest),
+        "slack": lambda: render_blocks(digest),
+    }
+    for name, render in renderers.items():
+        took, _ = _median(runs, render)
+        fig.put(f"digest_render_{name}_s", took)
+        total += took
+    fig.put("digest_s", total)
+    fig.put("digest_floor_ratio", total / floor_s, 1)
+    fig.put("digest_compile_floor_ratio", compile_s / floor_s, 1)
+    db.dispose()
+
+
+# -- goals -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    check: Callable[[Figures], bool | None]  # None: not measured in this run
+
+
+def _all(fig: Figures, names: list[str], test: Callable[[float], bool]) -> bool | None:
+    values = [fig.get(n) for n in names]
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return all(test(v) for v in present)
+
+
+def _by_backend(prefix: str) -> list[str]:
+    return [f"{prefix}_sqlite", f"{prefix}_postgres"]
+
+
+GOALS = (
+    Goal(
+        "ack p99 within 2x the bare-Bolt floor",
+        lambda f: _all(f, _by_backend("ack_overhead_ratio"), lambda v: v <= 2.0),
+    ),
+    Goal("ack p99 under 100 ms", lambda f: _all(f, _by_backend("ack_p99_ms"), lambda v: v < 100)),
+    Goal(
+        "at least 200 updates/s",
+        lambda f: _all(f, _by_backend("updates_per_s"), lambda v: v >= 200),
+    ),
+    Goal("reminder tick under 2 s", lambda f: _all(f, ["reminder_tick_s"], lambda v: v < 2)),
+    Goal(
+        "no reminder DM lost or doubled",
+        lambda f: _all(f, ["reminder_dms_lost", "reminder_dms_doubled"], lambda v: v == 0),
+    ),
+    Goal("digest under 2 s", lambda f: _all(f, ["digest_s"], lambda v: v < 2)),
+    Goal(
+        "digest within 10x the read floor",
+        lambda f: _all(f, ["digest_floor_ratio"], lambda v: v <= 10),
+    ),
+    Goal(
+        "serving RSS under 200 MB",
+        lambda f: _all(f, _by_backend("serve_rss_mb"), lambda v: v < 200),
+    ),
+    Goal("start-up under 2 s", lambda f: _all(f, _by_backend("startup_s"), lambda v: v < 2)),
+)
+
+
+def print_goals(fig: Figures) -> None:
+    width = max(len(g.text) for g in GOALS)
+    print()
+    print(f"| {'goal'.ljust(width)} | met |")
+    print(f"| {'-' * width} | --- |")
+    for goal in GOALS:
+        verdict = goal.check(fig)
+        mark = "n/a" if verdict is None else ("yes" if verdict else "NO")
+        print(f"| {goal.text.ljust(width)} | {mark.ljust(3)} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="planbot's benchmarks (see bench/README.md)")
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    parser.add_argument(
+        "--only",
+        default=",".join(PHASES),
+        help=f"comma-separated phases to run (default: all of {','.join(PHASES)})",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL figures")
+    args = parser.parse_args(argv)
+    phases = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    size = QUICK if args.quick else FULL
+    fig = Figures()
+    print(
+        f"# planbot bench ({size.name}), {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", flush=True
+    )
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="planbot-bench-") as tmp:
+        workdir = Path(tmp)
+        backends = Backends(workdir, postgres=not args.no_postgres, fig=fig)
+        try:
+            for phase in phases:
+                gc.collect()
+                if phase == "ack":
+                    phase_ack(fig, size, backends, workdir)
+                elif phase == "updates":
+                    phase_updates(fig, size, backends)
+                elif phase == "reminders":
+                    phase_reminders(fig, size, backends)
+                elif phase == "digest":
+                    phase_digest(fig, size, backends)
+        finally:
+            backends.stop()
+    fig.put("bench_s", time.perf_counter() - began, 1)
+    print_goals(fig)
+    return 0 if all(math.isfinite(v) for v in fig.values.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
