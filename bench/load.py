@@ -1,8 +1,15 @@
 """The load generator: signed slash commands from concurrent clients, with their latencies.
 
-Each client is a coroutine with its own keep-alive HTTP/1.1 connection; each sends its next
-request as soon as the previous one is answered (a closed loop). Requests are signed when
-sent, as Slack signs them, so the server's five-minute replay window is respected.
+Each client is a coroutine with its own keep-alive HTTP/1.1 connection. Two shapes of load:
+
+- closed loop (`rate=None`): each client sends its next request as soon as the previous one
+  is answered, so the server is saturated: what it sustains, and its latency when it cannot
+  keep up;
+- paced (`rate=R`): the clients send R requests a second between them, evenly spaced, like
+  a busy workspace. A request's latency counts from when it was due to be sent, so a client
+  held up by a slow answer does not hide the delay (no coordinated omission).
+
+Requests are signed when sent, as Slack signs them (the five-minute replay window holds).
 
 The client speaks HTTP/1.1 over asyncio streams itself: httpx's async client spent more CPU
 per request than the bare-Bolt floor it was measuring (at 16 connections it halved the
@@ -135,15 +142,23 @@ async def _hammer(
     secret: str,
     clients: int,
     warmup: int,
+    rate: float | None,
 ) -> LoadResult:
     result = LoadResult()
     host, _, port = url.removeprefix("http://").rstrip("/").partition(":")
     queue = iter(enumerate(bodies))
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
 
     async def worker() -> None:
         connection = _Connection(host, int(port or 80))
         try:
             for index, body in queue:
+                due: float | None = None
+                if rate is not None:
+                    due = start + index / rate
+                    if (wait := due - loop.time()) > 0:
+                        await asyncio.sleep(wait)
                 stamp = int(time.time())
                 headers = {
                     "Content-Type": "application/x-www-form-urlencoded",
@@ -157,6 +172,8 @@ async def _hammer(
                     connection.close()
                     status = type(exc).__name__
                 took = (time.perf_counter() - began) * 1000
+                if due is not None:  # from when it was due, if it went out late
+                    took = max(took, (loop.time() - due) * 1000)
                 result.answered += 1
                 if status != "200":
                     result.errors[status] = result.errors.get(status, 0) + 1
@@ -180,8 +197,9 @@ def run_load(
     secret: str,
     clients: int = 16,
     warmup: int = 0,
+    rate: float | None = None,
 ) -> LoadResult:
-    """Send `requests` signed bodies from `clients` concurrent clients; the first `warmup`
-    answers are not counted in the latencies."""
+    """Send `requests` signed bodies from `clients` concurrent clients, as fast as they are
+    answered or `rate` a second; the first `warmup` are not counted in the latencies."""
     bodies = [make_body(i) for i in range(requests)]
-    return asyncio.run(_hammer(url, bodies, secret, clients, warmup))
+    return asyncio.run(_hammer(url, bodies, secret, clients, warmup, rate))

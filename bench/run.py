@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from fakeslack_proc import FakeSlackProcess  # noqa: E402
-from load import run_load, slash_command  # noqa: E402
+from load import LoadResult, run_load, slash_command  # noqa: E402
 from planfactory import PLAN_KEY, BenchPlan, bench_plan  # noqa: E402
 from servers import (  # noqa: E402
     SIGNING_SECRET,
@@ -51,8 +51,11 @@ class Size:
     """How much work each benchmark does: the full run, or `--quick`."""
 
     name: str
-    ack_requests: int
-    ack_warmup: int
+    paced_rate: float  # /update requests a second
+    paced_requests: int
+    paced_warmup: int
+    saturated_requests: int  # 0: no saturating load
+    saturated_warmup: int
     ack_actions: int
     ack_owners: int
     update_count: int
@@ -68,8 +71,11 @@ class Size:
 
 FULL = Size(
     name="full",
-    ack_requests=6000,
-    ack_warmup=500,
+    paced_rate=40.0,
+    paced_requests=1600,
+    paced_warmup=100,
+    saturated_requests=3000,
+    saturated_warmup=200,
     ack_actions=600,
     ack_owners=200,
     update_count=4000,
@@ -84,8 +90,11 @@ FULL = Size(
 )
 QUICK = Size(
     name="quick",
-    ack_requests=1500,
-    ack_warmup=200,
+    paced_rate=40.0,
+    paced_requests=360,
+    paced_warmup=40,
+    saturated_requests=0,
+    saturated_warmup=0,
     ack_actions=300,
     ack_owners=100,
     update_count=800,
@@ -190,29 +199,58 @@ def _update_bodies(plan: BenchPlan, fake: FakeSlackProcess) -> Callable[[int], b
     return body
 
 
+def _serve_and_load(
+    fig: Figures, size: Size, server_url: str, bodies: Callable[[int], bytes], name: str
+) -> tuple[LoadResult, LoadResult | None]:
+    """The paced load, then (when the size says so) the saturating one, against one server."""
+    paced = run_load(
+        server_url,
+        bodies,
+        requests=size.paced_requests,
+        warmup=size.paced_warmup,
+        rate=size.paced_rate,
+        secret=SIGNING_SECRET,
+    )
+    if paced.errors:
+        fig.note(f"{name} answered errors under the paced load: {paced.errors}")
+    saturated = None
+    if size.saturated_requests:
+        saturated = run_load(
+            server_url,
+            lambda i: bodies(size.paced_requests + i),
+            requests=size.saturated_requests,
+            warmup=size.saturated_warmup,
+            secret=SIGNING_SECRET,
+        )
+        if saturated.errors:
+            fig.note(f"{name} answered errors under the saturating load: {saturated.errors}")
+    return paced, saturated
+
+
 def phase_ack(fig: Figures, size: Size, backends: Backends, workdir: Path) -> None:
     plan = bench_plan(actions=size.ack_actions, owners=size.ack_owners, quarters=4)
+    fig.note(
+        f"/update load: 16 clients, {size.paced_requests} requests at {size.paced_rate:g}/s"
+        + (
+            f", then {size.saturated_requests} as fast as answered"
+            if size.saturated_requests
+            else ""
+        )
+    )
     with FakeSlackProcess() as fake:
         bodies = _update_bodies(plan, fake)
         floors = []
         for deferred in (False, True):
             with start_floor(fake.url, workdir, deferred=deferred) as floor:
-                result = run_load(
-                    floor.url,
-                    bodies,
-                    requests=size.ack_requests,
-                    warmup=size.ack_warmup,
-                    secret=SIGNING_SECRET,
-                )
-            if result.errors:
-                fig.note(f"floor answered errors: {result.errors}")
-            floors.append(result)
+                floors.append(_serve_and_load(fig, size, floor.url, bodies, "the floor"))
             kind = "deferred" if deferred else "immediate"
-            fig.put(f"floor_p99_ms_{kind}", result.percentile(99))
-        best = min(floors, key=lambda r: r.percentile(99))
-        fig.put("floor_p50_ms", best.percentile(50))
-        fig.put("floor_p99_ms", best.percentile(99))
-        fig.put("floor_rps", best.throughput, 1)
+            fig.put(f"floor_p99_ms_{kind}", floors[-1][0].percentile(99))
+        paced, saturated = min(floors, key=lambda f: f[0].percentile(99))
+        fig.put("floor_p50_ms", paced.percentile(50))
+        fig.put("floor_p99_ms", paced.percentile(99))
+        if saturated is not None:
+            fig.put("saturated_floor_p99_ms", saturated.percentile(99))
+            fig.put("saturated_floor_rps", saturated.throughput, 1)
 
         for backend in backends.names:
             url = backends.fresh(backend, "ack")
@@ -222,25 +260,23 @@ def phase_ack(fig: Figures, size: Size, backends: Backends, workdir: Path) -> No
             with start_planbot(url, fake.url, workdir) as server:
                 fig.put(f"startup_s_{backend}", server.startup_s)
                 fig.put(f"idle_rss_mb_{backend}", rss_mb(server.pid), 1)
-                result = run_load(
-                    server.url,
-                    bodies,
-                    requests=size.ack_requests,
-                    warmup=size.ack_warmup,
-                    secret=SIGNING_SECRET,
-                )
-                acked = result.answered - sum(result.errors.values())
+                paced, saturated = _serve_and_load(fig, size, server.url, bodies, backend)
+                sent = [r for r in (paced, saturated) if r is not None]
+                acked = sum(r.answered - sum(r.errors.values()) for r in sent)
                 recorded, last_seen = wait_for_updates(db, before + acked)
                 fig.put(f"serve_rss_mb_{backend}", rss_mb(server.pid), 1)
-            if result.errors:
-                fig.note(f"planbot ({backend}) answered errors: {result.errors}")
-            p99 = result.percentile(99)
-            fig.put(f"ack_p50_ms_{backend}", result.percentile(50))
+            p99 = paced.percentile(99)
+            fig.put(f"ack_p50_ms_{backend}", paced.percentile(50))
             fig.put(f"ack_p99_ms_{backend}", p99)
-            fig.put(f"ack_rps_{backend}", result.throughput, 1)
             fig.put(f"ack_overhead_ratio_{backend}", p99 / fig.values["floor_p99_ms"], 2)
-            e2e = (recorded - before) / max(last_seen - result.started, 1e-9)
-            fig.put(f"http_updates_per_s_{backend}", e2e, 1)
+            if saturated is not None:
+                fig.put(f"saturated_ack_p50_ms_{backend}", saturated.percentile(50))
+                fig.put(f"saturated_ack_p99_ms_{backend}", saturated.percentile(99))
+                fig.put(f"saturated_ack_rps_{backend}", saturated.throughput, 1)
+                e2e = (recorded - before - paced.answered) / max(
+                    last_seen - saturated.started, 1e-9
+                )
+                fig.put(f"http_updates_per_s_{backend}", e2e, 1)
             fig.put(f"http_updates_lost_{backend}", float(before + acked - recorded), 0)
             db.dispose()
 

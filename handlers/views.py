@@ -74,19 +74,21 @@ def read_submission(view: dict[str, Any]) -> Submission:
                     return found
         return {}
 
+    # Slack sends strings (or null) here; anything else is read as left empty.
     def selected(base: BlockId, action: ActionId) -> str | None:
         chosen = element(base, action).get("selected_option")
         value = chosen.get("value") if isinstance(chosen, dict) else None
-        return str(value) if value else None
+        return value if isinstance(value, str) and value else None
 
     def text(base: BlockId, action: ActionId) -> str:
         value = element(base, action).get("value")
-        return str(value) if value else ""
+        return value if isinstance(value, str) else ""
 
     revised = None
-    if day := element(BlockId.REVISED_DATE, ActionId.REVISED_DATE).get("selected_date"):
+    day = element(BlockId.REVISED_DATE, ActionId.REVISED_DATE).get("selected_date")
+    if isinstance(day, str) and day:
         try:
-            revised = dt.date.fromisoformat(str(day))
+            revised = dt.date.fromisoformat(day)
         except ValueError:
             revised = None
     picked = selected(BlockId.PICK_ACTION, ActionId.PICK_ACTION)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,8 @@ from storage.models import Base
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT_SECONDS = 10
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option of the connections of read-only sessions (`Database.read_session`).
+READ_ONLY = "planbot_read_only"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -33,6 +37,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # Readers never write: a deferred transaction, which in WAL mode neither waits
+            # for the writer nor holds it up.
+            connection.exec_driver_sql("BEGIN")
+            return
         # A deferred transaction that later writes can fail with SQLITE_BUSY at once,
         # whatever the timeout; taking the write lock up front makes writers wait instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -72,6 +81,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
+        # SQLite lets one transaction write at a time, and a connection that finds the file
+        # locked sleeps in SQLite's busy handler (1, 2, 5, ... 100 ms at a time) before it
+        # looks again, long after the lock has been freed: a few threads writing at once
+        # spent most of their time asleep. Writers of this process queue here instead.
+        self._writing = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -80,8 +96,30 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error, closed."""
-        with self._sessions.begin() as session:
+        with self._write_turn(), self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session that only reads (writing in it is a bug): on SQLite it does not queue
+        behind writers, and they do not wait for it."""
+        with self._read_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writing is None:
+            yield
+            return
+        if not self._writing.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            # What SQLite itself says when its busy timeout runs out.
+            raise exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        try:
+            yield
+        finally:
+            self._writing.release()
 
     def create_all(self) -> None:
         """Create the schema straight from the models (tests); production uses `upgrade`."""
@@ -96,7 +134,7 @@ class Database:
     def ping(self) -> bool:
         """True when the database answers."""
         try:
-            with self.engine.connect() as connection:
+            with self._reader.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception:
             return False

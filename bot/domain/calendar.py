@@ -21,9 +21,13 @@ class WorkingCalendar:
         self.country = country
         self.subdiv = subdiv
         self._holidays = holidays.country_holidays(country, subdiv=subdiv)
+        self._working: dict[dt.date, bool] = {}  # asked for again and again: remembered
 
     def is_working_day(self, day: dt.date) -> bool:
-        return day.weekday() < 5 and day not in self._holidays
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = day.weekday() < 5 and day not in self._holidays
+        return known
 
     def holiday_name(self, day: dt.date) -> str | None:
         name = self._holidays.get(day)
@@ -123,6 +127,8 @@ class Cycle:
         self.calendar = calendar or WorkingCalendar()
         self.rules = rules or CycleRules()
         self.tz = ZoneInfo(timezone)
+        # Schedules are worked out for every request and reminder tick, from a few inputs.
+        self._schedules: dict[tuple[Period, dt.date | None], PeriodSchedule] = {}
 
     def publication_deadline(self, meeting: dt.date) -> dt.date:
         """The Nth working day before the meeting (five clear working days by default)."""
@@ -132,6 +138,12 @@ class Cycle:
 
     def schedule(self, period: Period, meeting: dt.date | None) -> PeriodSchedule:
         """Every date of `period`'s cycle, from its meeting date or, with none, the quarter end."""
+        known = self._schedules.get((period, meeting))
+        if known is None:
+            known = self._schedules[(period, meeting)] = self._schedule(period, meeting)
+        return known
+
+    def _schedule(self, period: Period, meeting: dt.date | None) -> PeriodSchedule:
         cal, rules = self.calendar, self.rules
         publication = self.publication_deadline(meeting) if meeting else None
         if publication is not None:

@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
@@ -25,6 +26,8 @@ from storage import models as m
 from storage.db import Database
 
 RECENT_PERIODS = 5  # the periods an admin may pick in the update form: the open one and 4 before
+# Up to this many actions, their updates are read by id; more, and the plan's are read whole.
+FEW_ACTIONS = 200
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,9 @@ def _lines(
     today: dt.date,
 ) -> tuple[ActionLine, ...]:
     """Lines for `actions` that are open or were updated this period (closed earlier: left out)."""
-    latest = latest_updates(session, plan, [period.key, period.previous_key])
+    actions = list(actions)
+    ids = [a.id for a in actions] if len(actions) <= FEW_ACTIONS else None
+    latest = latest_updates(session, plan, [period.key, period.previous_key], action_ids=ids)
     lines = []
     for action in sorted(actions, key=lambda a: (a.number, a.ref)):
         current = latest.get((action.id, period.key))
@@ -243,17 +248,29 @@ def _lines(
     return tuple(lines)
 
 
-def _plan_actions(session: Session, plan: m.Plan) -> list[m.Action]:
-    return list(session.scalars(select(m.Action).where(m.Action.plan_id == plan.id)))
+def _plan_actions(session: Session, plan: m.Plan, *where: ColumnElement[bool]) -> list[m.Action]:
+    """The plan's actions (those matching `where`), their owners, themes and directorates read
+    in the same query: reading them from each action costs none."""
+    query = (
+        select(m.Action)
+        .where(m.Action.plan_id == plan.id, *where)
+        .options(
+            joinedload(m.Action.owner, innerjoin=True),
+            joinedload(m.Action.theme, innerjoin=True),
+            joinedload(m.Action.directorate, innerjoin=True),
+        )
+    )
+    return list(session.scalars(query))
 
 
 def _actions_of(session: Session, plan: m.Plan, person: m.Person) -> list[m.Action]:
     """The actions a person owns, and those of owners who made them their delegate."""
-    return [
-        a
-        for a in _plan_actions(session, plan)
-        if a.owner_id == person.id or a.owner.delegate_id == person.id
-    ]
+    delegators = select(m.Person.id).where(
+        m.Person.plan_id == plan.id, m.Person.delegate_id == person.id
+    )
+    return _plan_actions(
+        session, plan, or_(m.Action.owner_id == person.id, m.Action.owner_id.in_(delegators))
+    )
 
 
 def _directorate(session: Session, plan: m.Plan, name: str) -> m.Directorate:
@@ -415,17 +432,29 @@ def home_for(
 ) -> HomeData:
     """One person's App Home: their actions; a director's directorate; an admin's whole plan."""
     today = cycle.local_date(now)
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         person = ppl.require_member(session, plan, slack_id)
         period = _period_info(session, plan, cycle, today)
-        everything = _lines(session, plan, _plan_actions(session, plan), period, person, today)
-        mine_refs = {a.ref for a in _actions_of(session, plan, person)}
+        own = _actions_of(session, plan, person)
+        directorate = person.directorate.name if person.directorate else None
+        # Only what the Home shows: an owner's own actions (refreshed after each of their
+        # updates), a director's and their directorate's, the whole plan for an admin.
+        shown = own
+        if person.role == ppl.ADMIN:
+            shown = _plan_actions(session, plan)
+        elif person.role == ppl.DIRECTOR and directorate is not None:
+            in_directorate = m.Action.directorate_id == person.directorate_id
+            own_ids = {a.id for a in own}
+            shown = own + [
+                a for a in _plan_actions(session, plan, in_directorate) if a.id not in own_ids
+            ]
+        everything = _lines(session, plan, shown, period, person, today)
+        mine_refs = {a.ref for a in own}
         mine = tuple(line for line in everything if line.ref in mine_refs)
         team: tuple[ActionLine, ...] = ()
         scope: Sequence[ActionLine] = ()
         by_directorate: list[DirectorateProgress] = []
-        directorate = person.directorate.name if person.directorate else None
         if person.role == ppl.DIRECTOR and directorate is not None:
             team = tuple(line for line in everything if line.directorate == directorate)
             scope = team

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -93,9 +94,14 @@ def open_period(session: Session, plan: m.Plan, cycle: Cycle, today: dt.date) ->
 
 
 def latest_updates(
-    session: Session, plan: m.Plan, period_keys: list[str] | None = None
+    session: Session,
+    plan: m.Plan,
+    period_keys: list[str] | None = None,
+    *,
+    action_ids: Collection[int] | None = None,
 ) -> dict[tuple[int, str], m.Update]:
-    """The update that counts for each (action id, period key): the latest recorded."""
+    """The update that counts for each (action id, period key): the latest recorded (of the
+    actions `action_ids` only, when given)."""
     latest_ids = (
         select(func.max(m.Update.id))
         .join(m.Action, m.Update.action_id == m.Action.id)
@@ -105,6 +111,8 @@ def latest_updates(
     )
     if period_keys is not None:
         latest_ids = latest_ids.where(m.Period.key.in_(period_keys))
+    if action_ids is not None:
+        latest_ids = latest_ids.where(m.Update.action_id.in_(action_ids))
     rows = session.execute(
         select(m.Update, m.Period.key)
         .join(m.Period, m.Update.period_id == m.Period.id)

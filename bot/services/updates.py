@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
-from bot.domain.refs import resolve_ref
+from bot.domain.refs import normalise_ref, resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
 from bot.services import people as ppl
@@ -89,13 +89,18 @@ class RecordedUpdate:
 
 
 def _action(session: Session, plan: m.Plan, ref_text: str) -> m.Action:
-    refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
-    ref = resolve_ref(ref_text, refs)
-    action = session.scalar(
-        select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref)
-    )
+    ref = normalise_ref(ref_text)
+    if ref is None or (action := _action_by_ref(session, plan, ref)) is None:
+        # Not a ref as written: the plan's refs, to say which were meant.
+        refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
+        ref = resolve_ref(ref_text, refs)
+        action = _action_by_ref(session, plan, ref)
     assert action is not None
     return action
+
+
+def _action_by_ref(session: Session, plan: m.Plan, ref: str) -> m.Action | None:
+    return session.scalar(select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref))
 
 
 def _last_update(
@@ -154,9 +159,16 @@ def _draft(
     action: m.Action,
     period: Period,
     scheme: StatusScheme,
+    *,
+    row: m.Period | None = None,
+    last: m.Update | None = None,
+    looked_up: bool = False,
 ) -> UpdateDraft:
-    row = period_row(session, plan, period)
-    last = _last_update(session, action, before=period)
+    """`row` and `last`, when the caller has them (`looked_up`), save reading them again."""
+    if row is None:
+        row = period_row(session, plan, period)
+    if not looked_up:
+        last = _last_update(session, action, before=period)
     schedule = cycle.schedule(period, row.meeting_date)
     return UpdateDraft(
         plan_key=plan.key,
@@ -363,8 +375,11 @@ def _record(
     today = cycle.local_date(now)
     period = _period_for(session, plan, cycle, person, period_text, today)
     row = period_row(session, plan, period)
+    last = _last_update(session, action, before=period)
     draft = replace(
-        _draft(session, plan, cycle, person, action, period, scheme),
+        _draft(
+            session, plan, cycle, person, action, period, scheme, row=row, last=last, looked_up=True
+        ),
         status=status_key,
         note=note,
         revised_target_date=revised_target_date or action.revised_target_date,
@@ -382,7 +397,6 @@ def _record(
             hint=f"Ask {ppl.programme_office(session, plan)} to reopen it.",
         )
 
-    last = _last_update(session, action, before=period)
     previous_status = last.status if last else None
     errors = missing_fields(
         scheme=scheme,
