@@ -32,6 +32,7 @@ from planfactory import PLAN_KEY, BenchPlan, bench_plan  # noqa: E402
 from servers import (  # noqa: E402
     SIGNING_SECRET,
     count_updates,
+    cpu_seconds,
     make_runtime,
     prepare_database,
     rss_mb,
@@ -71,8 +72,8 @@ class Size:
 
 FULL = Size(
     name="full",
-    paced_rate=40.0,
-    paced_requests=1600,
+    paced_rate=25.0,
+    paced_requests=1500,
     paced_warmup=100,
     saturated_requests=3000,
     saturated_warmup=200,
@@ -90,8 +91,8 @@ FULL = Size(
 )
 QUICK = Size(
     name="quick",
-    paced_rate=40.0,
-    paced_requests=360,
+    paced_rate=25.0,
+    paced_requests=250,
     paced_warmup=40,
     saturated_requests=0,
     saturated_warmup=0,
@@ -260,11 +261,14 @@ def phase_ack(fig: Figures, size: Size, backends: Backends, workdir: Path) -> No
             with start_planbot(url, fake.url, workdir) as server:
                 fig.put(f"startup_s_{backend}", server.startup_s)
                 fig.put(f"idle_rss_mb_{backend}", rss_mb(server.pid), 1)
+                cpu_before = cpu_seconds(server.pid)
                 paced, saturated = _serve_and_load(fig, size, server.url, bodies, backend)
                 sent = [r for r in (paced, saturated) if r is not None]
                 acked = sum(r.answered - sum(r.errors.values()) for r in sent)
                 recorded, last_seen = wait_for_updates(db, before + acked)
+                cpu = cpu_seconds(server.pid) - cpu_before
                 fig.put(f"serve_rss_mb_{backend}", rss_mb(server.pid), 1)
+            fig.put(f"serve_cpu_ms_per_update_{backend}", 1000 * cpu / max(acked, 1), 2)
             p99 = paced.percentile(99)
             fig.put(f"ack_p50_ms_{backend}", paced.percentile(50))
             fig.put(f"ack_p99_ms_{backend}", p99)
@@ -362,6 +366,23 @@ def _expected_recipients(db: Database, api_url: str, now: dt.datetime) -> set[st
     return {r.recipient.slack_id for r in reminders}
 
 
+def _time_slack_calls(runtime: Any) -> list[float]:
+    """Time spent inside Slack Web API calls (waiting for the fake Slack), added up in [0]."""
+    client = runtime.notifier.client
+    call = client.api_call
+    total = [0.0]
+
+    def timed_call(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            total[0] += time.perf_counter() - began
+
+    client.api_call = timed_call
+    return total
+
+
 def phase_reminders(fig: Figures, size: Size, backends: Backends) -> None:
     from bot.services.reminders import run_tick
 
@@ -372,13 +393,17 @@ def phase_reminders(fig: Figures, size: Size, backends: Backends) -> None:
         with FakeSlackProcess() as fake:
             expected = _expected_recipients(db, fake.url, plan.reminder_at)
             runtime = make_runtime(db, fake.url)
+            waited = _time_slack_calls(runtime)
             began = time.perf_counter()
             report = run_tick(runtime, plan.reminder_at, pace=0)
             elapsed = time.perf_counter() - began
+            slack_wait = waited[0]
             again = run_tick(runtime, plan.reminder_at, pace=0)
             lost, doubled, _ = _deliveries(fake, expected, set())
         suffix = "" if backend == "sqlite" else f"_{backend}"
         fig.put(f"reminder_tick_s{suffix}", elapsed)
+        fig.put(f"reminder_tick_slack_wait_s{suffix}", slack_wait)
+        fig.put(f"reminder_tick_own_s{suffix}", elapsed - slack_wait)
         fig.put(f"reminder_tick_dms{suffix}", float(len(report.sent)), 0)
         if again.sent or lost or doubled or len(expected) != owners:
             fig.note(

@@ -65,7 +65,7 @@ def _answer(runtime: Runtime, user: str, text: str, respond: Respond) -> None:
         runtime.notifier.upload(
             runtime.notifier.open_dm(user),
             report_files(digest),
-            initial_comment=f"{digest.title} ({digest.scope.label.lower()})",
+            initial_comment=escape(f"{digest.title} ({digest.scope.label.lower()})"),
         )
 
 

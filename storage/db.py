@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Base
@@ -98,6 +98,13 @@ class Database:
         """A session in a transaction: committed on success, rolled back on error, closed."""
         with self._write_turn(), self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in a writing transaction, committed on success: for statements
+        that need no ORM, at a fraction of a session's cost."""
+        with self._write_turn(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -105,6 +105,30 @@ def runtime_for(
     return build_runtime(settings, db=db, clock=lambda: IN_Q3_WINDOW, notifier=Notifier(client))
 
 
+@dataclass
+class SignedBot(Bot):
+    """A `Bot` whose requests are signed with the signing secret it was started with."""
+
+    secret: str = SIGNING_SECRET
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        return super().post(
+            body,
+            content_type,
+            timestamp=timestamp,
+            secret=secret or self.secret,
+            signature=signature,
+        )
+
+
 @contextmanager
 def serving(runtime: Runtime, fake: FakeSlack, secret: str = SIGNING_SECRET) -> Iterator[Bot]:
     """The real app and HTTP server for `runtime`, as `support.slackapp.running_bot`."""
@@ -113,7 +137,7 @@ def serving(runtime: Runtime, fake: FakeSlack, secret: str = SIGNING_SECRET) -> 
     server = start_http_server(PlanbotWSGI(app, db=runtime.db, signing_secret=secret))
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
+            yield SignedBot(runtime=runtime, fake=fake, server=server, http=http, secret=secret)
     finally:
         server.stop()
         listeners.shutdown(wait=True)
@@ -269,21 +293,21 @@ def _digest(bot: Bot, user: str, text: str) -> str | None:
 
 
 def op_digest_directorate(bot: Bot, user: str) -> bool:
-    said = _digest(bot, user, "directorate:HR & OD")
+    said = _digest(bot, user, "Q3 2019/20 directorate:HR & OD")
     if said is not None:
         assert "Finance" not in said.split("*By theme*")[0]  # HR & OD's actions only
     return said is not None
 
 
 def op_digest_whole_plan(bot: Bot, user: str) -> bool:
-    said = _digest(bot, user, "all")
+    said = _digest(bot, user, "Q3 2019/20 all")
     if said is not None:
         assert "Finance &amp; savings" in said  # every theme, not only the caller's
     return said is not None
 
 
 def op_digest_names_visible(bot: Bot, user: str) -> bool:
-    said = _digest(bot, user, "all")
+    said = _digest(bot, user, "Q3 2019/20 all")
     # Kwame has sent nothing for Q3: the draft names him, and comes with the files; the
     # committee's version says "no update received" and names nobody.
     named = said is not None and "Kwame Mensah" in said
@@ -298,13 +322,14 @@ def op_digest_names_visible(bot: Bot, user: str) -> bool:
 def op_publish(bot: Bot, user: str) -> bool:
     said = reply_text(bot, bot.command(user, "/digest", "publish"))
     with bot.db.session() as session:
-        q3 = session.scalar(select(m.Period).where(m.Period.key == Q3))
-        locked = q3 is not None and q3.locked_at is not None
+        locked = session.scalars(select(m.Period.key).where(m.Period.locked_at.is_not(None)))
+        locked_keys = list(locked)
     posted = [
         c for c in bot.fake.calls_to("chat.postMessage") if c.args["channel"] == DIGEST_CHANNEL
     ]
-    assert locked == bool(posted) == said.startswith("Published") != refused(said), said
-    return locked
+    published = said.startswith("Published")
+    assert bool(locked_keys) == bool(posted) == published != refused(said), said
+    return published
 
 
 def op_away(bot: Bot, user: str) -> bool:
@@ -499,16 +524,33 @@ RAW_MARKERS = ("<!channel>", "<!here>", "<!everyone>", "<@U0BS00002", "<#C0PLANB
 
 
 def hostile_plan() -> Any:
-    """The sample plan with mrkdwn control sequences in a title, a name, a theme and notes."""
+    """The sample plan with mrkdwn control sequences in its name, a directorate, a theme, two
+    titles, a person's name and every note."""
     plan = read_plan(SAMPLE_PLAN)
+    hr, people_theme = "HR & OD", "People, leadership & culture"
+
+    def directorate(name: str) -> str:
+        return f"{name} <!channel>" if name == hr else name
+
     return replace(
         plan,
+        name=f"Plan <!everyone> & {plan.name}",
         actions=[
-            replace(a, title=f"{a.title} {HOSTILE}") if a.ref in {"ACT-12", "ACT-13"} else a
+            replace(
+                a,
+                title=f"{a.title} {HOSTILE}" if a.ref in {"ACT-12", "ACT-13"} else a.title,
+                directorate=directorate(a.directorate),
+                theme="People <!here> & culture" if a.theme == people_theme else a.theme,
+            )
             for a in plan.actions
         ],
         people=[
-            replace(p, name=f"Sinead {HOSTILE}") if p.slack_id == SINEAD else p for p in plan.people
+            replace(
+                p,
+                name=f"Sinead {HOSTILE}" if p.slack_id == SINEAD else p.name,
+                directorate=directorate(p.directorate),
+            )
+            for p in plan.people
         ],
         history=[replace(h, note=f"{h.note} {HOSTILE}") for h in plan.history],
     )
@@ -568,11 +610,11 @@ def test_mentions_and_mrkdwn_in_notes_titles_and_names_never_reach_slack_unescap
         for user, command, text in [
             (TOM, "/actions", "ACT-12"),
             (SINEAD, "/actions", ""),
-            (MARK, "/actions", "directorate:HR & OD"),
+            (MARK, "/actions", ""),
             (MARK, "/digest", ""),
             (PRIYA, "/digest", "all"),
             (SINEAD, "/digest", "all"),
-            (PRIYA, "/digest", "publish"),
+            (PRIYA, "/digest", "publish Q2 2019/20"),
             (STRANGER, "/update", f"ACT-12 green {HOSTILE}"),
         ]:
             bot.replies_to(bot.command(user, command, text))
@@ -581,7 +623,7 @@ def test_mentions_and_mrkdwn_in_notes_titles_and_names_never_reach_slack_unescap
         bot.home_of(PRIYA)
     # Reminder DMs and the escalation to directors list the same titles and names.
     for moment in (dt.datetime(2020, 1, 16, 9, 30), dt.datetime(2020, 1, 27, 9, 30)):
-        run_tick(runtime, moment.replace(tzinfo=runtime.cycle.tz), pace=0)
+        assert run_tick(runtime, moment.replace(tzinfo=runtime.cycle.tz), pace=0).sent
     db.dispose()
 
     posted = {c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")}
@@ -671,9 +713,7 @@ def test_planbot_export_writes_no_formula_and_round_trips(
         assert sorted(a.title for a in exported.actions) == sorted(
             a.title for a in original.actions
         )
-        assert sorted(h.note for h in exported.history) == sorted(
-            h.note.strip() for h in original.history
-        )
+        assert sorted(h.note for h in exported.history) == sorted(h.note for h in original.history)
 
 
 def _csv_cells(path: Path) -> list[list[str]]:
@@ -701,7 +741,10 @@ def test_the_report_workbook_has_no_formula_cells(formula_db: Database, tmp_path
     assert any(v.startswith("=HYPERLINK") for v in values)  # shown, as text
 
 
-def test_the_html_report_shows_markup_in_notes_as_text(sample_db: Database) -> None:
+def test_the_html_report_shows_markup_in_notes_as_text(sqlite_url: str) -> None:
+    sample_db = Database(sqlite_url)
+    sample_db.create_all()
+    load_plan(db=sample_db, plan_file=read_plan(SAMPLE_PLAN), now=LOADED_AT)
     with sample_db.session() as session:
         session.execute(
             update(m.Update).values(note='<script>alert("x")</script><img src=x onerror=alert(1)>')

@@ -43,16 +43,17 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and a non-zero exit."""
-    from bot.planio import PlanFileError
-
     try:
         yield
-    except PlanFileError as exc:
-        count = len(exc.errors)
-        problems = "1 problem" if count == 1 else f"{count} problems"
-        lines = "\n".join(f"  {error}" for error in exc.errors)
-        raise fail(f"the plan file has {problems}; nothing was imported.\n{lines}") from None
     except (PlanbotError, SettingsError) as exc:
+        # A PlanFileError comes from bot.planio, imported by whatever read the plan file; not
+        # imported here, so commands that read none (`serve`) do not load openpyxl.
+        planio = sys.modules.get("bot.planio")
+        if planio is not None and isinstance(exc, planio.PlanFileError):
+            count = len(exc.errors)
+            problems = "1 problem" if count == 1 else f"{count} problems"
+            lines = "\n".join(f"  {error}" for error in exc.errors)
+            raise fail(f"the plan file has {problems}; nothing was imported.\n{lines}") from None
         raise fail(str(exc)) from None
 
 

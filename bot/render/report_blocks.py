@@ -65,9 +65,10 @@ def summary_text(digest: Digest) -> str:
         for k in digest.status_keys
         if digest.counts[k]
     ]
+    # The scope names a directorate or theme from the plan file: escaped like anything typed.
     return _cut(
-        f"{'Draft ' if digest.is_draft else ''}progress report, {digest.period_label}, "
-        f"{digest.scope.label.lower()}: {digest.total} actions — {', '.join(parts)}.",
+        f"{'Draft ' if digest.is_draft else ''}progress report, {escape(digest.period_label)}, "
+        f"{escape(digest.scope.label.lower())}: {digest.total} actions — {', '.join(parts)}.",
         3000,
     )
 

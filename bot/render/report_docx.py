@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from copy import deepcopy
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -89,7 +91,12 @@ def _table(
     status_columns: dict[int, Sequence[str | None]] | None = None,
     digest: Digest | None = None,
 ) -> object:
-    """A bordered table whose header row repeats; status columns are coloured and worded."""
+    """A bordered table whose header row repeats; status columns are coloured and worded.
+
+    python-docx takes about a millisecond a cell, seconds for a big plan's appendix, so the
+    data rows are copies of one blank row and of the paragraphs `_write` makes, made once by
+    python-docx itself: the document is the same, element for element.
+    """
     table = document.add_table(rows=1, cols=len(header))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -97,20 +104,85 @@ def _table(
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         _shade(cell, HEADER_FILL)
         _write(cell, text, bold=True)
+    blank, paragraphs = _row_templates(table, widths)
+    if widths:
+        _fix_widths(table, widths)
+    tbl = table._tbl
     for index, values in enumerate(rows):
-        row = table.add_row()
-        _row_props(row, header=False)
-        for column, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
+        tr = deepcopy(blank)
+        for column, (tc, text) in enumerate(zip(tr.tc_lst, values, strict=True)):
             statuses = (status_columns or {}).get(column)
             if statuses is not None and digest is not None:
                 info = digest.status(statuses[index] or "no_update")
-                _shade(cell, info.colour)
-                _write(cell, text, bold=True, colour=_text_colour(info.colour))
+                _shade_tc(tc, info.colour)
+                paragraph = paragraphs.coloured(_text_colour(info.colour))
             else:
-                _write(cell, text, bold=column == 0)
-    if widths:
-        _fix_widths(table, widths)
+                paragraph = paragraphs.bold if column == 0 else paragraphs.plain
+            _fill(tc, paragraph, text)
+        tbl.append(tr)
     return table
+
+
+class _Paragraphs:
+    """The cell paragraphs `_write` makes, empty, to be copied: plain, bold, bold in colour."""
+
+    def __init__(self, cell: object) -> None:
+        self._cell = cell
+        self.plain = self._made(bold=False)
+        self.bold = self._made(bold=True)
+        self._coloured: dict[str, Any] = {}
+
+    def _made(self, *, bold: bool, colour: RGBColor | None = None) -> Any:
+        tc = self._cell._tc  # type: ignore[attr-defined]
+        for p in tc.p_lst:
+            tc.remove(p)
+        tc.add_p()
+        _write(self._cell, "", bold=bold, colour=colour)
+        return tc.p_lst[0]
+
+    def coloured(self, colour: RGBColor) -> Any:
+        key = str(colour)
+        if key not in self._coloured:
+            self._coloured[key] = self._made(bold=True, colour=colour)
+        return self._coloured[key]
+
+
+def _row_templates(table: object, widths: Sequence[float] | None) -> tuple[Any, _Paragraphs]:
+    """A blank data row as `add_row` makes it (with its final widths), and a cell's paragraphs;
+    the rows used to make them are taken out of the table again."""
+    row = table.add_row()  # type: ignore[attr-defined]
+    _row_props(row, header=False)
+    if widths:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    blank = deepcopy(row._tr)
+    for tc in blank.tc_lst:
+        for p in tc.p_lst:
+            tc.remove(p)
+    scratch = table.add_row()  # type: ignore[attr-defined]
+    paragraphs = _Paragraphs(scratch.cells[0])
+    for tr in (row._tr, scratch._tr):
+        tr.getparent().remove(tr)
+    return blank, paragraphs
+
+
+def _shade_tc(tc: Any, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    tc.get_or_add_tcPr().append(shading)
+
+
+def _fill(tc: Any, paragraph: Any, text: str) -> None:
+    """What `_write` puts in a cell: one copy of `paragraph` for each line of `text`."""
+    for line in _clean(text).split("\n"):
+        p = deepcopy(paragraph)
+        if "\t" in line or "\r" in line:
+            p.r_lst[0].text = line  # tabs and breaks become their own elements
+        elif line:
+            p.r_lst[0].add_t(line)  # what setting the text does, without its loop per character
+        tc.append(p)
 
 
 def _fix_widths(table: object, widths: Sequence[float]) -> None:

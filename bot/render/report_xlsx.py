@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from copy import copy
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -32,9 +34,18 @@ _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: Value) -> None:
-    """Write a value; text is always stored as text, never as a formula."""
+def _put(
+    sheet: Worksheet, row: int, column: int, value: Value, *, wrapped: StyleArray | None = None
+) -> StyleArray:
+    """Write a value; text is always stored as text, never as a formula. Returns the style of a
+    wrapped cell, which the next cells may take as `wrapped` (a copy costs far less than
+    openpyxl looking the alignment up again for each cell of a big plan's sheets)."""
     cell = sheet.cell(row=row, column=column)
+    if wrapped is None:
+        cell.alignment = WRAP
+        wrapped = copy(cell._style)
+    else:
+        cell._style = copy(wrapped)
     if isinstance(value, str):
         value = _ILLEGAL.sub("", value)
         cell.value = value
@@ -43,7 +54,7 @@ def _put(sheet: Worksheet, row: int, column: int, value: Value) -> None:
             cell.quotePrefix = True  # Excel shows the text as typed and keeps it text
     else:
         cell.value = value
-    cell.alignment = WRAP
+    return wrapped
 
 
 def _sheet(
@@ -62,9 +73,10 @@ def _sheet(
         _put(sheet, 1, column, text)
         cell = sheet.cell(row=1, column=column)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    wrapped: StyleArray | None = None
     for index, values in enumerate(rows, start=2):
         for column, value in enumerate(values, start=1):
-            _put(sheet, index, column, value)
+            wrapped = _put(sheet, index, column, value, wrapped=wrapped)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     last = get_column_letter(len(header))

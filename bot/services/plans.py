@@ -87,10 +87,15 @@ def locked_periods(session: Session, plan: m.Plan) -> set[str]:
 
 def open_period(session: Session, plan: m.Plan, cycle: Cycle, today: dt.date) -> Period:
     """The period an update made on `today` counts for (DESIGN, 'Open period')."""
-    known = meetings(session, plan)
-    return cycle.open_period(
-        today, lambda p: known.get(p.key), locked=locked_periods(session, plan)
-    )
+    # `meetings` and `locked_periods` in one query: this is asked for every request.
+    rows = session.execute(
+        select(m.Period.key, m.Period.meeting_date, m.Period.locked_at).where(
+            m.Period.plan_id == plan.id
+        )
+    ).all()
+    known = {row.key: row.meeting_date for row in rows}
+    locked = {row.key for row in rows if row.locked_at is not None}
+    return cycle.open_period(today, lambda p: known.get(p.key), locked=locked)
 
 
 def latest_updates(

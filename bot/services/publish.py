@@ -9,10 +9,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,17 +19,17 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.notifier import FileToUpload, NotifierError
-from bot.render.report_blocks import render_blocks, summary_text
-from bot.render.report_chart import render_chart
-from bot.render.report_docx import render_docx
+from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
-from bot.render.report_xlsx import render_xlsx
 from bot.runtime import Runtime
 from bot.services import people as ppl
 from bot.services.digest import Audience, Digest, compile_digest, default_period
 from bot.services.plans import open_period, period_row, resolve_plan
 from storage import models as m
 from storage.db import Database
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +211,12 @@ def _claim(
 
 def report_files(digest: Digest) -> list[FileToUpload]:
     """The Word appendix, the Excel workbook and the chart, named for the plan and period."""
+    # Imported when first needed: matplotlib, python-docx and openpyxl take seconds to load,
+    # which `planbot serve` would otherwise spend before it answers anything.
+    from bot.render.report_chart import render_chart
+    from bot.render.report_docx import render_docx
+    from bot.render.report_xlsx import render_xlsx
+
     stem = f"{digest.plan_key}-{digest.period_key}"
     if digest.scope.name:
         stem += "-" + "".join(c if c.isalnum() else "-" for c in digest.scope.name.lower())
@@ -279,7 +284,9 @@ def publish_report(
         runtime.notifier.upload(
             channel,
             report_files(digest),
-            initial_comment=f"{digest.title}: the committee report (Word, Excel and chart).",
+            initial_comment=escape(
+                f"{digest.title}: the committee report (Word, Excel and chart)."
+            ),
         )
     except NotifierError as exc:
         slack_ok, slack_detail = False, str(exc)
@@ -335,6 +342,8 @@ def post_webhook(
     sleep: Callable[[float], None] = time.sleep,
 ) -> WebhookResult:
     """POST `payload` as JSON; retry connection errors, 429 and 5xx with backoff."""
+    import httpx
+
     backoff = WEBHOOK_BACKOFF if backoff is None else backoff
     client = http or httpx.Client(timeout=WEBHOOK_TIMEOUT)
     attempts, detail = 0, ""
@@ -612,7 +621,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
             runtime.notifier.upload(
                 runtime.notifier.open_dm(admin),
                 files,
-                initial_comment=f"{digest.title}: draft for checking.",
+                initial_comment=escape(f"{digest.title}: draft for checking."),
             )
         except NotifierError as exc:
             log.warning("draft for %s to %s failed: %s", due.period.key, admin, exc)

@@ -11,6 +11,7 @@ could not take it, so replicas, restarts and repeated ticks never send it twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 import uuid
@@ -18,10 +19,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
@@ -164,6 +167,11 @@ def _outstanding(
         select(m.Action)
         .where(m.Action.plan_id == plan.id, m.Action.closed.is_(False))
         .order_by(m.Action.number, m.Action.ref)
+        # Read with their owners and directorates: one query, not one per action.
+        .options(
+            joinedload(m.Action.owner, innerjoin=True).joinedload(m.Person.delegate),
+            joinedload(m.Action.directorate, innerjoin=True),
+        )
     ).all()
     by_action = _history(session, plan, period)
     items = []
@@ -429,7 +437,7 @@ def due_reminders(
         return []
     today = cycle.local_date(now)
     due: list[Reminder] = []
-    with db.session() as session:
+    with db.read_session() as session:
         for plan in _plans(session, plan_key):
             state = _period_state(session, plan, cycle, today)
             step = cycle.due_step(state.schedule, now)
@@ -445,7 +453,7 @@ def _unreachable(
     """People whose messages failed as undeliverable this period, once for each admin."""
     today = cycle.local_date(now)
     found: list[Unreachable] = []
-    with db.session() as session:
+    with db.read_session() as session:
         for plan in _plans(session, plan_key):
             period = open_period(session, plan, cycle, today)
             failed = session.scalars(
@@ -614,27 +622,14 @@ def claim_delivery(
         "sent_at": None,
         "detail": claim.token,
     }
-    with db.session() as session:
-        insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-        inserted = session.scalar(
-            insert(m.Delivery).values(**values).on_conflict_do_nothing().returning(m.Delivery.id)
-        )
+    with db.transaction() as connection:
+        inserted = connection.execute(_statements(db.dialect).claim, values).scalar()
         if inserted is not None:
             return claim
-        taken = session.scalar(
-            update(m.Delivery)
-            .where(
-                m.Delivery.plan_id == plan_id,
-                m.Delivery.period_key == period_key,
-                m.Delivery.kind == kind,
-                m.Delivery.recipient == recipient,
-                m.Delivery.state == CLAIMED,
-                m.Delivery.claimed_at < now - lease,
-            )
-            .values(claimed_at=now, detail=claim.token)
-            .returning(m.Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
+        taken = connection.execute(
+            _statements(db.dialect).take_over,
+            {**_key(claim), "stale_before": now - lease, "now": now, "token": claim.token},
+        ).scalar()
     if taken is not None:
         log.warning("taking over a stale claim: %s %s to %s", period_key, kind, recipient)
         return claim
@@ -642,32 +637,74 @@ def claim_delivery(
 
 
 def mark_sent(db: Database, claim: Claim, *, now: dt.datetime, detail: str = "") -> None:
-    with db.session() as session:
-        session.execute(
-            update(m.Delivery)
-            .where(*claim._where())
-            .values(state=SENT, sent_at=now, detail=detail)
-            .execution_options(synchronize_session=False)
+    with db.transaction() as connection:
+        connection.execute(
+            _statements(db.dialect).settle,
+            {**_key(claim), "token": claim.token, "state": SENT, "sent_at": now, "detail": detail},
         )
 
 
 def mark_failed(db: Database, claim: Claim, *, detail: str) -> None:
     """The recipient cannot be reached: never retried for this kind, reported to the admins."""
-    with db.session() as session:
-        session.execute(
-            update(m.Delivery)
-            .where(*claim._where())
-            .values(state=FAILED, detail=detail)
-            .execution_options(synchronize_session=False)
+    with db.transaction() as connection:
+        connection.execute(
+            _statements(db.dialect).fail,
+            {**_key(claim), "token": claim.token, "state": FAILED, "detail": detail},
         )
 
 
 def release(db: Database, claim: Claim) -> None:
     """Give the claim back so the next tick sends the message again."""
-    with db.session() as session:
-        session.execute(
-            delete(m.Delivery).where(*claim._where()).execution_options(synchronize_session=False)
-        )
+    with db.transaction() as connection:
+        connection.execute(_statements(db.dialect).release, {**_key(claim), "token": claim.token})
+
+
+def _key(claim: Claim) -> dict[str, object]:
+    return {
+        "k_plan": claim.plan_id,
+        "k_period": claim.period_key,
+        "k_kind": claim.kind,
+        "k_recipient": claim.recipient,
+    }
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The claim statements, built once (a tick runs them for every message it sends)."""
+
+    claim: Executable
+    take_over: Executable
+    settle: Executable
+    fail: Executable
+    release: Executable
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    table = cast(Table, m.Delivery.__table__)
+    c = table.c
+    mine = (
+        c.plan_id == bindparam("k_plan"),
+        c.period_key == bindparam("k_period"),
+        c.kind == bindparam("k_kind"),
+        c.recipient == bindparam("k_recipient"),
+    )
+    claimed_by_me = (*mine, c.state == CLAIMED, c.detail == bindparam("token"))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return _Statements(
+        claim=insert(table).on_conflict_do_nothing().returning(c.id),
+        take_over=update(table)
+        .where(*mine, c.state == CLAIMED, c.claimed_at < bindparam("stale_before"))
+        .values(claimed_at=bindparam("now"), detail=bindparam("token"))
+        .returning(c.id),
+        settle=update(table)
+        .where(*claimed_by_me)
+        .values(state=bindparam("state"), sent_at=bindparam("sent_at"), detail=bindparam("detail")),
+        fail=update(table)
+        .where(*claimed_by_me)
+        .values(state=bindparam("state"), detail=bindparam("detail")),
+        release=delete(table).where(*claimed_by_me),
+    )
 
 
 # -- sending -------------------------------------------------------------------------------------
