@@ -50,11 +50,11 @@ def make_runtime(db: Database, api_url: str, *, max_retries: int = 4) -> Runtime
     """The runtime `planbot serve` builds, in this process, pointed at the fake Slack."""
     settings = Settings(
         database_url=db.url,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
         slack_api_url=api_url,
         planbot_plan=PLAN_KEY,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     client = make_client(token=BOT_TOKEN, base_url=api_url, max_retries=max_retries)
     return build_runtime(settings, db=db, notifier=Notifier(client))

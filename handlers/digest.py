@@ -32,17 +32,24 @@ def handle_digest_command(
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
-        _answer(runtime, command["user_id"], command.get("text") or "", respond)
+        _answer(runtime, command, respond)
 
 
-def _answer(runtime: Runtime, user: str, text: str, respond: Respond) -> None:
-    now = runtime.now()
+def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None:
+    user, text, now = command["user_id"], command.get("text") or "", runtime.now()
     request = parse_digest_request(plain_from_slack(text), today=runtime.cycle.local_date(now))
     if request.publish:
+        trigger = command.get("trigger_id")
         result = publish_report(
-            runtime=runtime, actor_slack_id=user, period=request.period, now=now
+            runtime=runtime,
+            actor_slack_id=user,
+            period=request.period,
+            now=now,
+            # One command, one publication, however often Slack's request is delivered.
+            request_key=f"command:{trigger}" if trigger else None,
         )
-        tell_privately(runtime, user, _published(result), respond)
+        if result is not None:
+            tell_privately(runtime, user, _published(result), respond)
         return
     personal = digest_for(
         db=runtime.db,

@@ -1,33 +1,31 @@
 """Faults, as tests: the database going away mid-update, many people updating one action at
 once, and a Slack that fails a third of the interactive calls.
 
-Every fault scenario of issue 6, and where it is tested:
+Every fault scenario of issue 6, and where it is tested (here unless a module is named):
 
 - PostgreSQL stopped during an `/update` (a clear private "not saved", nothing half-written,
   `/healthz` 503 meanwhile, the same running bot recovering once the server is back):
-  `test_postgres_stopped_during_an_update_is_not_saved_and_the_same_bot_recovers` (here).
+    test_postgres_stopped_during_an_update_is_not_saved_and_the_same_bot_recovers
 - 50 concurrent updates to one action (all kept in history, the latest by id wins in the
-  digest and in `/actions`, no error), on SQLite and PostgreSQL:
-  `test_fifty_concurrent_updates_to_one_action_are_all_kept_and_the_latest_wins` (the service,
-  also for the first updates of a quarter the database has no row for yet) and
-  `test_fifty_concurrent_signed_update_commands_are_all_recorded_and_answered` (the HTTP
-  endpoint) (here).
-- The fake Slack failing a third of calls with 429/500/connection resets:
-  - the interactive path (`/update` confirmations through the response_url, the form, the DM
-    to an owner someone reported for, App Home refreshes), each delivered exactly once and each
-    update recorded once:
-    `test_interactive_replies_arrive_exactly_once_when_a_third_of_slack_calls_fail` (here);
-  - reminders: `test_reminders.py::test_every_reminder_is_delivered_exactly_once_when_a_third_
-    of_calls_fail` (SQLite and PostgreSQL), and `test_reminders.py::test_a_message_that_still_
-    fails_is_left_for_the_next_tick`.
+  digest and in `/actions`, no error), on SQLite and PostgreSQL; through the service (also
+  for the first updates of a quarter the database holds no row for yet) and over HTTP:
+    test_fifty_concurrent_updates_to_one_action_are_all_kept_and_the_latest_wins
+    test_fifty_concurrent_signed_update_commands_are_all_recorded_and_answered
+- The fake Slack failing a third of calls with 429/500/connection resets, everything
+  delivered once: the interactive path (`/update` confirmations through the response_url,
+  the form, the DM to an owner someone reported for, App Home refreshes); reminders (SQLite
+  and PostgreSQL); a message that still fails is left for the next tick:
+    test_interactive_replies_arrive_exactly_once_when_a_third_of_slack_calls_fail
+    test_reminders.py::test_every_reminder_is_delivered_exactly_once_when_a_third_of_calls_fail
+    test_reminders.py::test_a_message_that_still_fails_is_left_for_the_next_tick
 - kill -9 of `planbot reminders run` part-way through, then a restart (nobody unreminded, at
-  most the one in-flight message doubled):
-  `test_reminders_replicas.py::test_a_run_killed_mid_way_and_restarted_leaves_nobody_unreminded`;
-  several replicas ticking at the same instant:
-  `test_reminders_replicas.py::test_three_processes_ticking_at_the_same_instant_send_each_dm_
-  exactly_once`.
+  most the one in-flight message doubled); several replicas ticking at the same instant:
+    test_reminders_replicas.py::test_a_run_killed_mid_way_and_restarted_leaves_nobody_unreminded
+    test_reminders_replicas.py::test_three_processes_ticking_at_the_same_instant_send_each_dm_exactly_once
 - A database locked by another writer while requests arrive (acks never wait):
-  `test_slack_http.py::test_every_command_is_acked_at_once_while_the_database_is_locked`.
+    test_slack_http.py::test_every_command_is_acked_at_once_while_the_database_is_locked
+
+Hostile input is in `test_fuzz.py`, the security pass in `test_security.py`.
 """
 
 from __future__ import annotations

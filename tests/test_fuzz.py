@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -672,8 +673,6 @@ http_bodies = st.one_of(
 def test_over_http_signed_bodies_of_any_kind_never_get_a_5xx(
     harness: Harness, http_endpoint: str, body: tuple[bytes, str]
 ) -> None:
-    import httpx
-
     harness.fake.reset()
     raw, content_type = body
     stamp = int(time.time())

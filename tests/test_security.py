@@ -514,6 +514,26 @@ def test_a_replayed_form_submission_records_once(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+def test_a_replayed_publish_command_publishes_once(cell_bot: Bot) -> None:
+    fields = slash_command(
+        PRIYA, "/digest", "publish", response_url=cell_bot.fake.response_url("p")
+    )
+    body = urlencode(fields).encode()
+    stamp = int(time.time())
+    for _ in range(3):
+        response = cell_bot.post(body, "application/x-www-form-urlencoded", timestamp=stamp)
+        assert response.status_code == 200
+    wait_for(lambda: cell_bot.fake.calls_to("response_url"))
+    # A second publication would be posted as "Re-published with amendments" with none.
+    later = cell_bot.command(PRIYA, "/actions", "")  # let the replays' listeners finish
+    cell_bot.replies_to(later)
+    posts = [
+        c for c in cell_bot.fake.calls_to("chat.postMessage") if c.args["channel"] == DIGEST_CHANNEL
+    ]
+    assert [c.args["text"].split(":")[0] for c in posts] == ["Published"]
+    assert len(cell_bot.fake.calls_to("response_url")) == 2  # one answer, and /actions'
+
+
 # -- 3. mention and mrkdwn injection ---------------------------------------------------------
 
 HOSTILE = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import Cycle
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PUBLISHED = "digest_published"  # Delivery kind prefix: one row per publication and channel
 WEBHOOK = "digest_webhook"  # Delivery kind prefix: one row per publication and webhook
 DRAFT = "digest_draft"  # Delivery kind: the scheduled draft, once per admin and period
+PUBLISH_REQUEST = "digest_publish_request"  # Delivery kind: one row per request to publish
 WEBHOOK_TIMEOUT = 10.0
 WEBHOOK_BACKOFF = (1.0, 3.0, 9.0)  # seconds before each retry; four attempts in all
 TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
@@ -187,7 +188,7 @@ def _settle(
 
 
 def _claim(
-    db: Database, plan_key: str, period: Period, kind: str, recipient: str, now: dt.datetime
+    db: Database, plan_key: str | None, period: Period, kind: str, recipient: str, now: dt.datetime
 ) -> bool:
     """Claim a delivery; False when it was claimed before (by this or another replica)."""
     try:
@@ -207,6 +208,19 @@ def _claim(
     except IntegrityError:
         return False
     return True
+
+
+def _unclaim(db: Database, plan_key: str | None, period: Period, kind: str, recipient: str) -> None:
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        session.execute(
+            delete(m.Delivery).where(
+                m.Delivery.plan_id == plan.id,
+                m.Delivery.period_key == period.key,
+                m.Delivery.kind == kind,
+                m.Delivery.recipient == recipient,
+            )
+        )
 
 
 def report_files(digest: Digest) -> list[FileToUpload]:
@@ -240,11 +254,13 @@ def publish_report(
     http: httpx.Client | None = None,
     backoff: Sequence[float] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> PublishResult:
+    request_key: str | None = None,
+) -> PublishResult | None:
     """Lock the period, post the committee report to the digest channel, then to webhooks.
 
     The Slack post never waits on a webhook; a webhook that still fails after its retries
-    is reported to the admins by DM.
+    is reported to the admins by DM. `request_key` names the request (the Slack command's
+    trigger): delivered again (a replay, a redelivery), it publishes nothing and gives None.
     """
     settings, db = runtime.settings, runtime.db
     backoff = WEBHOOK_BACKOFF if backoff is None else backoff
@@ -257,15 +273,24 @@ def publish_report(
     plan_key = runtime.plan_key
     if period is None:
         period = default_period(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
-    locked = lock_period(
-        db=db,
-        plan_key=plan_key,
-        period=period,
-        actor_slack_id=actor_slack_id,
-        now=now,
-        channel=channel,
-        cycle=runtime.cycle,
-    )
+    request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
+    if request is not None and not _claim(db, plan_key, period, PUBLISH_REQUEST, request, now):
+        log.info("publication request for %s delivered again; published once", period.key)
+        return None
+    try:
+        locked = lock_period(
+            db=db,
+            plan_key=plan_key,
+            period=period,
+            actor_slack_id=actor_slack_id,
+            now=now,
+            channel=channel,
+            cycle=runtime.cycle,
+        )
+    except PlanbotError:
+        if request is not None:  # refused: the request made nothing happen
+            _unclaim(db, plan_key, period, PUBLISH_REQUEST, request)
+        raise
     digest = compile_digest(
         db=db,
         plan_key=locked.plan_key,
@@ -292,6 +317,8 @@ def publish_report(
         slack_ok, slack_detail = False, str(exc)
         log.warning("publishing %s to %s failed: %s", period.key, channel, exc)
     _settle(db, locked.plan_key, period, kind, channel, slack_ok, slack_detail, now)
+    if request is not None:
+        _settle(db, locked.plan_key, period, PUBLISH_REQUEST, request, True, "", now)
 
     results = []
     for url in settings.planbot_webhook_urls:

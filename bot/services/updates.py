@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
@@ -100,7 +100,15 @@ def _action(session: Session, plan: m.Plan, ref_text: str) -> m.Action:
 
 
 def _action_by_ref(session: Session, plan: m.Plan, ref: str) -> m.Action | None:
-    return session.scalar(select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref))
+    """The action, with its owner and directorate (the update needs both) in the same query."""
+    return session.scalar(
+        select(m.Action)
+        .where(m.Action.plan_id == plan.id, m.Action.ref == ref)
+        .options(
+            joinedload(m.Action.owner, innerjoin=True),
+            joinedload(m.Action.directorate, innerjoin=True),
+        )
+    )
 
 
 def _last_update(
