@@ -21,7 +21,7 @@ from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
-from bot.errors import PeriodLocked
+from bot.errors import InvalidInput, PeriodLocked
 from bot.services import publish as publish_service
 from bot.services.digest import compile_digest
 from bot.services.publish import (
@@ -401,3 +401,23 @@ def test_draft_is_sent_late_after_a_weekend_down(
         assert tick(bot.runtime) == [f"{Q3.key}:{PRIYA}"]
         bot.dms_to(PRIYA)
         uploads(fake_slack, 1)
+
+
+def test_a_bare_publish_never_takes_the_period_still_collecting(sample_db: Database) -> None:
+    def chosen(now: dt.datetime) -> str:
+        return publish_service.period_to_publish(
+            db=sample_db, plan_key=None, cycle=CYCLE, now=now
+        ).key
+
+    # In Q3's window (deadline Thu 23 Jan 2020), the finished quarter is Q2.
+    assert chosen(IN_WINDOW) == "2019-20-Q2"
+    with sample_db.session() as session:
+        q2 = session.scalar(select(m.Period).where(m.Period.key == "2019-20-Q2"))
+        assert q2 is not None
+        q2.locked_at = IN_WINDOW
+    with pytest.raises(InvalidInput) as refused:
+        chosen(IN_WINDOW)
+    assert "still collecting updates until Thu 23 Jan 2020" in refused.value.message
+    assert refused.value.hint is not None and "/digest publish 2019-20-Q3" in refused.value.hint
+    # The day after the deadline, Q3 is the one to publish.
+    assert chosen(dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)) == "2019-20-Q3"

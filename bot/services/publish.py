@@ -23,8 +23,8 @@ from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
 from bot.services import people as ppl
-from bot.services.digest import Audience, Digest, compile_digest, default_period
-from bot.services.plans import open_period, period_row, resolve_plan
+from bot.services.digest import Audience, Digest, compile_digest
+from bot.services.plans import locked_periods, meetings, open_period, period_row, resolve_plan
 from storage import models as m
 from storage.db import Database
 
@@ -223,6 +223,51 @@ def _unclaim(db: Database, plan_key: str | None, period: Period, kind: str, reci
         )
 
 
+def _request_seen(db: Database, plan_key: str | None, request: str) -> bool:
+    """True when this publication request was handled before (Slack redelivered it)."""
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        seen = session.scalar(
+            select(m.Delivery.id).where(
+                m.Delivery.plan_id == plan.id,
+                m.Delivery.kind == PUBLISH_REQUEST,
+                m.Delivery.recipient == request,
+            )
+        )
+    return seen is not None
+
+
+def period_to_publish(
+    *, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime
+) -> Period:
+    """The period a bare `/digest publish` means: the latest whose update deadline has passed.
+
+    Never the period still collecting updates: publishing locks it, which would stop its
+    reminders and refuse its owners. An admin who wants that must name the period.
+    """
+    today = cycle.local_date(now)
+    with db.session() as session:
+        plan = resolve_plan(session, plan_key)
+        current = open_period(session, plan, cycle, today)
+        known = meetings(session, plan)
+        locked = locked_periods(session, plan)
+
+    def deadline(period: Period) -> dt.date:
+        return cycle.schedule(period, known.get(period.key)).update_deadline
+
+    candidate = current
+    while deadline(candidate) >= today:
+        candidate = candidate.previous()
+    if candidate.key not in locked:
+        return candidate
+    raise InvalidInput(
+        f"{candidate.label} is already published, and {current.label} is still collecting "
+        f"updates until {day(deadline(current))}; nothing was published.",
+        hint=f"To publish {current.short_label} early anyway, name it: "
+        f"`/digest publish {current.key}`.",
+    )
+
+
 def report_files(digest: Digest) -> list[FileToUpload]:
     """The Word appendix, the Excel workbook and the chart, named for the plan and period."""
     # Imported when first needed: matplotlib, python-docx and openpyxl take seconds to load,
@@ -271,9 +316,12 @@ def publish_report(
             hint="Set PLANBOT_DIGEST_CHANNEL to the channel's ID (C...) and restart planbot.",
         )
     plan_key = runtime.plan_key
-    if period is None:
-        period = default_period(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
     request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
+    if request is not None and _request_seen(db, plan_key, request):
+        log.info("publication request delivered again; published once")
+        return None
+    if period is None:
+        period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
     if request is not None and not _claim(db, plan_key, period, PUBLISH_REQUEST, request, now):
         log.info("publication request for %s delivered again; published once", period.key)
         return None
