@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
+from bot.domain.grammar import plain_from_slack
 from bot.ids import Command
 from bot.render.blocks import Message
 from bot.render.report_blocks import escape, render_blocks, summary_text
@@ -20,7 +21,6 @@ from bot.runtime import Runtime
 from bot.services.digest import digest_for, parse_digest_request
 from bot.services.publish import PublishResult, publish_report, report_files, url_key
 from handlers import answering, runtime_from, tell_privately
-from handlers.commands import plain_from_slack
 
 log = logging.getLogger(__name__)
 

@@ -61,6 +61,14 @@ from support.slackapp import (
 )
 
 from bot.app import create_app
+from bot.domain.grammar import (
+    _REVISED,
+    parse_actions,
+    parse_day,
+    parse_planbot,
+    parse_update,
+    plain_from_slack,
+)
 from bot.domain.periods import parse_period
 from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
@@ -71,14 +79,6 @@ from bot.server import PlanbotWSGI
 from bot.services.actions import update_form
 from bot.services.digest import parse_digest_request
 from bot.services.plans import load_plan
-from handlers.commands import (
-    _REVISED,
-    parse_actions,
-    parse_day,
-    parse_planbot,
-    parse_update,
-    plain_from_slack,
-)
 from storage import models as m
 from storage.db import Database
 

@@ -8,6 +8,13 @@ import json
 
 import pytest
 
+from bot.domain.grammar import (
+    parse_actions,
+    parse_day,
+    parse_planbot,
+    parse_update,
+    plain_from_slack,
+)
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import InvalidInput, NotFound
 from bot.render.blocks import (
@@ -31,13 +38,6 @@ from bot.services.actions import (
     PeriodInfo,
 )
 from bot.services.updates import UpdateDraft
-from handlers.commands import (
-    parse_actions,
-    parse_day,
-    parse_planbot,
-    parse_update,
-    plain_from_slack,
-)
 
 TODAY = dt.date(2020, 1, 10)
 PERIOD = PeriodInfo(
