@@ -163,6 +163,21 @@ class ListenerPool(Executor):
             thread.join()
 
 
+class _ClientGivenOnPurpose(logging.Filter):
+    """Drop Bolt's warning that `token` is unused: it reads SLACK_BOT_TOKEN itself, and we
+    hand it the runtime's client (with its base URL and retry handlers) on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("planbot.bolt")
+    if not any(isinstance(f, _ClientGivenOnPurpose) for f in logger.filters):
+        logger.addFilter(_ClientGivenOnPurpose())
+    return logger
+
+
 def create_app(
     runtime: Runtime,
     *,
@@ -195,7 +210,7 @@ def create_app(
         # Listeners ack first and carry on in the listener pool: Slack gets its answer in
         # milliseconds whatever the database, the Web API or other listeners are doing.
         process_before_response=False,
-        logger=logging.getLogger("planbot.bolt"),
+        logger=_bolt_logger(),
         listener_executor=pool,
     )
 
