@@ -421,3 +421,18 @@ def test_a_bare_publish_never_takes_the_period_still_collecting(sample_db: Datab
     assert refused.value.hint is not None and "/digest publish 2019-20-Q3" in refused.value.hint
     # The day after the deadline, Q3 is the one to publish.
     assert chosen(dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)) == "2019-20-Q3"
+
+
+def test_a_draft_slack_could_not_take_is_sent_at_the_next_tick(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    friday = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)
+    with digest_bot(sample_db, fake_slack, clock=lambda: friday) as bot:
+        # Slack answers the first tick's message with an internal error.
+        fake_slack.fail_next("chat.postMessage", error="internal_error")
+        assert tick(bot.runtime) == []
+        assert fake_slack.calls_to("chat.postMessage") == []
+
+        assert tick(bot.runtime) == [f"{Q3.key}:{PRIYA}"]
+        assert tick(bot.runtime) == []
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
-from bot.notifier import FileToUpload, NotifierError
+from bot.notifier import FileToUpload, NotifierError, TransientFailure
 from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
@@ -698,6 +698,12 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
                 files,
                 initial_comment=escape(f"{digest.title}: draft for checking."),
             )
+        except TransientFailure as exc:
+            # Slack was busy or down beyond the retries: give the claim back, the next tick
+            # tries again.
+            log.warning("draft for %s to %s not sent yet: %s", due.period.key, admin, exc)
+            _unclaim(runtime.db, due.plan_key, due.period, DRAFT, admin)
+            continue
         except NotifierError as exc:
             log.warning("draft for %s to %s failed: %s", due.period.key, admin, exc)
             _settle(runtime.db, due.plan_key, due.period, DRAFT, admin, False, str(exc), now)
