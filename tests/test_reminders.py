@@ -29,15 +29,14 @@ from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
 from bot.planio import read_plan
 from bot.runtime import Runtime
+from bot.services.deliveries import claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
 from bot.services.reminders import (
     Pacer,
     PreviewStep,
     ReminderPreview,
     TickReport,
-    claim_delivery,
     due_reminders,
-    mark_sent,
     preview,
     run_tick,
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import Cycle
@@ -23,6 +23,15 @@ from bot.render.report_blocks import escape, render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
 from bot.services import people as ppl
+from bot.services.deliveries import (
+    CLAIMED,
+    Claim,
+    claim_delivery,
+    new_claim,
+    recipients,
+    release,
+    settle,
+)
 from bot.services.digest import Audience, Digest, compile_digest
 from bot.services.plans import locked_periods, meetings, open_period, period_row, resolve_plan
 from storage import models as m
@@ -55,11 +64,13 @@ _TEAMS_PATHS = ("/webhookb2/", "/incomingwebhook/", "/workflows/", "/powerautoma
 @dataclass(frozen=True)
 class LockedPeriod:
     plan_key: str
+    plan_id: int
     period: Period
     locked_at: dt.datetime
     locked_by: str
     newly_locked: bool
     version: int  # 1 for the first publication, 2 for the first re-publication...
+    claim: Claim  # the channel post of this publication, claimed with the lock
 
 
 @dataclass(frozen=True)
@@ -132,15 +143,16 @@ def lock_period(
                 )
             ).all()
             version = 1 + max((int(k.rsplit("_v", 1)[1]) for k in kinds), default=0)
+            claim = new_claim(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
             session.add(
                 m.Delivery(
                     plan_id=plan.id,
                     period_key=period.key,
-                    kind=f"{PUBLISHED}_v{version}",
-                    recipient=channel or "-",
-                    state="claimed",
+                    kind=claim.kind,
+                    recipient=claim.recipient,
+                    state=CLAIMED,
                     claimed_at=now,
-                    detail=f"by {person.slack_id}",
+                    detail=claim.token,
                 )
             )
             session.flush()
@@ -148,11 +160,13 @@ def lock_period(
             assert row.locked_at is not None
             return LockedPeriod(
                 plan_key=plan.key,
+                plan_id=plan.id,
                 period=period,
                 locked_at=row.locked_at,
                 locked_by=locker.name if locker else person.name,
                 newly_locked=newly,
                 version=version,
+                claim=claim,
             )
     except IntegrityError:
         raise NotAllowed(
@@ -161,66 +175,9 @@ def lock_period(
         ) from None
 
 
-def _settle(
-    db: Database,
-    plan_key: str,
-    period: Period,
-    kind: str,
-    recipient: str,
-    ok: bool,
-    detail: str,
-    now: dt.datetime,
-) -> None:
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        row = session.scalar(
-            select(m.Delivery).where(
-                m.Delivery.plan_id == plan.id,
-                m.Delivery.period_key == period.key,
-                m.Delivery.kind == kind,
-                m.Delivery.recipient == recipient,
-            )
-        )
-        if row is not None:
-            row.state = "sent" if ok else "failed"
-            row.sent_at = now if ok else None
-            row.detail = detail[:2000]
-
-
-def _claim(
-    db: Database, plan_key: str | None, period: Period, kind: str, recipient: str, now: dt.datetime
-) -> bool:
-    """Claim a delivery; False when it was claimed before (by this or another replica)."""
-    try:
-        with db.session() as session:
-            plan = resolve_plan(session, plan_key)
-            session.add(
-                m.Delivery(
-                    plan_id=plan.id,
-                    period_key=period.key,
-                    kind=kind,
-                    recipient=recipient,
-                    state="claimed",
-                    claimed_at=now,
-                    detail="",
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
-
-
-def _unclaim(db: Database, plan_key: str | None, period: Period, kind: str, recipient: str) -> None:
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        session.execute(
-            delete(m.Delivery).where(
-                m.Delivery.plan_id == plan.id,
-                m.Delivery.period_key == period.key,
-                m.Delivery.kind == kind,
-                m.Delivery.recipient == recipient,
-            )
-        )
+def _plan_id(db: Database, plan_key: str | None) -> int:
+    with db.read_session() as session:
+        return resolve_plan(session, plan_key).id
 
 
 def _request_seen(db: Database, plan_key: str | None, request: str) -> bool:
@@ -322,9 +279,19 @@ def publish_report(
         return None
     if period is None:
         period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
-    if request is not None and not _claim(db, plan_key, period, PUBLISH_REQUEST, request, now):
-        log.info("publication request for %s delivered again; published once", period.key)
-        return None
+    request_claim = None
+    if request is not None:
+        request_claim = claim_delivery(
+            db,
+            plan_id=_plan_id(db, plan_key),
+            period_key=period.key,
+            kind=PUBLISH_REQUEST,
+            recipient=request,
+            now=now,
+        )
+        if request_claim is None:
+            log.info("publication request for %s delivered again; published once", period.key)
+            return None
     try:
         locked = lock_period(
             db=db,
@@ -336,8 +303,8 @@ def publish_report(
             cycle=runtime.cycle,
         )
     except PlanbotError:
-        if request is not None:  # refused: the request made nothing happen
-            _unclaim(db, plan_key, period, PUBLISH_REQUEST, request)
+        if request_claim is not None:  # refused: the request made nothing happen
+            release(db, request_claim)
         raise
     digest = compile_digest(
         db=db,
@@ -348,7 +315,6 @@ def publish_report(
         audience=Audience.COMMITTEE,
         cycle=runtime.cycle,
     )
-    kind = f"{PUBLISHED}_v{locked.version}"
     slack_ok, slack_detail = True, ""
     try:
         what = "Published" if locked.version == 1 else "Re-published with amendments"
@@ -364,9 +330,9 @@ def publish_report(
     except NotifierError as exc:
         slack_ok, slack_detail = False, str(exc)
         log.warning("publishing %s to %s failed: %s", period.key, channel, exc)
-    _settle(db, locked.plan_key, period, kind, channel, slack_ok, slack_detail, now)
-    if request is not None:
-        _settle(db, locked.plan_key, period, PUBLISH_REQUEST, request, True, "", now)
+    settle(db, locked.claim, ok=slack_ok, now=now, detail=slack_detail)
+    if request_claim is not None:
+        settle(db, request_claim, ok=True, now=now)
 
     results = []
     for url in settings.planbot_webhook_urls:
@@ -399,12 +365,19 @@ def _deliver_webhook(
     backoff: Sequence[float],
     sleep: Callable[[float], None],
 ) -> WebhookResult | None:
-    kind, recipient = f"{WEBHOOK}_v{locked.version}", url_key(url)
-    if not _claim(db, locked.plan_key, locked.period, kind, recipient, now):
+    claim = claim_delivery(
+        db,
+        plan_id=locked.plan_id,
+        period_key=locked.period.key,
+        kind=f"{WEBHOOK}_v{locked.version}",
+        recipient=url_key(url),
+        now=now,
+    )
+    if claim is None:
         return None
     payload = webhook_payload(digest, url, version=locked.version)
     result = post_webhook(url, payload, http=http, backoff=backoff, sleep=sleep)
-    _settle(db, locked.plan_key, locked.period, kind, recipient, result.ok, result.detail, now)
+    settle(db, claim, ok=result.ok, now=now, detail=result.detail)
     return result
 
 
@@ -613,6 +586,7 @@ class DraftDue:
     """A period whose draft report is due to the admins now."""
 
     plan_key: str
+    plan_id: int
     period: Period
     admin_ids: tuple[str, ...]
 
@@ -646,22 +620,8 @@ def due_drafts(*, db: Database, cycle: Cycle, now: dt.datetime) -> list[DraftDue
                 )
                 if cycle.send_time(draft_day) <= now and today <= last_day:
                     admins = tuple(p.slack_id for p in ppl.admins(session, plan))
-                    due.append(DraftDue(plan.key, period, admins))
+                    due.append(DraftDue(plan.key, plan.id, period, admins))
     return due
-
-
-def _recipients(db: Database, plan_key: str, period: Period, kind: str) -> set[str]:
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        return set(
-            session.scalars(
-                select(m.Delivery.recipient).where(
-                    m.Delivery.plan_id == plan.id,
-                    m.Delivery.period_key == period.key,
-                    m.Delivery.kind == kind,
-                )
-            )
-        )
 
 
 def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str]:
@@ -669,7 +629,8 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
     waiting = [
         a
         for a in due.admin_ids
-        if a not in _recipients(runtime.db, due.plan_key, due.period, DRAFT)
+        if a
+        not in recipients(runtime.db, plan_id=due.plan_id, period_key=due.period.key, kind=DRAFT)
     ]
     if not waiting:
         return []
@@ -689,7 +650,15 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
     )
     sent = []
     for admin in waiting:
-        if not _claim(runtime.db, due.plan_key, due.period, DRAFT, admin, now):
+        claim = claim_delivery(
+            runtime.db,
+            plan_id=due.plan_id,
+            period_key=due.period.key,
+            kind=DRAFT,
+            recipient=admin,
+            now=now,
+        )
+        if claim is None:
             continue  # another replica got there first
         try:
             runtime.notifier.dm(admin, f"Draft for checking: {summary_text(digest)}", blocks)
@@ -702,12 +671,12 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
             # Slack was busy or down beyond the retries: give the claim back, the next tick
             # tries again.
             log.warning("draft for %s to %s not sent yet: %s", due.period.key, admin, exc)
-            _unclaim(runtime.db, due.plan_key, due.period, DRAFT, admin)
+            release(runtime.db, claim)
             continue
         except NotifierError as exc:
             log.warning("draft for %s to %s failed: %s", due.period.key, admin, exc)
-            _settle(runtime.db, due.plan_key, due.period, DRAFT, admin, False, str(exc), now)
+            settle(runtime.db, claim, ok=False, now=now, detail=str(exc))
             continue
-        _settle(runtime.db, due.plan_key, due.period, DRAFT, admin, True, "", now)
+        settle(runtime.db, claim, ok=True, now=now)
         sent.append(admin)
     return sent

@@ -11,21 +11,15 @@ could not take it, so replicas, restarts and repeated ticks never send it twice.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
 from bot.domain.periods import Period, parse_period
@@ -37,6 +31,15 @@ from bot.render import reminders as render
 from bot.render.blocks import Message, weekday
 from bot.runtime import Runtime
 from bot.services import people as ppl
+from bot.services.deliveries import (
+    CLAIM_LEASE,
+    FAILED,
+    Claim,
+    claim_delivery,
+    mark_failed,
+    mark_sent,
+    release,
+)
 from bot.services.plans import latest_updates, meetings, open_period, resolve_plan
 from bot.services.updates import RecordedUpdate, Source, record_update
 from storage import models as m
@@ -47,11 +50,6 @@ log = logging.getLogger(__name__)
 # Slack allows about one message a second per channel and a few hundred a minute per
 # workspace; pacing every post at this interval stays well inside both.
 SLACK_POST_INTERVAL = 1.0
-# A claim older than this whose sender never said "sent" belonged to a process that died
-# mid-send: it is taken over, so nobody is left unreminded (at most that one message doubles).
-CLAIM_LEASE = dt.timedelta(minutes=10)
-
-CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 OWNER_STEPS = (Step.INVITATION, Step.REMINDER, Step.FINAL_REMINDER, Step.DEADLINE, Step.OVERDUE)
 UNREACHABLE_PREFIX = "unreachable:"
 
@@ -569,142 +567,6 @@ def preview(
             admin_daily_summary=cycle.rules.admin_daily_summary,
             steps=tuple(steps),
         )
-
-
-# -- claims ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A delivery this process has claimed and must now send, mark sent, fail or release."""
-
-    plan_id: int
-    period_key: str
-    kind: str
-    recipient: str
-    token: str
-
-    def _where(self) -> tuple[ColumnElement[bool], ...]:
-        return (
-            m.Delivery.plan_id == self.plan_id,
-            m.Delivery.period_key == self.period_key,
-            m.Delivery.kind == self.kind,
-            m.Delivery.recipient == self.recipient,
-            m.Delivery.state == CLAIMED,
-            m.Delivery.detail == self.token,
-        )
-
-
-def claim_delivery(
-    db: Database,
-    *,
-    plan_id: int,
-    period_key: str,
-    kind: str,
-    recipient: str,
-    now: dt.datetime,
-    lease: dt.timedelta = CLAIM_LEASE,
-) -> Claim | None:
-    """Claim a message before sending it; None when it is sent, failed or claimed by another.
-
-    The insert is `ON CONFLICT DO NOTHING` on the unique (plan, period, kind, recipient), so
-    of several replicas exactly one wins. A claim left over `lease` ago by a process that
-    died before saying how it went is taken over.
-    """
-    claim = Claim(plan_id, period_key, kind, recipient, f"claim:{uuid.uuid4().hex}")
-    values = {
-        "plan_id": plan_id,
-        "period_key": period_key,
-        "kind": kind,
-        "recipient": recipient,
-        "state": CLAIMED,
-        "claimed_at": now,
-        "sent_at": None,
-        "detail": claim.token,
-    }
-    with db.transaction() as connection:
-        inserted = connection.execute(_statements(db.dialect).claim, values).scalar()
-        if inserted is not None:
-            return claim
-        taken = connection.execute(
-            _statements(db.dialect).take_over,
-            {**_key(claim), "stale_before": now - lease, "now": now, "token": claim.token},
-        ).scalar()
-    if taken is not None:
-        log.warning("taking over a stale claim: %s %s to %s", period_key, kind, recipient)
-        return claim
-    return None
-
-
-def mark_sent(db: Database, claim: Claim, *, now: dt.datetime, detail: str = "") -> None:
-    with db.transaction() as connection:
-        connection.execute(
-            _statements(db.dialect).settle,
-            {**_key(claim), "token": claim.token, "state": SENT, "sent_at": now, "detail": detail},
-        )
-
-
-def mark_failed(db: Database, claim: Claim, *, detail: str) -> None:
-    """The recipient cannot be reached: never retried for this kind, reported to the admins."""
-    with db.transaction() as connection:
-        connection.execute(
-            _statements(db.dialect).fail,
-            {**_key(claim), "token": claim.token, "state": FAILED, "detail": detail},
-        )
-
-
-def release(db: Database, claim: Claim) -> None:
-    """Give the claim back so the next tick sends the message again."""
-    with db.transaction() as connection:
-        connection.execute(_statements(db.dialect).release, {**_key(claim), "token": claim.token})
-
-
-def _key(claim: Claim) -> dict[str, object]:
-    return {
-        "k_plan": claim.plan_id,
-        "k_period": claim.period_key,
-        "k_kind": claim.kind,
-        "k_recipient": claim.recipient,
-    }
-
-
-@dataclass(frozen=True)
-class _Statements:
-    """The claim statements, built once (a tick runs them for every message it sends)."""
-
-    claim: Executable
-    take_over: Executable
-    settle: Executable
-    fail: Executable
-    release: Executable
-
-
-@functools.cache
-def _statements(dialect: str) -> _Statements:
-    table = cast(Table, m.Delivery.__table__)
-    c = table.c
-    mine = (
-        c.plan_id == bindparam("k_plan"),
-        c.period_key == bindparam("k_period"),
-        c.kind == bindparam("k_kind"),
-        c.recipient == bindparam("k_recipient"),
-    )
-    claimed_by_me = (*mine, c.state == CLAIMED, c.detail == bindparam("token"))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return _Statements(
-        claim=insert(table).on_conflict_do_nothing().returning(c.id),
-        take_over=update(table)
-        .where(*mine, c.state == CLAIMED, c.claimed_at < bindparam("stale_before"))
-        .values(claimed_at=bindparam("now"), detail=bindparam("token"))
-        .returning(c.id),
-        settle=update(table)
-        .where(*claimed_by_me)
-        .values(state=bindparam("state"), sent_at=bindparam("sent_at"), detail=bindparam("detail")),
-        fail=update(table)
-        .where(*claimed_by_me)
-        .values(state=bindparam("state"), detail=bindparam("detail")),
-        release=delete(table).where(*claimed_by_me),
-    )
 
 
 # -- sending -------------------------------------------------------------------------------------

@@ -1,0 +1,191 @@
+"""Deliveries: every message the bot owes someone once, claimed in the database first.
+
+A claim is an `INSERT ... ON CONFLICT DO NOTHING` on the unique (plan, period, kind,
+recipient) of `Delivery`, so of several replicas or ticks exactly one sends. The sender then
+marks the claim sent or failed, or releases it so the next tick tries again. A claim left
+over `lease` ago by a process that died before saying how it went is taken over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage import models as m
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+# A claim older than this whose sender never said "sent" belonged to a process that died
+# mid-send: it is taken over, so nobody is left unreminded (at most that one message doubles).
+CLAIM_LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this process has claimed and must now send, mark sent, fail or release."""
+
+    plan_id: int
+    period_key: str
+    kind: str
+    recipient: str
+    token: str
+
+    def _where(self) -> tuple[ColumnElement[bool], ...]:
+        return (
+            m.Delivery.plan_id == self.plan_id,
+            m.Delivery.period_key == self.period_key,
+            m.Delivery.kind == self.kind,
+            m.Delivery.recipient == self.recipient,
+            m.Delivery.state == CLAIMED,
+            m.Delivery.detail == self.token,
+        )
+
+
+def new_claim(plan_id: int, period_key: str, kind: str, recipient: str) -> Claim:
+    """A claim with a token of its own, for a caller that inserts it in its own transaction."""
+    return Claim(plan_id, period_key, kind, recipient, f"claim:{uuid.uuid4().hex}")
+
+
+def claim_delivery(
+    db: Database,
+    *,
+    plan_id: int,
+    period_key: str,
+    kind: str,
+    recipient: str,
+    now: dt.datetime,
+    lease: dt.timedelta = CLAIM_LEASE,
+) -> Claim | None:
+    """Claim a message before sending it; None when it is sent, failed or claimed by another.
+
+    The insert is `ON CONFLICT DO NOTHING` on the unique (plan, period, kind, recipient), so
+    of several replicas exactly one wins. A claim left over `lease` ago by a process that
+    died before saying how it went is taken over.
+    """
+    claim = new_claim(plan_id, period_key, kind, recipient)
+    values = {
+        "plan_id": plan_id,
+        "period_key": period_key,
+        "kind": kind,
+        "recipient": recipient,
+        "state": CLAIMED,
+        "claimed_at": now,
+        "sent_at": None,
+        "detail": claim.token,
+    }
+    with db.transaction() as connection:
+        inserted = connection.execute(_statements(db.dialect).claim, values).scalar()
+        if inserted is not None:
+            return claim
+        taken = connection.execute(
+            _statements(db.dialect).take_over,
+            {**_key(claim), "stale_before": now - lease, "now": now, "token": claim.token},
+        ).scalar()
+    if taken is not None:
+        log.warning("taking over a stale claim: %s %s to %s", period_key, kind, recipient)
+        return claim
+    return None
+
+
+def mark_sent(db: Database, claim: Claim, *, now: dt.datetime, detail: str = "") -> None:
+    with db.transaction() as connection:
+        connection.execute(
+            _statements(db.dialect).settle,
+            {**_key(claim), "token": claim.token, "state": SENT, "sent_at": now, "detail": detail},
+        )
+
+
+def mark_failed(db: Database, claim: Claim, *, detail: str) -> None:
+    """The recipient cannot be reached: never retried for this kind, reported to the admins."""
+    with db.transaction() as connection:
+        connection.execute(
+            _statements(db.dialect).fail,
+            {**_key(claim), "token": claim.token, "state": FAILED, "detail": detail},
+        )
+
+
+def release(db: Database, claim: Claim) -> None:
+    """Give the claim back so the next tick sends the message again."""
+    with db.transaction() as connection:
+        connection.execute(_statements(db.dialect).release, {**_key(claim), "token": claim.token})
+
+
+def _key(claim: Claim) -> dict[str, object]:
+    return {
+        "k_plan": claim.plan_id,
+        "k_period": claim.period_key,
+        "k_kind": claim.kind,
+        "k_recipient": claim.recipient,
+    }
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The claim statements, built once (a tick runs them for every message it sends)."""
+
+    claim: Executable
+    take_over: Executable
+    settle: Executable
+    fail: Executable
+    release: Executable
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    table = cast(Table, m.Delivery.__table__)
+    c = table.c
+    mine = (
+        c.plan_id == bindparam("k_plan"),
+        c.period_key == bindparam("k_period"),
+        c.kind == bindparam("k_kind"),
+        c.recipient == bindparam("k_recipient"),
+    )
+    claimed_by_me = (*mine, c.state == CLAIMED, c.detail == bindparam("token"))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return _Statements(
+        claim=insert(table).on_conflict_do_nothing().returning(c.id),
+        take_over=update(table)
+        .where(*mine, c.state == CLAIMED, c.claimed_at < bindparam("stale_before"))
+        .values(claimed_at=bindparam("now"), detail=bindparam("token"))
+        .returning(c.id),
+        settle=update(table)
+        .where(*claimed_by_me)
+        .values(state=bindparam("state"), sent_at=bindparam("sent_at"), detail=bindparam("detail")),
+        fail=update(table)
+        .where(*claimed_by_me)
+        .values(state=bindparam("state"), detail=bindparam("detail")),
+        release=delete(table).where(*claimed_by_me),
+    )
+
+
+def settle(db: Database, claim: Claim, *, ok: bool, now: dt.datetime, detail: str = "") -> None:
+    """Mark the claim sent, or failed for good (never retried for this kind)."""
+    if ok:
+        mark_sent(db, claim, now=now, detail=detail)
+    else:
+        mark_failed(db, claim, detail=detail)
+
+
+def recipients(db: Database, *, plan_id: int, period_key: str, kind: str) -> set[str]:
+    """Everyone a delivery of `kind` has been claimed for (sent, failed or in flight)."""
+    with db.read_session() as session:
+        return set(
+            session.scalars(
+                select(m.Delivery.recipient).where(
+                    m.Delivery.plan_id == plan_id,
+                    m.Delivery.period_key == period_key,
+                    m.Delivery.kind == kind,
+                )
+            )
+        )
