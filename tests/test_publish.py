@@ -21,13 +21,14 @@ from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
-from bot.errors import InvalidInput, PeriodLocked
+from bot.errors import InvalidInput, PeriodLocked, PlanbotError
 from bot.services import publish as publish_service
 from bot.services.digest import compile_digest
 from bot.services.publish import (
     is_teams_url,
     lock_period,
     post_webhook,
+    publish_report,
     teams_message,
     webhook_payload,
 )
@@ -436,3 +437,54 @@ def test_a_draft_slack_could_not_take_is_sent_at_the_next_tick(
         assert tick(bot.runtime) == [f"{Q3.key}:{PRIYA}"]
         assert tick(bot.runtime) == []
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_redelivery_racing_the_first_publishes_once_and_is_not_refused(
+    sample_db: Database, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack redelivers `/digest publish` while the first delivery is still choosing its period.
+
+    Whichever delivery takes the request first publishes; the other says nothing. It must
+    not go on to choose a period, find it just locked by the first, and answer "already
+    published" (the flaky failure this pins: the check for a seen request came before the
+    claim, leaving a gap between them).
+    """
+    on_publication_day = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)
+    choose = publish_service.period_to_publish
+    held, other_done = threading.Event(), threading.Event()
+
+    def first_caller_waits(**kw: Any) -> Period:
+        if not held.is_set():
+            held.set()
+            assert other_done.wait(10), "the other delivery never finished"
+        return choose(**kw)
+
+    monkeypatch.setattr(publish_service, "period_to_publish", first_caller_waits)
+    outcomes: list[object] = []
+
+    def deliver() -> None:
+        try:
+            outcomes.append(publish_report(**request))
+        except PlanbotError as refused:
+            outcomes.append(refused)
+
+    with digest_bot(sample_db, fake_slack, clock=lambda: on_publication_day) as bot:
+        request: dict[str, Any] = {
+            "runtime": bot.runtime,
+            "actor_slack_id": PRIYA,
+            "now": on_publication_day,
+            "request_key": "trigger-4242",
+        }
+        first = threading.Thread(target=deliver)
+        first.start()
+        assert held.wait(10)
+        deliver()  # the redelivery, while the first waits inside
+        other_done.set()
+        first.join(10)
+
+    assert len(outcomes) == 2 and outcomes.count(None) == 1, outcomes
+    [published] = [o for o in outcomes if o is not None]
+    assert isinstance(published, publish_service.PublishResult)
+    assert published.locked.period == Q3
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert [p.args["text"].split(":")[0] for p in posts] == ["Published"]

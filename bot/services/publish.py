@@ -46,6 +46,7 @@ PUBLISHED = "digest_published"  # Delivery kind prefix: one row per publication 
 WEBHOOK = "digest_webhook"  # Delivery kind prefix: one row per publication and webhook
 DRAFT = "digest_draft"  # Delivery kind: the scheduled draft, once per admin and period
 PUBLISH_REQUEST = "digest_publish_request"  # Delivery kind: one row per request to publish
+ANY_PERIOD = "*"  # a publish request is claimed before it is known which period it means
 WEBHOOK_TIMEOUT = 10.0
 WEBHOOK_BACKOFF = (1.0, 3.0, 9.0)  # seconds before each retry; four attempts in all
 TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
@@ -180,20 +181,6 @@ def _plan_id(db: Database, plan_key: str | None) -> int:
         return resolve_plan(session, plan_key).id
 
 
-def _request_seen(db: Database, plan_key: str | None, request: str) -> bool:
-    """True when this publication request was handled before (Slack redelivered it)."""
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        seen = session.scalar(
-            select(m.Delivery.id).where(
-                m.Delivery.plan_id == plan.id,
-                m.Delivery.kind == PUBLISH_REQUEST,
-                m.Delivery.recipient == request,
-            )
-        )
-    return seen is not None
-
-
 def period_to_publish(
     *, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime
 ) -> Period:
@@ -274,25 +261,24 @@ def publish_report(
         )
     plan_key = runtime.plan_key
     request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
-    if request is not None and _request_seen(db, plan_key, request):
-        log.info("publication request delivered again; published once")
-        return None
-    if period is None:
-        period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
     request_claim = None
     if request is not None:
+        # Claimed before the period is chosen: a replay racing the first delivery must not
+        # see the period the first one has just locked and answer with a refusal.
         request_claim = claim_delivery(
             db,
             plan_id=_plan_id(db, plan_key),
-            period_key=period.key,
+            period_key=ANY_PERIOD,
             kind=PUBLISH_REQUEST,
             recipient=request,
             now=now,
         )
         if request_claim is None:
-            log.info("publication request for %s delivered again; published once", period.key)
+            log.info("publication request delivered again; published once")
             return None
     try:
+        if period is None:
+            period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
         locked = lock_period(
             db=db,
             plan_key=plan_key,
