@@ -26,6 +26,7 @@ from test_reminders import (
     tick,
 )
 
+from bot.services import reminders as reminder_service
 from storage import models as m
 
 
@@ -122,6 +123,42 @@ def test_no_change_pressed_twice_records_one_update(bot: Bot) -> None:
 
     assert first_reply["text"].startswith(":white_check_mark: Recorded")
     assert second_reply["text"].startswith("Already recorded")
+    assert len(q3_updates(bot, "ACT-16")) == 1
+
+
+def test_no_change_delivered_again_while_the_first_records_answers_with_the_first(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second delivery of a click looks for it before the first has recorded it, then
+    finds the action updated: it answers with the first result, not "already has an update".
+    """
+    click: dict[str, Any] = {
+        "db": bot.db,
+        "cycle": bot.runtime.cycle,
+        "plan_key": None,
+        "actor_slack_id": DANIEL,
+        "ref": "ACT-16",
+        "now": at(2020, 1, 10, 10, 30),
+        "idempotency_key": "click:ACT-16:1",
+    }
+    first = reminder_service.record_no_change(**click)
+    looked = reminder_service._first_delivery
+    looks: list[str] = []
+
+    def not_there_on_the_first_look(session: Any, key: str) -> tuple[str, str] | None:
+        looks.append(key)
+        return None if len(looks) == 1 else looked(session, key)
+
+    monkeypatch.setattr(reminder_service, "_first_delivery", not_there_on_the_first_look)
+    again = reminder_service.record_no_change(**click)
+
+    assert len(looks) == 2
+    assert (again.ref, again.status, again.note, again.duplicate) == (
+        first.ref,
+        first.status,
+        first.note,
+        True,
+    )
     assert len(q3_updates(bot, "ACT-16")) == 1
 
 

@@ -778,16 +778,24 @@ def record_no_change(
     Refused, with the reason, when there is nothing to repeat, when last quarter's status
     needs a fresh reason (amber, red) or when the action was already updated this period.
     """
-    with db.session() as session:
-        first = session.scalar(select(m.Update).where(m.Update.idempotency_key == idempotency_key))
-        if first is not None:
-            # The same click delivered twice: record_update answers with the first result.
-            status, note = first.status, first.note
-        else:
-            plan = resolve_plan(session, plan_key)
-            period = open_period(session, plan, cycle, cycle.local_date(now))
-            person = ppl.require_member(session, plan, actor_slack_id)
-            status, note = _last_quarter(session, plan, person, period, ref, scheme)
+    try:
+        with db.session() as session:
+            first = _first_delivery(session, idempotency_key)
+            if first is not None:
+                # The same click delivered twice: record_update answers with the first result.
+                status, note = first
+            else:
+                plan = resolve_plan(session, plan_key)
+                period = open_period(session, plan, cycle, cycle.local_date(now))
+                person = ppl.require_member(session, plan, actor_slack_id)
+                status, note = _last_quarter(session, plan, person, period, ref, scheme)
+    except AlreadyUpdated:
+        # The first delivery of this click may have recorded it since we looked.
+        with db.session() as session:
+            first = _first_delivery(session, idempotency_key)
+        if first is None:
+            raise
+        status, note = first
     return record_update(
         db=db,
         cycle=cycle,
@@ -801,6 +809,12 @@ def record_no_change(
         idempotency_key=idempotency_key,
         scheme=scheme,
     )
+
+
+def _first_delivery(session: Session, idempotency_key: str) -> tuple[str, str] | None:
+    """The status and note recorded by an earlier delivery of the same click, if any."""
+    first = session.scalar(select(m.Update).where(m.Update.idempotency_key == idempotency_key))
+    return None if first is None else (first.status, first.note)
 
 
 def _last_quarter(
