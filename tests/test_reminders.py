@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -470,8 +470,24 @@ def test_escalation_reaches_each_director_with_their_directorate_only_on_the_rig
     assert GARY not in got  # his directorate has no actions
     helen = next(c for c in escalations if c.args["channel"] == HELEN)
     assert "Tom Ellis" in " ".join(texts_of(helen))
-    # Owners get no DM at the escalation step; the programme office gets one summary.
-    assert {o.kind for o in report.sent} == {"escalation", "summary:2020-01-27"}
+    # Owners who are not directors hear that it went to their director, once, listing what
+    # is still missing; the directors' own actions are in their lists. The programme office
+    # gets one summary.
+    owners = [c for c in dms(fake_slack)[before:] if header_of(c).startswith("Escalated: Q3")]
+    owners = [c for c in owners if c.args["channel"] != PRIYA]
+    assert {str(c.args["channel"]): refs_in(c) for c in owners} == {
+        TOM: {"ACT-3", "ACT-6"},
+        SINEAD: {"ACT-12"},
+        KWAME: {"ACT-13", "ACT-15"},
+        AISHA: {"ACT-18", "ACT-19"},
+    }
+    assert recipients(owners) == dict.fromkeys([TOM, SINEAD, KWAME, AISHA], 1)
+    assert "The director has now been told" in " ".join(texts_of(owners[0]))
+    assert {o.kind for o in report.sent} == {
+        "escalation",
+        "escalation_owner",
+        "summary:2020-01-27",
+    }
     [summary] = [c for c in dms(fake_slack)[before:] if c.args["channel"] == PRIYA]
     assert refs_in(summary) == ALL_Q3 - {"ACT-9"}
     assert header_of(summary) == "Escalated: Q3 2019/20, 16 of 17 actions"
@@ -518,6 +534,28 @@ def test_catch_up_after_downtime_sends_each_owner_only_the_overdue_dm(
     }
     assert {o.kind for o in report.sent} == {"overdue", "summary:2020-01-24"}
     assert {d.kind for d in deliveries(runtime.db)} == {"overdue", "summary:2020-01-24"}
+
+
+def test_a_bot_down_until_escalation_day_still_tells_every_owner_once(
+    runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    # Down from before the window (9 Jan) until escalation day: nobody is forgotten. Each
+    # owner is told once (in a director's list, or in their own DM), never per missed step.
+    report = tick(runtime, at(2020, 1, 27, 10, 0))
+    tick(runtime, at(2020, 1, 27, 10, 5))
+
+    told: dict[str, set[str]] = defaultdict(set)
+    for call in dms(fake_slack):
+        if call.args["channel"] != PRIYA:
+            told[str(call.args["channel"])] |= refs_in(call)
+    for owner, refs in Q3_OUTSTANDING.items():
+        assert refs <= told[owner], owner
+    assert recipients(dms(fake_slack)) == dict.fromkeys([*Q3_OUTSTANDING, OLIVER, PRIYA], 1)
+    assert {o.kind for o in report.sent} == {
+        "escalation",
+        "escalation_owner",
+        "summary:2020-01-27",
+    }
 
 
 def test_nothing_is_sent_at_weekends_on_bank_holidays_or_before_0930(
@@ -605,6 +643,8 @@ def test_every_reminder_is_delivered_exactly_once_when_a_third_of_calls_fail(
     assert "429" in kinds and {"500", "503"} & kinds and {"drop", "reset"} & kinds
     expected = Counter(dict.fromkeys(Q3_OUTSTANDING, 1)) + Counter(dict.fromkeys(Q3_ESCALATION, 1))
     expected[PRIYA] += 1  # the escalation summary
+    for owner in (TOM, SINEAD, KWAME, AISHA):  # told their updates went to the director
+        expected[owner] += 1
     assert recipients(dms(fake_slack)) == expected
     assert {d.state for d in deliveries(runtime.db)} == {"sent"}
 
@@ -775,7 +815,11 @@ def test_reminders_go_out_at_0930_london_time_across_the_october_clock_change(
     assert {o.period_key for o in overdue.sent} == {"2020-21-Q2"}
     assert tick(runtime, utc(2020, 10, 26, 9, 29, 59)).sent == []
     escalation = tick(runtime, utc(2020, 10, 26, 9, 30))
-    assert {o.kind for o in escalation.sent} == {"escalation", "summary:2020-10-26"}
+    assert {o.kind for o in escalation.sent} == {
+        "escalation",
+        "escalation_owner",
+        "summary:2020-10-26",
+    }
 
 
 # -- exactly once: claims ------------------------------------------------------------------------

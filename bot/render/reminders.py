@@ -127,6 +127,7 @@ _OWNER_HEADERS: dict[Step, str] = {
     Step.FINAL_REMINDER: "Final reminder: {period} updates are due {deadline}",
     Step.DEADLINE: "{period} updates are due today",
     Step.OVERDUE: "Overdue: {period} updates were due {deadline}",
+    Step.ESCALATION: "Escalated: {period} updates were due {deadline}",
 }
 
 
@@ -159,6 +160,8 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     )
     if reminder.step is Step.OVERDUE:
         intro += " The director will be told about anything still missing."
+    elif reminder.step is Step.ESCALATION:
+        intro += " The director has now been told; an update still counts for the report."
     head = [header(title), section(intro + _notes(reminder.notes))]
     tail = [*_footer(), context("Or type `/update ACT-n green <note>` in any channel.")]
     texts = [

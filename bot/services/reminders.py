@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 SLACK_POST_INTERVAL = 1.0
 OWNER_STEPS = (Step.INVITATION, Step.REMINDER, Step.FINAL_REMINDER, Step.DEADLINE, Step.OVERDUE)
 UNREACHABLE_PREFIX = "unreachable:"
+OWNER_ESCALATION = "escalation_owner"  # the owner's DM at the escalation step
 
 
 class Audience(StrEnum):
@@ -303,8 +304,9 @@ def _owner_reminders(
         shown.append(item.shown)
         if why and why not in notes:
             notes.append(why)
+    kind = OWNER_ESCALATION if step is Step.ESCALATION else step.value
     return [
-        _reminder(state, step, step.value, Audience.OWNER, person, day, shown, notes)
+        _reminder(state, step, kind, Audience.OWNER, person, day, shown, notes)
         for person, shown, notes in grouped.values()
     ]
 
@@ -408,7 +410,16 @@ def plan_reminders(
     if step in OWNER_STEPS:
         messages += _owner_reminders(session, state, step, day)
     else:
-        messages += _escalations(session, state, day)
+        escalations = _escalations(session, state, day)
+        told = {message.recipient.slack_id: set(message.refs) for message in escalations}
+        # Owners hear that their missing updates have gone to the director, unless they
+        # are reading every one of them in a director's list themselves.
+        messages += [
+            message
+            for message in _owner_reminders(session, state, step, day)
+            if not set(message.refs) <= told.get(message.recipient.slack_id, set())
+        ]
+        messages += escalations
     summary_due = step is Step.ESCALATION or (
         cycle.rules.admin_daily_summary and step.rank >= Step.DEADLINE.rank
     )
