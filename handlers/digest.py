@@ -78,7 +78,7 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
 
 def _published(result: PublishResult) -> Message:
     digest, locked = result.digest, result.locked
-    if locked.version == 1:
+    if not locked.republished:
         head = f"Published {digest.period_label} to <#{result.channel}> and locked the period."
     else:
         amended = len(digest.amended)

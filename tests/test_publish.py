@@ -191,6 +191,45 @@ def test_publish_locks_the_period_and_a_later_change_is_an_amendment_marked_when
     assert len(files) == 6
 
 
+def test_publishing_again_with_nothing_changed_is_refused_and_posts_nothing(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        bot.replies_to(bot.command(PRIYA, "/digest", "publish Q3 2019/20"))
+        uploads(fake_slack, 1)
+
+        [answer] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q3 2019/20"))
+
+    text = all_text(answer)
+    assert answer["response_type"] == "ephemeral"
+    assert "was published on 30 Jan 2020 at 15:00 and nothing has changed since" in text
+    assert "amend an update for the period" in text
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    with sample_db.session() as session:
+        kinds = session.scalars(
+            select(m.Delivery.kind).where(m.Delivery.kind.like("digest_published_v%"))
+        ).all()
+    assert kinds == ["digest_published_v1"]
+
+
+def test_a_publication_slack_refused_can_be_published_again(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
+        fake_slack.fail_next("chat.postMessage", error="channel_not_found")
+        [failed] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q3 2019/20"))
+        assert "the post to Slack failed: chat.postMessage: channel_not_found" in all_text(failed)
+
+        [again] = bot.replies_to(bot.command(PRIYA, "/digest", "publish Q3 2019/20"))
+        assert "Published Q3 2019/20 (October–December 2019) to" in all_text(again)
+        uploads(fake_slack, 1)
+    # The channel never saw the first, so the second is no "re-publication".
+    [post] = [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == DIGEST_CHANNEL
+    ]
+    assert post.args["text"].startswith("Published: ")
+
+
 def test_only_the_programme_office_publishes_and_a_refusal_locks_nothing(
     sample_db: Database, fake_slack: FakeSlack
 ) -> None:

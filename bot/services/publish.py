@@ -25,6 +25,7 @@ from bot.runtime import Runtime
 from bot.services import people as ppl
 from bot.services.deliveries import (
     CLAIMED,
+    SENT,
     Claim,
     claim_delivery,
     new_claim,
@@ -39,6 +40,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     import httpx
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class LockedPeriod:
     newly_locked: bool
     version: int  # 1 for the first publication, 2 for the first re-publication...
     claim: Claim  # the channel post of this publication, claimed with the lock
+    republished: bool = False  # an earlier publication of the period reached the channel
 
 
 @dataclass(frozen=True)
@@ -136,14 +139,18 @@ def lock_period(
             newly = row.locked_at is None
             if newly:
                 row.locked_at, row.locked_by_id = now, person.id
-            kinds = session.scalars(
-                select(m.Delivery.kind).where(
+            earlier = session.scalars(
+                select(m.Delivery).where(
                     m.Delivery.plan_id == plan.id,
                     m.Delivery.period_key == period.key,
                     m.Delivery.kind.like(f"{PUBLISHED}_v%"),
                 )
             ).all()
-            version = 1 + max((int(k.rsplit("_v", 1)[1]) for k in kinds), default=0)
+            last = max(earlier, key=_version, default=None)
+            if last is not None and last.state == SENT:
+                _require_changes_since(session, row, period, last, cycle or Cycle())
+            version = 1 + (_version(last) if last is not None else 0)
+            republished = any(publication.state == SENT for publication in earlier)
             claim = new_claim(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
             session.add(
                 m.Delivery(
@@ -168,12 +175,36 @@ def lock_period(
                 newly_locked=newly,
                 version=version,
                 claim=claim,
+                republished=republished,
             )
     except IntegrityError:
         raise NotAllowed(
             f"{period.label} is being published by someone else right now.",
             hint="Wait a minute, then look in the digest channel before trying again.",
         ) from None
+
+
+def _version(publication: m.Delivery) -> int:
+    return int(publication.kind.rsplit("_v", 1)[1])
+
+
+def _require_changes_since(
+    session: Session, row: m.Period, period: Period, last: m.Delivery, cycle: Cycle
+) -> None:
+    """Refuse to publish again what is already in the channel, unchanged."""
+    changed = session.scalar(
+        select(m.Update.id)
+        .where(m.Update.period_id == row.id, m.Update.created_at >= last.claimed_at)
+        .limit(1)
+    )
+    if changed is None:
+        when = last.claimed_at.astimezone(cycle.tz)
+        raise InvalidInput(
+            f"{period.label} was published on {when:%-d %b %Y at %H:%M} and nothing has changed "
+            "since; nothing was posted again.",
+            hint="To correct the report, amend an update for the period (with a reason), "
+            "then publish again: the re-published report marks the amendment.",
+        )
 
 
 def _plan_id(db: Database, plan_key: str | None) -> int:
@@ -303,7 +334,7 @@ def publish_report(
     )
     slack_ok, slack_detail = True, ""
     try:
-        what = "Published" if locked.version == 1 else "Re-published with amendments"
+        what = "Re-published with amendments" if locked.republished else "Published"
         blocks = render_blocks(digest, files_note="The full report is attached below.")
         runtime.notifier.post(channel, f"{what}: {summary_text(digest)}", blocks)
         runtime.notifier.upload(
