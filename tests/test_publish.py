@@ -30,6 +30,7 @@ from bot.services.publish import (
     post_webhook,
     publish_report,
     teams_message,
+    teams_text,
     webhook_payload,
 )
 from bot.services.updates import Source, record_update
@@ -381,6 +382,50 @@ def test_teams_card_stays_under_the_size_limit_for_a_big_plan(sample_db: Databas
     assert sum(1 for b in body if str(b.get("text", "")).startswith("ACT-")) == 8  # 7 amber, 1 red
     plain = webhook_payload(digest, "https://hooks.example.org/x")
     assert plain["report"]["plan"]["key"] == "sample-plan"
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (
+            "Save **£5m** by [April](http://x.example)",
+            r"Save \*\*£5m\*\* by \[April\](http://x.example)",
+        ),
+        ("snake_case_name and `code`", r"snake\_case\_name and \`code\`"),
+        ("C:\\temp & <b>", r"C:\\temp & <b>"),
+    ],
+)
+def test_teams_text_shows_what_was_typed_not_markdown(typed: str, shown: str) -> None:
+    assert teams_text(typed) == shown
+    assert teams_text("- a dash") == r"\- a dash" and teams_text("3. third") == r"3\. third"
+
+
+def test_a_title_and_note_typed_with_markdown_reach_teams_literally(sample_db: Database) -> None:
+    q2 = Period(2019, 2)
+    ref = (
+        compile_digest(db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
+        .exceptions[0]
+        .ref
+    )
+    with sample_db.session() as session:
+        action = session.scalar(select(m.Action).where(m.Action.ref == ref))
+        assert action is not None
+        action.title = "**Urgent** [click](http://x.example)"
+        latest = session.scalar(
+            select(m.Update)
+            .join(m.Period)
+            .where(m.Update.action_id == action.id, m.Period.key == q2.key)
+            .order_by(m.Update.id.desc())
+        )
+        assert latest is not None
+        latest.note = "_x_"
+    digest = compile_digest(db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
+
+    body = teams_message(digest)["attachments"][0]["content"]["body"]
+
+    [line] = [b["text"] for b in body if str(b.get("text", "")).startswith(ref + " ")]
+    assert r"\*\*Urgent\*\* \[click\](http://x.example)" in line
+    assert line.endswith(r"\_x\_")
 
 
 # -- the scheduled draft -----------------------------------------------------------------------

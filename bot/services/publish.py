@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -498,6 +499,20 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]])")
+_TEAMS_LIST_START = re.compile(r"^(\s*)([-+]|\d+\.)(\s)")
+
+
+def teams_text(text: str) -> str:
+    """What a person typed, as literal text in an Adaptive Card `TextBlock` (Markdown).
+
+    Teams renders `**bold**`, `_italic_`, `[links](url)` and list markers at the start of a
+    line; each is escaped with a backslash so a title or note shows as it was written.
+    """
+    text = _TEAMS_MARKDOWN.sub(r"\\\1", text)
+    return _TEAMS_LIST_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}{m[3]}", text)
+
+
 def teams_message(
     digest: Digest, *, version: int = 1, exceptions: int = TEAMS_EXCEPTIONS
 ) -> dict[str, Any]:
@@ -514,7 +529,7 @@ def teams_message(
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": _cut(digest.title, 200),
+            "text": teams_text(_cut(digest.title, 200)),
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
@@ -546,10 +561,12 @@ def teams_message(
         body.append(
             {
                 "type": "TextBlock",
-                "text": _cut(
-                    f"{line.ref} {line.title}: {digest.label(line.status)}, "
-                    f"{direction_word(line.direction)}. {line.note}",
-                    400,
+                "text": teams_text(
+                    _cut(
+                        f"{line.ref} {line.title}: {digest.label(line.status)}, "
+                        f"{direction_word(line.direction)}. {line.note}",
+                        400,
+                    )
                 ),
                 "wrap": True,
                 "spacing": "Small",
