@@ -76,6 +76,25 @@ def test_owner_updates_in_one_line_and_is_told_privately_what_changed(bot: Bot) 
     assert bot.fake.calls_to("views.open") == []
 
 
+def test_a_note_at_the_limit_is_confirmed_whole_across_sections(bot: Bot) -> None:
+    words = "Savings of £1.2m & more confirmed by the section 151 officer; "
+    note = (words * 60)[:3000].strip()
+    response = bot.command(SINEAD, "/update", f"ACT-12 green {note}")
+
+    [reply] = bot.replies_to(response)
+    quoted = [
+        b["text"]["text"]
+        for b in reply["blocks"]
+        if b["type"] == "section" and b.get("text", {}).get("text", "").startswith(("*Note*", ">"))
+    ]
+    assert len(quoted) >= 2 and all(len(text) <= 3000 for text in quoted)
+    shown = "\n".join(quoted).removeprefix("*Note*\n")
+    lines = [line.removeprefix(">") for line in shown.splitlines()]
+    unescaped = " ".join(lines).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert " ".join(unescaped.split()) == " ".join(note.split())
+    assert updates_of(bot.db, "ACT-12")[-1].note == note
+
+
 @pytest.mark.parametrize(
     ("text", "status", "note"),
     [

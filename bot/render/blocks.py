@@ -102,6 +102,31 @@ def _quote(text: str, limit: int = 1500) -> str:
     return "\n".join(f">{line}" for line in body.splitlines() or [""])
 
 
+def quoted_sections(heading: str, text: str, limit: int = MAX_SECTION_TEXT - 100) -> list[Block]:
+    """A long note whole, as block-quoted sections of at most `limit` characters each.
+
+    Lines are kept together where they fit; a line longer than a section is split at a
+    space (or, with none, anywhere but inside an `&amp;`-style entity).
+    """
+    room = limit - len(heading) - 1  # a piece always fits beside the heading
+    pieces: list[str] = []
+    for line in escape(text.strip()).splitlines() or [""]:
+        while len(line) + 1 > room:
+            cut_at = line.rfind(" ", 0, room - 1)
+            if cut_at <= 0:
+                cut_at = len(_PARTIAL_ENTITY.sub("", line[: room - 1]))
+            pieces.append(f">{line[:cut_at]}")
+            line = line[cut_at:].lstrip(" ")
+        pieces.append(f">{line}")
+    chunks = [f"{heading}\n{pieces[0]}"]
+    for piece in pieces[1:]:
+        if len(chunks[-1]) + 1 + len(piece) <= limit:
+            chunks[-1] = f"{chunks[-1]}\n{piece}"
+        else:
+            chunks.append(piece)
+    return [section(chunk) for chunk in chunks]
+
+
 def badge(scheme: StatusScheme, key: str | None) -> str:
     """`:large_green_circle: On track`, or an em dash for no status."""
     if key is None:
@@ -259,7 +284,7 @@ def render_update_recorded(
         },
     ]
     if recorded.note:
-        blocks.append(section(f"*Note*\n{_quote(recorded.note, 2800)}"))
+        blocks += quoted_sections("*Note*", recorded.note)
     notes = []
     if recorded.revised_target_date is not None:
         notes.append(f"Revised target date: {day(recorded.revised_target_date)}")
