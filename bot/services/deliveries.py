@@ -15,8 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -152,9 +151,24 @@ def _statements(dialect: str) -> _Statements:
         c.recipient == bindparam("k_recipient"),
     )
     claimed_by_me = (*mine, c.state == CLAIMED, c.detail == bindparam("token"))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Plain SQL, the same on PostgreSQL and SQLite (3.35+): the dialects' `on_conflict`
+    # inserts cannot be cached, and compiling one for every message cost a tick a third
+    # of its own time (bench/run.py, reminder_tick_own_s).
+    claim = (
+        text(
+            "INSERT INTO deliveries"
+            " (plan_id, period_key, kind, recipient, state, claimed_at, sent_at, detail)"
+            " VALUES (:plan_id, :period_key, :kind, :recipient, :state, :claimed_at, :sent_at,"
+            " :detail) ON CONFLICT DO NOTHING RETURNING id"
+        )
+        .bindparams(
+            bindparam("claimed_at", type_=c.claimed_at.type),
+            bindparam("sent_at", type_=c.sent_at.type),
+        )
+        .columns(c.id)
+    )
     return _Statements(
-        claim=insert(table).on_conflict_do_nothing().returning(c.id),
+        claim=claim,
         take_over=update(table)
         .where(*mine, c.state == CLAIMED, c.claimed_at < bindparam("stale_before"))
         .values(claimed_at=bindparam("now"), detail=bindparam("token"))
