@@ -17,6 +17,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from markdown_it import MarkdownIt
 from PIL import Image
+from sqlalchemy import select
 
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
@@ -28,6 +29,7 @@ from bot.render.report_markdown import render_markdown
 from bot.render.report_xlsx import render_xlsx
 from bot.services.digest import Audience, Digest, compile_digest
 from bot.services.plans import load_plan
+from storage import models as m
 from storage.db import Database
 
 NOW = dt.datetime(2020, 1, 30, 16, 0, tzinfo=dt.UTC)
@@ -251,6 +253,34 @@ def test_excel_workbook_has_a_filterable_sheet_per_section_and_no_formulas(
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             assert all(c.data_type != "f" for c in row)
+
+
+def test_excel_rows_are_tall_enough_for_their_wrapped_text(sample_db: Database) -> None:
+    """Neither Excel nor LibreOffice grows a row for wrapped text in a file it did not lay out:
+    without heights set, long commentary overlaps the next row (seen rendered by LibreOffice)."""
+    long_note = "The recovery plan was agreed by the joint committee in principle. " * 12
+    with sample_db.session() as session:
+        latest = session.scalar(
+            select(m.Update)
+            .join(m.Action)
+            .join(m.Period)
+            .where(m.Action.ref == "ACT-12", m.Period.key == Q2.key)
+            .order_by(m.Update.id.desc())
+        )
+        assert latest is not None
+        latest.note = long_note.strip()
+    sample = compile_digest(db=sample_db, plan_key=None, period=Q2, now=NOW)
+    workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(sample)))
+
+    actions = workbook["Actions"]
+    heights = {r[0].value: actions.row_dimensions[r[0].row].height for r in actions.iter_rows()}
+    assert heights["ACT-12"] is not None and heights["ACT-12"] >= 11 * 15  # 800 characters
+    assert heights["Ref"] == 2 * 15  # the header: "Revised target" takes two lines
+    assert None in heights.values() and 30.0 in heights.values()  # each row as its own text
+    assert all(h is None or h <= 409 for h in heights.values())
+    summary = workbook["Summary"]
+    assert summary["A2"].alignment.wrap_text is not True  # the heading runs on, unwrapped
+    assert summary.row_dimensions[5].height == 2 * 15  # "Previous period (...)" on two lines
 
 
 def test_chart_is_a_png_that_decodes(digest: Digest, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from copy import copy
@@ -57,6 +58,38 @@ def _put(
     return wrapped
 
 
+LINE_POINTS = 15.0  # one line of 11-point text
+MAX_ROW_POINTS = 409.0  # Excel's tallest row
+
+
+def _lines(value: Value, width: float, *, bold: bool = False) -> int:
+    """How many lines `value` wraps to in a column `width` characters wide (an estimate)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    # Plain proportional text fits a few more characters than the width; bold headings fewer.
+    per_line = max(int(width * (0.85 if bold else 1.15)), 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n"))
+
+
+def _fit_rows(
+    sheet: Worksheet,
+    first_row: int,
+    rows: Sequence[Sequence[Value]],
+    widths: Sequence[float],
+    *,
+    bold: bool = False,
+) -> None:
+    """Give each row the height its wrapped text needs: neither Excel nor LibreOffice grows a
+    row for wrapped text in a file they did not lay out themselves, so text would overlap."""
+    for index, values in enumerate(rows, start=first_row):
+        lines = max(
+            (_lines(v, w, bold=bold) for v, w in zip(values, widths, strict=False)),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[index].height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
+
+
 def _sheet(
     workbook: Workbook,
     title: str,
@@ -79,6 +112,8 @@ def _sheet(
             wrapped = _put(sheet, index, column, value, wrapped=wrapped)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
+    _fit_rows(sheet, 1, [header], widths, bold=True)
+    _fit_rows(sheet, 2, rows, widths)
     last = get_column_letter(len(header))
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 2)}"
@@ -167,10 +202,11 @@ def render_xlsx(digest: Digest) -> bytes:
         *counts,
         ["Total", digest.total, sum(digest.previous_counts.values())],
     ]
-    _put(cover, 1, 1, digest.title)
+    for row, text in enumerate((digest.title, heading(digest), publication_note(digest)), 1):
+        _put(cover, row, 1, text)
+        cover.cell(row=row, column=1).alignment = Alignment()  # one line, running on to the right
     cover.cell(row=1, column=1).font = Font(bold=True, size=14)
-    _put(cover, 2, 1, heading(digest))
-    _put(cover, 3, 1, publication_note(digest))
+    cover.row_dimensions[1].height = 20
     start = 5
     for offset, values in enumerate(lines):
         for column, value in enumerate(values, start=1):
@@ -180,8 +216,14 @@ def render_xlsx(digest: Digest) -> bytes:
                 cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     cover.auto_filter.ref = f"A{start}:C{start + len(keys)}"
     cover.freeze_panes = f"A{start + 1}"
-    for letter, width in zip("ABC", (28, 22, 22), strict=True):
+    cover_widths = (28, 26, 26)
+    for letter, width in zip("ABC", cover_widths, strict=True):
         cover.column_dimensions[letter].width = width
+    _fit_rows(cover, start, lines[:1], cover_widths, bold=True)
+    cover.page_setup.orientation = "landscape"
+    cover.page_setup.fitToWidth = 1
+    cover.page_setup.fitToHeight = 0
+    cover.sheet_properties.pageSetUpPr.fitToPage = True
     _status_colours(cover, 1, start + 1, start + len(keys), digest)
 
     theme_header = ["Theme"]
