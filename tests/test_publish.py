@@ -21,7 +21,7 @@ from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
-from bot.errors import InvalidInput, PeriodLocked, PlanbotError
+from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
 from bot.services import publish as publish_service
 from bot.services.digest import compile_digest
 from bot.services.publish import (
@@ -229,6 +229,40 @@ def test_a_publication_slack_refused_can_be_published_again(
         c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == DIGEST_CHANNEL
     ]
     assert post.args["text"].startswith("Published: ")
+
+
+def test_a_second_publish_while_the_first_is_posting_is_refused(sample_db: Database) -> None:
+    lock = {
+        "db": sample_db,
+        "plan_key": None,
+        "period": Q3,
+        "actor_slack_id": PRIYA,
+        "channel": DIGEST_CHANNEL,
+        "cycle": CYCLE,
+    }
+    first = lock_period(**lock, now=PUBLICATION_DAY)  # claimed, not yet posted
+
+    with pytest.raises(NotAllowed) as refused:
+        lock_period(**lock, now=PUBLICATION_DAY + dt.timedelta(seconds=20))
+    assert "is being published right now" in refused.value.message
+    # A publisher that died mid-post does not block the period for ever.
+    later = lock_period(**lock, now=PUBLICATION_DAY + dt.timedelta(minutes=11))
+    assert (first.version, later.version, later.republished) == (1, 2, False)
+
+
+def test_teams_card_says_re_published_only_after_a_publication_that_was_seen(
+    sample_db: Database,
+) -> None:
+    digest = compile_digest(db=sample_db, plan_key=None, period=Q3, now=PUBLICATION_DAY)
+    teams = "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d"
+
+    def subtitle(payload: dict[str, Any]) -> str:
+        return str(payload["attachments"][0]["content"]["body"][1]["text"])
+
+    retry = webhook_payload(digest, teams, version=2, republished=False)
+    again = webhook_payload(digest, teams, version=2, republished=True)
+    assert subtitle(retry).startswith("Published ")
+    assert subtitle(again).startswith("Re-published with amendments ")
 
 
 def test_only_the_programme_office_publishes_and_a_refusal_locks_nothing(

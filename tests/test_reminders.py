@@ -482,7 +482,7 @@ def test_escalation_reaches_each_director_with_their_directorate_only_on_the_rig
         AISHA: {"ACT-18", "ACT-19"},
     }
     assert recipients(owners) == dict.fromkeys([TOM, SINEAD, KWAME, AISHA], 1)
-    assert "The director has now been told" in " ".join(texts_of(owners[0]))
+    assert "has now been escalated" in " ".join(texts_of(owners[0]))
     assert {o.kind for o in report.sent} == {
         "escalation",
         "escalation_owner",

@@ -114,7 +114,7 @@ def quoted_sections(heading: str, text: str, limit: int = MAX_SECTION_TEXT - 100
         while len(line) + 1 > room:
             cut_at = line.rfind(" ", 0, room - 1)
             if cut_at <= 0:
-                cut_at = len(_PARTIAL_ENTITY.sub("", line[: room - 1]))
+                cut_at = max(len(_PARTIAL_ENTITY.sub("", line[: room - 1])), 1)
             pieces.append(f">{line[:cut_at]}")
             line = line[cut_at:].lstrip(" ")
         pieces.append(f">{line}")

@@ -161,7 +161,7 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     if reminder.step is Step.OVERDUE:
         intro += " The director will be told about anything still missing."
     elif reminder.step is Step.ESCALATION:
-        intro += " The director has now been told; an update still counts for the report."
+        intro += " What is still missing has now been escalated; an update still counts."
     head = [header(title), section(intro + _notes(reminder.notes))]
     tail = [*_footer(), context("Or type `/update ACT-n green <note>` in any channel.")]
     texts = [

@@ -25,6 +25,7 @@ from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
 from bot.services import people as ppl
 from bot.services.deliveries import (
+    CLAIM_LEASE,
     CLAIMED,
     SENT,
     Claim,
@@ -148,6 +149,11 @@ def lock_period(
                 )
             ).all()
             last = max(earlier, key=_version, default=None)
+            if last is not None and last.state == CLAIMED and last.claimed_at > now - CLAIM_LEASE:
+                raise NotAllowed(
+                    f"{period.label} is being published right now.",
+                    hint="Wait a minute, then look in the digest channel before trying again.",
+                )
             if last is not None and last.state == SENT:
                 _require_changes_since(session, row, period, last, cycle or Cycle())
             version = 1 + (_version(last) if last is not None else 0)
@@ -320,8 +326,8 @@ def publish_report(
             channel=channel,
             cycle=runtime.cycle,
         )
-    except PlanbotError:
-        if request_claim is not None:  # refused: the request made nothing happen
+    except Exception:
+        if request_claim is not None:  # refused, or failed: the request made nothing happen
             release(db, request_claim)
         raise
     digest = compile_digest(
@@ -393,7 +399,7 @@ def _deliver_webhook(
     )
     if claim is None:
         return None
-    payload = webhook_payload(digest, url, version=locked.version)
+    payload = webhook_payload(digest, url, version=locked.version, republished=locked.republished)
     result = post_webhook(url, payload, http=http, backoff=backoff, sleep=sleep)
     settle(db, claim, ok=result.ok, now=now, detail=result.detail)
     return result
@@ -450,7 +456,7 @@ def _tell_admins(runtime: Runtime, outcome: PublishResult) -> None:
         lines.append(
             f"The report for {outcome.digest.period_label} could not be posted to "
             f"<#{outcome.channel}>: {outcome.slack_detail}. The period is locked; "
-            "run `/digest publish` again to re-post it."
+            f"fix that, then run `/digest publish {outcome.digest.period_key}` to post it."
         )
     for failed in outcome.failed_webhooks:
         lines.append(
@@ -482,10 +488,14 @@ def is_teams_url(url: str) -> bool:
     )
 
 
-def webhook_payload(digest: Digest, url: str, *, version: int = 1) -> dict[str, Any]:
+def webhook_payload(
+    digest: Digest, url: str, *, version: int = 1, republished: bool | None = None
+) -> dict[str, Any]:
     """A Teams card for Teams URLs; the report as plain JSON for any other staff tool."""
     if is_teams_url(url):
-        return teams_message(digest, version=version)
+        return teams_message(
+            digest, republished=version > 1 if republished is None else republished
+        )
     return {
         "event": "planbot.report_published",
         "version": version,
@@ -514,7 +524,7 @@ def teams_text(text: str) -> str:
 
 
 def teams_message(
-    digest: Digest, *, version: int = 1, exceptions: int = TEAMS_EXCEPTIONS
+    digest: Digest, *, republished: bool = False, exceptions: int = TEAMS_EXCEPTIONS
 ) -> dict[str, Any]:
     """An Adaptive Card in the message envelope that Teams incoming webhooks and Workflows take."""
     previous = digest.previous_period_key
@@ -537,7 +547,7 @@ def teams_message(
         {
             "type": "TextBlock",
             "text": (
-                f"{'Published' if version == 1 else 'Re-published with amendments'} "
+                f"{'Re-published with amendments' if republished else 'Published'} "
                 f"{day(digest.generated_at)} · {digest.scope.label} · {digest.total} actions"
             ),
             "isSubtle": True,
@@ -608,7 +618,7 @@ def teams_message(
         ],
     }
     if exceptions > 0 and len(json.dumps(message).encode()) > TEAMS_MAX_BYTES:
-        return teams_message(digest, version=version, exceptions=exceptions // 2)
+        return teams_message(digest, republished=republished, exceptions=exceptions // 2)
     return message
 
 
