@@ -283,6 +283,14 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(sample_db: Database) 
     assert summary.row_dimensions[5].height == 2 * 15  # "Previous period (...)" on two lines
 
 
+def test_an_exception_without_a_revised_date_says_nothing_of_one(digest: Digest) -> None:
+    html, markdown = render_html(digest, chart_png=None), render_markdown(digest)
+    # ACT-1 was revised to 30 Jun 2020; ACT-2, also an exception, was not.
+    assert "31 Mar 2020; revised 30 Jun 2020" in html and "revised –" not in html
+    assert "- Target date: 31 Mar 2020; revised 30 Jun 2020" in markdown
+    assert "- Target date: 31 Mar 2020\n" in markdown and "revised: –" not in markdown
+
+
 def test_chart_is_a_png_that_decodes(digest: Digest, tmp_path: Path) -> None:
     png = render_chart(digest)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

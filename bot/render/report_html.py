@@ -14,6 +14,7 @@ from bot.render.report_wording import (
     previous_word,
     publication_note,
     status_word,
+    target_dates,
 )
 from bot.services.digest import ActionLine, Digest, Flag
 
@@ -146,8 +147,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
             f"<dt>Status</dt><dd>{_e(status_word(digest, a.status))} (previously "
             f"{_e(previous_word(digest, a))}; {_e(direction_word(a.direction))})</dd>"
             f"<dt>Lead</dt><dd>{_e(a.owner)}, {_e(a.directorate)}</dd>"
-            f"<dt>Target date</dt><dd>{_e(day(a.target_date))}; revised "
-            f"{_e(day(a.revised_target_date))}</dd>"
+            f"<dt>Target date</dt><dd>{_e(target_dates(a))}</dd>"
             f'<dt>Commentary</dt><dd class="note">{_e(commentary(a))}</dd></dl></article>'
         )
     parts.append("</section>")

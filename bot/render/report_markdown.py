@@ -13,6 +13,7 @@ from bot.render.report_wording import (
     previous_word,
     publication_note,
     status_word,
+    target_dates,
 )
 from bot.services.digest import ActionLine, Digest, Flag
 
@@ -89,7 +90,7 @@ def render_markdown(digest: Digest) -> str:
             f"(previously {escape(previous_word(digest, line))}; "
             f"{escape(direction_word(line.direction))})",
             f"- Lead: {escape(line.owner)}, {escape(line.directorate)}",
-            f"- Target date: {day(line.target_date)}; revised: {day(line.revised_target_date)}",
+            f"- Target date: {target_dates(line)}",
             "",
         ]
         out += [f"> {escape(part)}" for part in commentary(line).splitlines()] + [""]

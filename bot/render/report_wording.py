@@ -32,6 +32,13 @@ def day(value: dt.date | dt.datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def target_dates(line: ActionLine) -> str:
+    """`31 Mar 2020`, or `31 Mar 2020; revised 30 Jun 2020` when it has been moved."""
+    if line.revised_target_date is None:
+        return day(line.target_date)
+    return f"{day(line.target_date)}; revised {day(line.revised_target_date)}"
+
+
 def long_day(value: dt.date | None) -> str:
     """`Friday 7 February 2020`."""
     if value is None:
