@@ -84,7 +84,7 @@ def _published(result: PublishResult) -> Message:
         amended = len(digest.amended)
         head = (
             f"Re-published {digest.period_label} to <#{result.channel}> with {amended} "
-            f"amendment{'s' if amended != 1 else ''} marked (publication {locked.version})."
+            f"amendment{'s' if amended != 1 else ''} marked."
         )
     lines = [head]
     if not result.slack_ok:
