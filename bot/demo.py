@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.render.report_chart import render_chart
 from bot.render.report_docx import render_docx
 from bot.render.report_html import render_html
@@ -30,7 +30,6 @@ from bot.services.publish import lock_period
 from bot.services.updates import Source, record_update
 from storage.db import Database
 
-SAMPLE_PLAN = Path(__file__).parent / "sample_plan"
 PERIOD = Period(2019, 3)  # Q3 2019/20: October–December 2019
 LONDON = ZoneInfo("Europe/London")
 ADMIN = "U0PO00001"  # Priya Shah, the programme office

@@ -34,6 +34,8 @@ from bot.domain.refs import normalise_ref, ref_number
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
 
+SAMPLE_PLAN = Path(__file__).parent / "sample_plan"  # the sample plan shipped with planbot
+
 __all__ = [
     "ACTION_COLUMNS",
     "MEETING_COLUMNS",

@@ -12,16 +12,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.fakeslack import FakeSlack
-from support.postgres import PostgresCluster, postgres_unavailable_reason, start_postgres
+from support.postgres import PostgresCluster, start_or_skip
 
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage.db import Database
 
@@ -44,13 +43,7 @@ def fake_slack(fake_slack_server: FakeSlack) -> Iterator[FakeSlack]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     """A throwaway PostgreSQL cluster for the session (skipped, or failed under CI, if absent)."""
-    reason = postgres_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-            pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
-    cluster = start_postgres()
-    assert cluster is not None
+    cluster = start_or_skip()
     try:
         yield cluster
     finally:
@@ -82,7 +75,6 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 SAMPLE_LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 
 

@@ -32,19 +32,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from support.fakeslack import FakeSlack
-from support.postgres import PostgresCluster, postgres_unavailable_reason, start_postgres
+from support.postgres import PostgresCluster, start_or_skip
 from support.slackapp import (
     KWAME,
     LONDON,
@@ -64,7 +62,7 @@ from support.slackapp import (
 )
 
 from bot.domain.periods import Period
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.digest import Audience, compile_digest
 from bot.services.plans import load_plan
 from bot.services.updates import RecordedUpdate, Source, record_update
@@ -72,7 +70,6 @@ from bot.settings import Settings
 from storage import models as m
 from storage.db import Database
 
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 Q3 = "2019-20-Q3"
 CYCLE = Settings(_env_file=None).cycle()  # type: ignore[call-arg]
@@ -84,13 +81,7 @@ CYCLE = Settings(_env_file=None).cycle()  # type: ignore[call-arg]
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[PostgresCluster]:
     """A PostgreSQL cluster for this module alone: its tests stop and start the server."""
-    reason = postgres_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
-            pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
-    cluster = start_postgres()
-    assert cluster is not None
+    cluster = start_or_skip()
     try:
         # The suite's clusters trade durability for speed (synchronous_commit off: a crash
         # loses the last commits). This one is crashed on purpose: commit as production does.

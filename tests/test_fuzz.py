@@ -73,7 +73,7 @@ from bot.domain.periods import parse_period
 from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
-from bot.planio import PlanFileError, read_plan, write_plan
+from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
 from bot.render.blocks import render_update_modal
 from bot.server import PlanbotWSGI
 from bot.services.actions import update_form
@@ -93,7 +93,6 @@ settings.register_profile(
 )
 FUZZ = settings.get_profile("planbot-fuzz")
 
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 TODAY = IN_Q3_WINDOW.date()
 

@@ -27,7 +27,7 @@ from bot.cli import app as cli_app
 from bot.cli.reminders import preview_lines
 from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
 from bot.services.deliveries import claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
@@ -87,8 +87,6 @@ Q3_ESCALATION = {
     JOANNA: {"ACT-20"},
 }
 ALL_Q3 = set().union(*Q3_OUTSTANDING.values())
-
-SAMPLE_PLAN = Path(__file__).resolve().parents[1] / "bot" / "sample_plan"
 
 
 def at(year: int, month: int, day: int, hour: int = 9, minute: int = 30, second: int = 0) -> Any:

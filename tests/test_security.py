@@ -63,7 +63,7 @@ from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.manifest import build_manifest
 from bot.notifier import FileToUpload, Notifier, make_client
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.render.blocks import render_update_modal
 from bot.render.report_html import render_html
 from bot.runtime import Runtime, build_runtime
@@ -76,7 +76,6 @@ from bot.settings import Settings, get_settings
 from storage import models as m
 from storage.db import Database
 
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 REPO = SAMPLE_PLAN.parent.parent
 LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 Q3 = "2019-20-Q3"

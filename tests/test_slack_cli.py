@@ -30,11 +30,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.manifest import build_manifest
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage.db import Database
-
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 
 
 def test_manifest_for_socket_mode_has_the_commands_scopes_home_and_events() -> None:

@@ -34,11 +34,10 @@ from support.slackapp import (
     wait_for,
 )
 
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage.db import Database
 
-SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "bot" / "sample_plan"
 ACK_BUDGET = 1.0  # seconds; Slack allows 3
 
 

@@ -229,6 +229,21 @@ def _wait_until_ready(port: int, deadline: float) -> None:
     raise RuntimeError(f"PostgreSQL did not accept connections in time: {last_error}")
 
 
+def start_or_skip() -> PostgresCluster:
+    """A started cluster for a fixture; the test is skipped where none can start here, with
+    the reason, and fails instead under CI, which must run the PostgreSQL tests."""
+    import pytest
+
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}:
+            pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {reason}")
+    cluster = start_postgres()
+    assert cluster is not None
+    return cluster
+
+
 def start_postgres() -> PostgresCluster | None:
     """Start a throwaway cluster with the ``planbot_test`` database; None if unavailable."""
     if postgres_unavailable_reason() is not None:
