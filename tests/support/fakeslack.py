@@ -76,6 +76,9 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import hashlib
+import hmac
+import itertools
 import json
 import math
 import os
@@ -109,6 +112,32 @@ APP_ID = "A0PLANBOT"
 JSON_STRING_ARGS = frozenset({"blocks", "attachments", "view", "files", "metadata"})
 FAULT_KINDS = frozenset({"429", "500", "503", "drop", "reset"})
 _TS_EPOCH = 1_700_000_000
+
+# trigger_ids: Slack attaches one to each inbound payload; it opens one view, within 3 s.
+# The test client issues them (`issue_trigger_id`) and every fake in the process can check
+# them: the issue time is inside the id, signed with this process's key.
+TRIGGER_TTL_SECONDS = 3.0
+_TRIGGER_KEY = os.urandom(16)
+_trigger_serial = itertools.count(1)
+
+
+def issue_trigger_id(*, issued_at: float | None = None) -> str:
+    """A trigger_id as Slack sends it with an inbound payload, issued now (or at `issued_at`,
+    a `time.time()` value, to stand for a payload that waited)."""
+    stamp_ms = int((time.time() if issued_at is None else issued_at) * 1000)
+    body = f"{next(_trigger_serial)}.{stamp_ms}"
+    mac = hmac.new(_TRIGGER_KEY, body.encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{body}.{mac}"
+
+
+def trigger_issued_at(trigger_id: str) -> float | None:
+    """When a trigger_id was issued (seconds since the epoch), or None if it was not issued
+    by `issue_trigger_id` in this process."""
+    body, _, mac = trigger_id.rpartition(".")
+    expected = hmac.new(_TRIGGER_KEY, body.encode(), hashlib.sha256).hexdigest()[:20]
+    if not body or not hmac.compare_digest(mac, expected):
+        return None
+    return int(body.rpartition(".")[2]) / 1000
 
 
 @dataclass(frozen=True)
