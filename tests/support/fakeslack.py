@@ -98,6 +98,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from support import slackrules
+
 JsonDict = dict[str, Any]
 MethodHandler = Callable[[JsonDict], JsonDict]
 
@@ -111,6 +113,51 @@ APP_ID = "A0PLANBOT"
 # Arguments Slack carries as JSON strings inside form-encoded bodies.
 JSON_STRING_ARGS = frozenset({"blocks", "attachments", "view", "files", "metadata"})
 FAULT_KINDS = frozenset({"429", "500", "503", "drop", "reset"})
+
+# What a strict fake enforces; `loosen(rule, why=...)` lifts one for a test (docs/slack-rules.md).
+RULES = frozenset(
+    {"blocks", "mrkdwn", "budget", "triggers", "scopes", "channels", "response_urls", "rate_limits"}
+)
+
+# The scopes a bot token needs for each method (any one of them will do).
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "conversations.open": ("im:write", "mpim:write", "channels:manage", "groups:write"),
+    "users.info": ("users:read",),
+    "users.list": ("users:read",),
+    "users.lookupByEmail": ("users:read.email",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "files.info": ("files:read",),
+}
+
+# Web API rate tiers: calls a minute per workspace, with bursts up to a minute's worth.
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {
+    "chat.postEphemeral": 4,
+    "chat.update": 3,
+    "chat.delete": 3,
+    "conversations.open": 3,
+    "views.open": 4,
+    "views.push": 4,
+    "views.update": 4,
+    "views.publish": 4,
+    "users.info": 4,
+    "users.lookupByEmail": 3,
+    "users.list": 2,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+    "files.info": 4,
+}
+# chat.postMessage: about one message a second per channel, with short bursts.
+POST_PER_SECOND = 1.0
+POST_BURST = 5
+
+RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL_SECONDS = 30 * 60
 _TS_EPOCH = 1_700_000_000
 
 # trigger_ids: Slack attaches one to each inbound payload; it opens one view, within 3 s.
@@ -182,6 +229,38 @@ class _RateLimit:
 
 
 @dataclass
+class _Bucket:
+    """A token bucket: `capacity` calls at once, refilled at `per_second`."""
+
+    capacity: float
+    per_second: float
+    tokens: float
+    stamp: float
+
+    def take(self, now: float) -> float:
+        """Take one token; 0.0 when admitted, else the seconds until one is free."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.per_second)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    members: set[str]
+
+
+@dataclass
+class _ResponseUrl:
+    created: float
+    uses: int = 0
+
+
+@dataclass
 class _FaultRate:
     fraction: float
     rng: random.Random
@@ -228,6 +307,11 @@ class _State:
     files: dict[str, _UploadedFile] = field(default_factory=dict)
     handlers: dict[str, MethodHandler] = field(default_factory=dict)
     serial: int = 0
+    loosened: dict[str, str] = field(default_factory=dict)  # rule -> the test's reason
+    used_triggers: set[str] = field(default_factory=set)
+    response_urls: dict[str, _ResponseUrl] = field(default_factory=dict)
+    channels: dict[str, _Channel] = field(default_factory=dict)
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
 
 
 class _Server(ThreadingHTTPServer):
@@ -253,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeSlack:
     """A fake Slack Web API on 127.0.0.1; see the module docstring."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, scopes: Iterable[str] | None = None) -> None:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._state = _State()
@@ -262,7 +346,10 @@ class FakeSlack:
         self._initial_latency = latency
         self.latency = latency
         self.socket_url: str | None = None
-        self.deactivated_post_error: str | None = "channel_not_found"
+        # Real Slack takes a post to a deactivated user (python-slack-sdk #1156): no error.
+        self.deactivated_post_error: str | None = None
+        self._initial_scopes = frozenset(scopes if scopes is not None else manifest_scopes())
+        self.scopes = self._initial_scopes  # what the token was granted
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -316,9 +403,46 @@ class FakeSlack:
         """The Web API base URL, ending in ``/api/``."""
         return f"{self.root}api/"
 
-    def response_url(self, name: str = "r") -> str:
-        """A URL that stands in for a Slack ``response_url``."""
-        return f"{self.root}response/{name}"
+    def response_url(self, name: str = "r", *, issued_at: float | None = None) -> str:
+        """A URL that stands in for a Slack ``response_url``: 5 uses within 30 minutes of
+        ``issued_at`` (a ``time.monotonic()`` value; default now)."""
+        path = f"/response/{name}"
+        created = time.monotonic() if issued_at is None else issued_at
+        with self._lock:
+            self._state.response_urls.setdefault(path, _ResponseUrl(created=created))
+        return f"{self.root}{path[1:]}"
+
+    def loosen(self, rule: str, *, why: str) -> None:
+        """Stop enforcing one rule (``RULES``) until ``reset()``: only to show the bot copes
+        with a lenient answer, and ``why`` says so."""
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+        if not why.strip():
+            raise ValueError("say why the fake is loosened")
+        with self._lock:
+            self._state.loosened[rule] = why
+
+    def enforces(self, rule: str) -> bool:
+        """Whether a rule of ``RULES`` is enforced now."""
+        with self._lock:
+            return rule not in self._state.loosened
+
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        members: Iterable[str] = (),
+        bot: bool = True,
+    ) -> str:
+        """A channel (``C…`` public, ``G…`` private) with ``members``; the bot is one unless
+        ``bot=False``. Posting to a channel the fake does not know is ``channel_not_found``."""
+        chosen = set(members) | ({BOT_USER_ID} if bot else set())
+        with self._lock:
+            self._state.channels[channel_id] = _Channel(
+                id=channel_id, name=name or channel_id.lower(), members=chosen
+            )
+        return channel_id
 
     def reset(self) -> None:
         """Forget every call, fault, user, view and setting; keep serving on the same port."""
@@ -326,7 +450,8 @@ class FakeSlack:
             self._state = _State()
             self.latency = self._initial_latency
             self.socket_url = None
-            self.deactivated_post_error = "channel_not_found"
+            self.deactivated_post_error = None
+            self.scopes = self._initial_scopes
 
     # -- what was received ---------------------------------------------------------------------
 
@@ -611,7 +736,34 @@ class FakeSlack:
                         fault_kind="rate_limited",
                     )
                 admitted.append(now)
+                return None
+            return self._tier_verdict(method, args)
+
+    def _tier_verdict(self, method: str, args: JsonDict) -> _Verdict | None:
+        """Slack's own rate limits: the method's tier, or chat.postMessage's per channel."""
+        state = self._state
+        if "rate_limits" in state.loosened:
             return None
+        if method == "chat.postMessage":
+            key = f"{method} {args.get('channel', '')}"
+            capacity, per_second = float(POST_BURST), POST_PER_SECOND
+        elif method in METHOD_TIERS:
+            key = method
+            per_minute = TIER_PER_MINUTE[METHOD_TIERS[method]]
+            capacity, per_second = float(per_minute), per_minute / 60
+        else:
+            return None
+        now = time.monotonic()
+        bucket = state.buckets.setdefault(key, _Bucket(capacity, per_second, capacity, now))
+        wait = bucket.take(now)
+        if wait <= 0:
+            return None
+        return _Verdict(
+            kind="status",
+            status=429,
+            retry_after=max(1, math.ceil(wait)),
+            fault_kind="rate_limited",
+        )
 
     def _record_fault(
         self,
@@ -638,10 +790,10 @@ class FakeSlack:
                 if text is None:
                     status = 404
             elif method == "response_url":
-                response = {"ok": True}
+                status, response, text = self._response_url_post(path, args)
             else:
                 response = self._api(method, args, headers)
-            if response.get("ok"):
+            if response.get("ok") and status == 200:
                 self._state.calls.append(Call(method, args, headers, response, path))
             else:
                 error = response.get("error")
@@ -653,6 +805,14 @@ class FakeSlack:
         token = _token(args, headers)
         if not token:
             return {"ok": False, "error": "not_authed"}
+        needed = METHOD_SCOPES.get(method, ())
+        if needed and "scopes" not in self._state.loosened and not self.scopes & set(needed):
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed[0],
+                "provided": ",".join(sorted(self.scopes)),
+            }
         custom = self._state.handlers.get(method)
         if custom is not None:
             return {"ok": True, **custom(args)}
@@ -746,12 +906,14 @@ class FakeSlack:
             members: tuple[str, ...] = (channel,)
             resolved = self.dm_channel(channel)
             self._state.conversations.setdefault(resolved, members)
-        elif channel.startswith("#"):
-            resolved = f"C{zlib.crc32(channel.encode()):08X}"
-            members = ()
-        else:
+        elif channel in self._state.conversations:
             resolved = channel
-            members = self._state.conversations.get(channel, ())
+            members = self._state.conversations[channel]
+        elif channel[:1] in {"C", "G", "#"}:
+            return self._resolve_named_channel(channel)
+        else:  # a DM (`D…`) with the app
+            resolved = channel
+            members = ()
         for user_id in members:
             user_state = self._user_state(user_id)
             if user_state == "missing":
@@ -760,12 +922,114 @@ class FakeSlack:
                 return None, self.deactivated_post_error
         return resolved, None
 
+    def _resolve_named_channel(self, channel: str) -> tuple[str | None, str | None]:
+        """A channel (`C…`, `G…` or `#name`): known to the fake, with the bot in it."""
+        channels = self._state.channels
+        known = channels.get(channel) or next(
+            (c for c in channels.values() if f"#{c.name}" == channel), None
+        )
+        if "channels" in self._state.loosened:
+            if known is None:
+                return (
+                    f"C{zlib.crc32(channel.encode()):08X}" if channel[0] == "#" else channel
+                ), None
+            return known.id, None
+        if known is None:
+            return None, "channel_not_found"
+        if BOT_USER_ID not in known.members:
+            return None, "not_in_channel"
+        return known.id, None
+
+    def _enforced(self, problems: list[str]) -> list[str]:
+        """The problems whose rules are enforced now (`loosen` may lift mrkdwn or blocks)."""
+        loosened = self._state.loosened
+        return [
+            problem
+            for problem in problems
+            if ("mrkdwn" if problem.startswith(slackrules.MRKDWN_PROBLEM) else "blocks")
+            not in loosened
+        ]
+
+    def _message_refusal(self, args: JsonDict, *, budget: bool) -> JsonDict | None:
+        """Slack's refusal of a message's content, or None when it would take it."""
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return {"ok": False, "error": "no_text"}
+        blocks = args.get("blocks")
+        error, problems = slackrules.message_problems(
+            blocks,
+            args.get("text"),
+            mrkdwn=args.get("mrkdwn", True) not in {False, "false", "0"},
+            budget=False,
+        )
+        if error is not None and not problems:
+            return {"ok": False, "error": error}
+        problems = self._enforced(problems)
+        if problems:
+            return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
+        if (
+            budget
+            and "budget" not in self._state.loosened
+            and isinstance(blocks, list)
+            and slackrules.block_text_length(blocks) > slackrules.MAX_MESSAGE_BLOCK_TEXT
+        ):
+            return {"ok": False, "error": "msg_blocks_too_long"}
+        return None
+
+    def _view_refusal(self, view: Any, *, kind: str) -> JsonDict | None:
+        """Slack's refusal of a view, or None when it would take it."""
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        problems = self._enforced(slackrules.view_problems(view))
+        if view.get("type") != kind and "blocks" not in self._state.loosened:
+            problems.append(f"[ERROR] must be {kind} [json-pointer:/view/type]")
+        if problems:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
+        return None
+
+    def _trigger_refusal(self, args: JsonDict) -> JsonDict | None:
+        """A trigger_id opens one view, within 3 s of the payload that carried it."""
+        trigger = str(args.get("trigger_id") or args.get("interactivity_pointer") or "")
+        if not trigger:
+            return {"ok": False, "error": "invalid_arguments"}
+        if "triggers" in self._state.loosened:
+            return None
+        issued = trigger_issued_at(trigger)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if trigger in self._state.used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        if time.time() - issued > TRIGGER_TTL_SECONDS:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return None
+
+    def _response_url_post(self, path: str, args: JsonDict) -> tuple[int, JsonDict, str | None]:
+        """A post to a response_url: 5 uses within 30 minutes, each a valid message."""
+        state = self._state
+        known = state.response_urls.get(path)
+        if "response_urls" not in state.loosened:
+            if known is None or time.monotonic() - known.created > RESPONSE_URL_TTL_SECONDS:
+                return 404, {"ok": False, "error": "expired_url"}, "expired_url"
+            if known.uses >= RESPONSE_URL_USES:
+                return 404, {"ok": False, "error": "used_url"}, "used_url"
+        if not args.get("delete_original"):
+            refusal = self._message_refusal(args, budget=False)
+            if refusal is not None:
+                return 400, refusal, str(refusal["error"])
+        if known is not None:
+            known.uses += 1
+        return 200, {"ok": True}, None
+
     def _chat_post_message(self, args: JsonDict) -> JsonDict:
         channel, error = self._resolve_channel(str(args.get("channel", "")))
         if error or channel is None:
             return {"ok": False, "error": error}
-        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
-            return {"ok": False, "error": "no_text"}
+        refusal = self._message_refusal(args, budget=True)
+        if refusal is not None:
+            return refusal
         ts = self._next_ts()
         message: JsonDict = {
             "type": "message",
@@ -790,8 +1054,9 @@ class FakeSlack:
         user = str(args.get("user", ""))
         if not user or self._user_state(user) != "active":
             return {"ok": False, "error": "user_not_in_channel"}
-        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
-            return {"ok": False, "error": "no_text"}
+        refusal = self._message_refusal(args, budget=False)
+        if refusal is not None:
+            return refusal
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, args: JsonDict) -> JsonDict:
@@ -799,12 +1064,12 @@ class FakeSlack:
         if error or channel is None:
             return {"ok": False, "error": error}
         ts = str(args.get("ts", ""))
-        if not ts:
+        message = self._state.messages.get((channel, ts))
+        if message is None:
             return {"ok": False, "error": "message_not_found"}
-        # Lenient: a message the fake never saw (a test's hand-made payload) is updated too.
-        message = self._state.messages.setdefault(
-            (channel, ts), {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts}
-        )
+        refusal = self._message_refusal({**message, **args}, budget=True)
+        if refusal is not None:
+            return refusal
         for key in ("text", "blocks", "attachments", "metadata"):
             if key in args:
                 message[key] = args[key]
@@ -884,10 +1149,11 @@ class FakeSlack:
 
     def _views_open(self, args: JsonDict) -> JsonDict:
         view = args.get("view")
-        if not args.get("trigger_id") and not args.get("interactivity_pointer"):
-            return {"ok": False, "error": "invalid_arguments"}
-        if not isinstance(view, dict):
-            return {"ok": False, "error": "invalid_arguments"}
+        refusal = self._trigger_refusal(args) or self._view_refusal(view, kind="modal")
+        if refusal is not None:
+            return refusal
+        assert isinstance(view, dict)
+        self._state.used_triggers.add(str(args.get("trigger_id") or args["interactivity_pointer"]))
         return {"ok": True, "view": dict(self._store_view(view))}
 
     def _views_push(self, args: JsonDict) -> JsonDict:
@@ -895,8 +1161,10 @@ class FakeSlack:
 
     def _views_update(self, args: JsonDict) -> JsonDict:
         view = args.get("view")
-        if not isinstance(view, dict):
-            return {"ok": False, "error": "invalid_arguments"}
+        refusal = self._view_refusal(view, kind="modal")
+        if refusal is not None:
+            return refusal
+        assert isinstance(view, dict)
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
             view_id = next(
@@ -912,8 +1180,9 @@ class FakeSlack:
         if not view_id:
             return {"ok": False, "error": "invalid_arguments"}
         known = self._state.views.get(str(view_id))
-        # Lenient: an unknown view id (a test's hand-made payload) is accepted.
-        if known is not None and args.get("hash") and args["hash"] != known["hash"]:
+        if known is None:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != known["hash"]:
             return {"ok": False, "error": "hash_conflict"}
         stored = self._store_view(view, view_id=str(view_id))
         return {"ok": True, "view": dict(stored)}
@@ -921,6 +1190,9 @@ class FakeSlack:
     def _views_publish(self, args: JsonDict) -> JsonDict:
         view = args.get("view")
         user_id = str(args.get("user_id", ""))
+        refusal = self._view_refusal(view, kind="home")
+        if refusal is not None:
+            return refusal
         if not isinstance(view, dict) or not user_id:
             return {"ok": False, "error": "invalid_arguments"}
         if self._user_state(user_id) == "missing":
@@ -992,9 +1264,15 @@ class FakeSlack:
         entries = args.get("files")
         if not isinstance(entries, list) or not entries:
             return {"ok": False, "error": "invalid_arguments"}
-        channels = [str(args["channel_id"])] if args.get("channel_id") else []
+        wanted = [str(args["channel_id"])] if args.get("channel_id") else []
         if args.get("channels"):
-            channels += [c for c in str(args["channels"]).split(",") if c]
+            wanted += [c for c in str(args["channels"]).split(",") if c]
+        channels = []
+        for channel in wanted:
+            resolved, error = self._resolve_channel(channel)
+            if error or resolved is None:
+                return {"ok": False, "error": error}
+            channels.append(channel)
         completed = []
         for entry in entries:
             uploaded = self._state.files.get(str(entry.get("id")))
@@ -1030,6 +1308,13 @@ _METHODS: dict[str, Callable[[FakeSlack, JsonDict], JsonDict]] = {
     "files.completeUploadExternal": FakeSlack._files_complete_upload_external,
     "files.info": FakeSlack._files_info,
 }
+
+
+def manifest_scopes() -> tuple[str, ...]:
+    """The bot scopes of planbot's manifest: what a token installed from it holds."""
+    from bot.manifest import build_manifest
+
+    return tuple(build_manifest()["oauth_config"]["scopes"]["bot"])
 
 
 def _planned_verdict(planned: _PlannedFault) -> _Verdict:
