@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -232,6 +232,60 @@ def app_home_opened(user: str) -> dict[str, Any]:
     }
 
 
+RETRY_REASONS = (  # Slack's X-Slack-Retry-Reason values
+    "http_timeout",
+    "too_many_redirects",
+    "connection_failed",
+    "ssl_error",
+    "http_error",
+    "unknown_error",
+)
+
+
+def ssl_check_fields() -> dict[str, str]:
+    """What Slack posts, unsigned, now and then to check the Request URL's certificate."""
+    return {"token": "verification-token-unused", "ssl_check": "1"}
+
+
+def url_verification_envelope(challenge: str) -> dict[str, str]:
+    """What Slack sends (signed) when the Events API Request URL is set: echo `challenge`."""
+    return {
+        "token": "verification-token-unused",
+        "challenge": challenge,
+        "type": "url_verification",
+    }
+
+
+def describe(body: bytes, content_type: str) -> str:
+    """A request to /slack/events in a few words, to name it in a failure."""
+    try:
+        if content_type.startswith("application/json"):
+            data = json.loads(body)
+            if data.get("type") == "event_callback":
+                return f"event {data['event'].get('type')} ({data.get('event_id')})"
+            return f"{data.get('type')} request"
+        fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        if "payload" in fields:
+            payload = json.loads(fields["payload"])
+            kind = payload.get("type")
+            detail = (
+                (payload.get("view") or {}).get("callback_id")
+                if kind in {"view_submission", "view_closed"}
+                else payload.get("action_id")
+                or next((a.get("action_id") for a in payload.get("actions") or []), None)
+            )
+            return f"{kind} {detail} from {(payload.get('user') or {}).get('id')}"
+        if "command" in fields:
+            text = fields.get("text", "")
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            return f"{fields['command']} {shown!r} from {fields.get('user_id')}"
+        if fields.get("ssl_check") == "1":
+            return "ssl_check"
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        pass
+    return f"{content_type} body of {len(body)} bytes"
+
+
 # -- the running bot ---------------------------------------------------------------------------
 
 
@@ -252,15 +306,35 @@ def make_runtime(
     )
 
 
+ACK_LIMIT_SECONDS = 3.0  # Slack shows the person an error (and redelivers an event) after this
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One request the test client sent, and how long planbot took to answer it."""
+
+    what: str
+    status: int
+    seconds: float
+
+
 @dataclass
 class Bot:
-    """planbot serving HTTP on loopback, and a Slack stand-in that sends it signed requests."""
+    """planbot serving HTTP on loopback, and a Slack stand-in that sends it signed requests.
+
+    Every request sent through `post` (and so `command`, `interact`, `event`, ...) is timed:
+    an answer later than Slack's 3 s fails the test, naming the request; `acks` keeps them all.
+    """
 
     runtime: Runtime
     fake: FakeSlack
     server: RunningServer
     http: httpx.Client
     responses: dict[int, str] = field(default_factory=dict)  # id(response) -> response_url
+    acks: list[Ack] = field(default_factory=list)
+    ack_limit: float = ACK_LIMIT_SECONDS
+    clock: Callable[[], float] = time.monotonic  # what times the acks
 
     @property
     def db(self) -> Database:
@@ -278,32 +352,63 @@ class Bot:
         timestamp: int | None = None,
         secret: str = SIGNING_SECRET,
         signature: str | None = None,
+        signed: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """POST a body to /slack/events, signed like Slack unless told otherwise."""
-        stamp = int(time.time()) if timestamp is None else timestamp
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": signature or sign(body, stamp, secret),
-        }
-        return self.http.post("/slack/events", content=body, headers=headers)
+        """POST a body to /slack/events, signed like Slack unless told otherwise.
+
+        Raises AssertionError when the answer took longer than Slack waits (`ack_limit`).
+        """
+        sent = {"Content-Type": content_type, **(headers or {})}
+        if signed:
+            stamp = int(time.time()) if timestamp is None else timestamp
+            sent["X-Slack-Request-Timestamp"] = str(stamp)
+            sent["X-Slack-Signature"] = signature or sign(body, stamp, secret)
+        start = self.clock()
+        response = self.http.post("/slack/events", content=body, headers=sent)
+        seconds = self.clock() - start
+        ack = Ack(describe(body, content_type), response.status_code, seconds)
+        self.acks.append(ack)
+        if seconds > self.ack_limit:
+            raise AssertionError(
+                f"{ack.what}: answered (HTTP {ack.status}) after {seconds:.2f}s; "
+                f"Slack gives up after {self.ack_limit:g}s"
+            )
+        return response
 
     def command(self, user: str, command: str, text: str = "") -> httpx.Response:
         url = self.fake.response_url(f"c{next(_serial)}")
         fields = slash_command(user, command, text, response_url=url)
-        response = self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+        response = self.post(urlencode(fields).encode(), FORM)
         self.responses[id(response)] = url
         return response
 
     def interact(self, payload: dict[str, Any]) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        response = self.post(body, "application/x-www-form-urlencoded")
+        response = self.post(body, FORM)
         if payload.get("response_url"):
             self.responses[id(response)] = payload["response_url"]
         return response
 
     def event(self, envelope: dict[str, Any]) -> httpx.Response:
         return self.post(json.dumps(envelope).encode(), "application/json")
+
+    def redeliver(
+        self, envelope: dict[str, Any], *, attempt: int = 1, reason: str = "http_timeout"
+    ) -> httpx.Response:
+        """Send an event again as Slack retries one it thinks failed (attempt 1 to 3)."""
+        assert reason in RETRY_REASONS, reason
+        retry = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": reason}
+        return self.post(json.dumps(envelope).encode(), "application/json", headers=retry)
+
+    def ssl_check(self) -> httpx.Response:
+        """Slack's certificate check, unsigned as Slack sends it."""
+        return self.post(urlencode(ssl_check_fields()).encode(), FORM, signed=False)
+
+    def url_verification(self, challenge: str) -> httpx.Response:
+        """Slack's check of the Events API Request URL, signed."""
+        body = json.dumps(url_verification_envelope(challenge)).encode()
+        return self.post(body, "application/json")
 
     def replies_to(self, response: httpx.Response, count: int = 1) -> list[dict[str, Any]]:
         """What the bot posted to that request's response_url (waits for `count` of them)."""
