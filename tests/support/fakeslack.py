@@ -45,14 +45,40 @@ chose. Header names are lower-cased.
 - ``fake.wait_for_calls(method, count=1, timeout=5.0)``: block until Bolt's listener threads have
   made the calls (a condition wait, not a sleep).
 
+Strict by default: the fake refuses what Slack refuses (docs/slack-rules.md has each rule and
+its source; tests/test_fakeslack_rules.py shows each one enforced):
+
+- Block Kit, checked by :mod:`support.slackrules`: limits per block and element, 50 blocks per
+  message and 100 per view, unique block_ids, modal titles and metadata, 250 kB a view
+  (``invalid_blocks`` for messages, ``invalid_arguments`` or ``view_too_large`` for views, with
+  Slack-style ``response_metadata.messages``); about 12,000 characters of block text per
+  ``chat.postMessage``/``chat.update`` (``msg_blocks_too_long``); unescaped ``<``, ``>`` or ``&``
+  in mrkdwn that is not a Slack token.
+- trigger_ids: ``views.open``/``views.push`` take only one issued by :func:`issue_trigger_id` (the
+  test client puts one in every payload), within 3 s, once (``invalid_trigger_id``,
+  ``expired_trigger_id``, ``exchanged_trigger_id``).
+- Scopes: the token holds the manifest's bot scopes (``fake.scopes``); a method needing another
+  answers ``missing_scope`` with ``needed`` and ``provided``.
+- Channels: ``chat.postMessage``, ``chat.postEphemeral`` and file shares to a ``C…``, ``G…`` or
+  ``#name`` channel need ``fake.add_channel(id, name=..., members=..., bot=True)`` first
+  (``channel_not_found``), with the bot a member (``not_in_channel``). DMs (a user id, a ``D…``
+  id, or a ``conversations.open`` answer) need nothing.
+- ``response_url``: 5 posts within 30 minutes of ``fake.response_url()`` (then 404 ``used_url`` or
+  ``expired_url``); a message Slack would refuse gets 400.
+- Rate limits: each method's tier (``METHOD_TIERS``: calls a minute, bursts up to a minute's
+  worth) and ``chat.postMessage`` at about one a second per channel after a burst of
+  ``POST_BURST``: HTTP 429 with ``Retry-After``.
+
+``fake.loosen(rule, why="...")`` lifts one rule of ``RULES`` until ``reset()``: only in a test that
+shows the bot copes with a lenient answer, saying so.
+
 Users. Any user id is a live user by default. ``fake.add_user("U1", real_name=..., email=...)``
 sets the profile (and makes ``users.lookupByEmail`` find it). ``fake.deactivate("U123")``: then
-``users.info`` says ``deleted: true``, ``conversations.open`` answers ``user_disabled`` and
-``chat.postMessage`` to the user (or to their DM) answers ``channel_not_found``.
+``users.info`` says ``deleted: true`` and ``conversations.open`` answers ``user_disabled``, but
+``chat.postMessage`` to the user succeeds, as on Slack (python-slack-sdk issue #1156);
+``fake.deactivated_post_error = "channel_not_found"`` makes such posts fail instead.
 ``fake.missing("U9")``: ``users.info`` answers ``user_not_found``; so do ``conversations.open``
 and ``users.lookupByEmail``, and ``chat.postMessage`` answers ``channel_not_found``.
-NB: real Slack has been reported to *accept* posts to a deactivated user's DM (python-slack-sdk
-issue #1156); set ``fake.deactivated_post_error = None`` to mimic that.
 
 Faults (all cleared by ``reset()``):
 
@@ -979,6 +1005,8 @@ class FakeSlack:
         """Slack's refusal of a view, or None when it would take it."""
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
+        if "blocks" not in self._state.loosened and slackrules.view_too_large(view):
+            return {"ok": False, "error": "view_too_large"}
         problems = self._enforced(slackrules.view_problems(view))
         if view.get("type") != kind and "blocks" not in self._state.loosened:
             problems.append(f"[ERROR] must be {kind} [json-pointer:/view/type]")

@@ -6,7 +6,8 @@ Pure functions: a payload in, a list of problems out, each worded as Slack words
 
 - :func:`message_problems`: the blocks and fallback text of a message (``chat.postMessage``,
   ``chat.update``, ``chat.postEphemeral``, a ``response_url``).
-- :func:`view_problems`: a modal or Home tab view (``views.open``/``push``/``update``/``publish``).
+- :func:`view_problems`: a modal or Home tab view (``views.open``/``push``/``update``/``publish``);
+  :func:`view_too_large`: over 250 kB.
 - :func:`mrkdwn_problems`: one mrkdwn string: a ``<``, ``>`` or ``&`` that is not a Slack token.
 - :func:`block_text_length`: the block text Slack counts against a message's budget.
 """
@@ -176,16 +177,19 @@ def message_problems(
     return None, []
 
 
+def view_too_large(view: JsonDict) -> bool:
+    """Over 250 kB of JSON: Slack answers `view_too_large`."""
+    return len(json.dumps(view).encode()) > MAX_VIEW_BYTES
+
+
 def view_problems(view: Any) -> list[str]:
-    """What Slack would refuse in a view (a modal, or the Home tab)."""
+    """What Slack would refuse in a view (a modal, or the Home tab), size apart."""
     if not isinstance(view, dict):
         return ["[ERROR] view must be an object [json-pointer:/view]"]
     problems: list[str] = []
     kind = view.get("type")
     if kind not in {"modal", "home"}:
         problems.append("[ERROR] must be one of modal, home [json-pointer:/view/type]")
-    if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
-        problems.append(f"[ERROR] view must be at most {MAX_VIEW_BYTES} bytes [json-pointer:/view]")
     if kind == "modal":
         if "title" not in view:
             problems.append("[ERROR] missing required field: title [json-pointer:/view]")
