@@ -61,6 +61,8 @@ def digest_bot(
         planbot_webhook_urls=list(webhooks),
         _env_file=None,  # type: ignore[call-arg]
     )
+    if channel:
+        fake.add_channel(channel, name="joint-committee")  # the programme office invited planbot
     client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
     runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
     listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")

@@ -100,6 +100,7 @@ def runtime_for(
         planbot_digest_channel=DIGEST_CHANNEL,
         _env_file=None,  # type: ignore[call-arg]
     )
+    fake.add_channel(DIGEST_CHANNEL, name="joint-committee")  # planbot was invited to it
     client = make_client(token=token, base_url=fake.url, backoff_factor=0.01, timeout=5)
     return build_runtime(settings, db=db, clock=lambda: IN_Q3_WINDOW, notifier=Notifier(client))
 
