@@ -1,12 +1,21 @@
 """The production HTTP endpoint: Bolt's WSGI adapter served by waitress.
 
 Routes: `POST /slack/events` (commands, interactivity, options and events, all signed by
-Slack) and `GET /healthz` (JSON; 503 when the database does not answer). waitress runs
-the synchronous Bolt app on a pool of threads, so one slow request never holds up another
-(unlike an ASGI adapter, which would run the synchronous app inside its event loop).
+Slack; and Slack's unsigned `ssl_check`) and `GET /healthz` (JSON; 503 when the database
+does not answer). waitress runs the synchronous Bolt app on a pool of threads, so one slow
+request never holds up another (unlike an ASGI adapter, which would run the synchronous app
+inside its event loop).
 
-Requests are checked in the order that leaks least: a bad or stale signature gets 401
-before the body is read as anything; a signed body that is not what Slack sends gets 400.
+Requests are checked in the order that leaks least:
+
+- Slack's `ssl_check` (an unsigned form POST, `ssl_check=1&token=...`, sent now and then to
+  check the certificate) gets an empty 200 before any signature check, as Bolt's own
+  middleware answers it; only its `ssl_check` field is looked at, and nothing is dispatched.
+- Anything else with a bad or stale signature gets 401 before the body is read as anything;
+  a signed body that is not what Slack sends gets 400.
+- A signed Events API event whose `event_id` this process took in the last
+  `EVENT_MEMORY_SECONDS` (Slack's redelivery, `X-Slack-Retry-Num`, after it thought the first
+  delivery failed) gets an empty 200 and is not processed again (see `RecentEvents`).
 """
 
 from __future__ import annotations
@@ -17,9 +26,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -38,15 +49,72 @@ DEFAULT_PORT = 3000
 DEFAULT_THREADS = 8
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
 MAX_REQUEST_AGE_SECONDS = 60 * 5  # Slack's advice, against replayed requests
+# Slack redelivers an event up to three times: at once, after a minute and after five.
+EVENT_MEMORY_SECONDS = 60 * 10
+EVENT_MEMORY_SIZE = 10_000  # event_ids remembered at most (the oldest are forgotten first)
+
+
+class RecentEvents:
+    """The Events API `event_id`s this process took lately: a redelivery is acked, not redone.
+
+    Slack redelivers an event it believes failed (no 2xx within 3 s, a dropped connection),
+    with `X-Slack-Retry-Num`, even when the first delivery was processed; Bolt processes every
+    delivery it is given. An id is taken on arrival, so a redelivery racing the first one is
+    skipped too, and forgotten again when the first was not acknowledged with a 2xx, so
+    Slack's retry of a delivery that failed here is processed. Remembered in memory, per
+    process: a redelivery reaching another replica, or this one after a restart, is processed
+    again (at worst the Home is published twice); a durable inbox is what closes that gap.
+    """
+
+    def __init__(
+        self,
+        *,
+        seconds: float = EVENT_MEMORY_SECONDS,
+        size: int = EVENT_MEMORY_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self.clock = clock
+        self._taken: OrderedDict[str, float] = OrderedDict()  # event_id -> when, oldest first
+        self._lock = threading.Lock()
+
+    def take(self, event_id: str) -> bool:
+        """True for an event not seen lately (now remembered); False for a redelivery."""
+        now = self.clock()
+        with self._lock:
+            while self._taken and (
+                len(self._taken) >= self.size
+                or next(iter(self._taken.values())) <= now - self.seconds
+            ):
+                self._taken.popitem(last=False)
+            if event_id in self._taken:
+                return False
+            self._taken[event_id] = now
+            return True
+
+    def forget(self, event_id: str) -> None:
+        """Let the next delivery of `event_id` be processed (this one was not acknowledged)."""
+        with self._lock:
+            self._taken.pop(event_id, None)
 
 
 class PlanbotWSGI(SlackRequestHandler):
-    """Bolt's WSGI handler, with `/healthz` and strict handling of unsigned or bad bodies."""
+    """Bolt's WSGI handler, with `/healthz`, Slack's `ssl_check`, strict handling of unsigned or
+    bad bodies, and Events API redeliveries acknowledged without being processed again."""
 
-    def __init__(self, app: App, *, db: Database, signing_secret: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        db: Database,
+        signing_secret: str,
+        recent_events: RecentEvents | None = None,
+    ) -> None:
         super().__init__(app, path=EVENTS_PATH)
         self.db = db
         self.secret = signing_secret.encode()
+        self.recent_events = recent_events or RecentEvents()
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         environ = request.environ
@@ -55,6 +123,8 @@ class PlanbotWSGI(SlackRequestHandler):
         except ValueError:
             return _text(400, "bad Content-Length")
         raw: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
+        if _is_ssl_check(raw):
+            return BoltResponse(status=200, body="")
         headers = request.get_headers()
         timestamp = str(headers.get("x-slack-request-timestamp") or "")
         signature = str(headers.get("x-slack-signature") or "")
@@ -70,11 +140,25 @@ class PlanbotWSGI(SlackRequestHandler):
         if problem is not None:
             log.warning("rejected a signed request whose body Slack would not send: %s", problem)
             return _text(400, "malformed request body")
+        event_id = _event_id(bolt_request.body)
+        if event_id is not None and not self.recent_events.take(event_id):
+            log.info(
+                "acknowledged a redelivery of event %s (retry %s, %s) without processing it",
+                event_id,
+                _header(headers, "x-slack-retry-num") or "-",
+                _header(headers, "x-slack-retry-reason") or "-",
+            )
+            return BoltResponse(status=200, body="")
+        response: BoltResponse | None = None
         try:
-            return self.app.dispatch(bolt_request)
+            response = self.app.dispatch(bolt_request)
+            return response
         except Exception as exc:  # a signed body of a shape no check above foresaw
             log.warning("rejected a signed request Bolt could not handle: %s", type(exc).__name__)
             return _text(400, "malformed request body")
+        finally:
+            if event_id is not None and (response is None or not 200 <= response.status < 300):
+                self.recent_events.forget(event_id)
 
     def health(self) -> tuple[str, dict[str, str]]:
         if self.db.ping():
@@ -206,6 +290,29 @@ def shape_problem(body: object, where: str = "body", depth: int = 0) -> str | No
     ):
         return f"{where}.values is not blocks of elements"
     return None
+
+
+def _is_ssl_check(raw: bytes) -> bool:
+    """Slack's certificate check: a form body whose `ssl_check` field is `1` (as Bolt tests)."""
+    if b"ssl_check" not in raw:
+        return False
+    try:
+        fields = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=20)
+    except ValueError:  # more fields than Slack's two or three: not one
+        return False
+    return fields.get("ssl_check", [""])[0] == "1"
+
+
+def _event_id(body: dict[str, Any]) -> str | None:
+    """The `event_id` of an Events API delivery (`event_callback`), or None for anything else."""
+    event_id = body.get("event_id")
+    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+        return event_id
+    return None
+
+
+def _header(headers: dict[str, Any], name: str) -> str:
+    return str(headers.get(name) or "")[:40]
 
 
 def _signed(secret: bytes, body: bytes, timestamp: str, signature: str) -> bool:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from support.fakeslack import FakeSlack
 from support.slackapp import (
+    FORM,
     SINEAD,
     TOM,
     Bot,
@@ -30,11 +31,13 @@ from support.slackapp import (
     slash_command,
     update_count,
     updates_of,
+    url_verification_envelope,
     view_submission,
     wait_for,
 )
 
 from bot.planio import SAMPLE_PLAN, read_plan
+from bot.server import RecentEvents
 from bot.services.plans import load_plan
 from storage.db import Database
 
@@ -48,16 +51,22 @@ def bot(sqlite_bot: Bot) -> Bot:
 
 
 @pytest.fixture
-def sqlite_bot(sqlite_url: str, fake_slack: FakeSlack) -> Iterator[Bot]:
-    """The bot on a SQLite file, so a test can hold the database's write lock."""
+def plan_db(sqlite_url: str) -> Iterator[Database]:
+    """The sample plan on a SQLite file."""
     import datetime as dt
 
     db = Database(sqlite_url)
     db.create_all()
     load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=dt.datetime(2019, 12, 2, tzinfo=dt.UTC))
-    with running_bot(db, fake_slack) as running:
-        yield running
+    yield db
     db.dispose()
+
+
+@pytest.fixture
+def sqlite_bot(plan_db: Database, fake_slack: FakeSlack) -> Iterator[Bot]:
+    """The bot on a SQLite file, so a test can hold the database's write lock."""
+    with running_bot(plan_db, fake_slack) as running:
+        yield running
 
 
 def command_body(user: str, text: str, fake: FakeSlack, command: str = "/update") -> bytes:
@@ -100,13 +109,63 @@ def test_a_request_signed_more_than_five_minutes_ago_gets_401(bot: Bot) -> None:
 def test_missing_or_garbled_signature_headers_get_401(bot: Bot, headers: dict[str, str]) -> None:
     body = command_body(SINEAD, "ACT-12 green Contract signed", bot.fake)
 
-    response = bot.http.post(
-        "/slack/events",
-        content=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    response = bot.post(body, FORM, signed=False, headers=headers)
+
+    assert response.status_code == 401
+
+
+def signed_kinds(fake: FakeSlack) -> dict[str, tuple[bytes, str, dict[str, str]]]:
+    """One body of each kind Slack signs: (body, content type, extra headers)."""
+    event = json.dumps(app_home_opened(SINEAD)).encode()
+    press = block_actions(SINEAD, button_press("ACT-12"), response_url=fake.response_url("b"))
+    return {
+        "slash command": (command_body(SINEAD, "ACT-12 green Forged", fake), FORM, {}),
+        "button press": (urlencode({"payload": json.dumps(press)}).encode(), FORM, {}),
+        "event": (event, "application/json", {}),
+        "event redelivery": (
+            event,
+            "application/json",
+            {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        ),
+        "url_verification": (
+            json.dumps(url_verification_envelope("forged-challenge")).encode(),
+            "application/json",
+            {},
+        ),
+        "ssl_check=0": (urlencode({"token": "t", "ssl_check": "0"}).encode(), FORM, {}),
+        "ssl_check as JSON": (b'{"ssl_check": "1", "token": "t"}', "application/json", {}),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "slash command",
+        "button press",
+        "event",
+        "event redelivery",
+        "url_verification",
+        "ssl_check=0",
+        "ssl_check as JSON",
+    ],
+)
+@pytest.mark.parametrize("signing", ["unsigned", "signed with another secret"])
+def test_everything_but_ssl_check_needs_a_good_signature(bot: Bot, kind: str, signing: str) -> None:
+    body, content_type, headers = signed_kinds(bot.fake)[kind]
+    before = update_count(bot.db)
+
+    response = bot.post(
+        body,
+        content_type,
+        headers=headers,
+        signed=signing != "unsigned",
+        secret="not-the-secret",
     )
 
     assert response.status_code == 401
+    assert "forged-challenge" not in response.text
+    assert update_count(bot.db) == before
+    assert bot.web_api_calls() == []
 
 
 @pytest.mark.parametrize(
@@ -148,17 +207,123 @@ def test_a_body_over_a_megabyte_is_refused(bot: Bot) -> None:
     assert response.status_code == 413
 
 
-def test_the_events_url_verification_challenge_is_answered(bot: Bot) -> None:
-    challenge = {
-        "token": "unused",
-        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-        "type": "url_verification",
-    }
+def test_a_signed_url_verification_gets_its_challenge_back(bot: Bot) -> None:
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
 
-    response = bot.post(json.dumps(challenge).encode(), "application/json")
+    response = bot.url_verification(challenge)
 
     assert response.status_code == 200
-    assert challenge["challenge"] in response.text
+    assert response.json() == {"challenge": challenge}
+    assert bot.web_api_calls() == []
+
+
+# -- ssl_check ---------------------------------------------------------------------------------
+
+
+def test_slacks_unsigned_ssl_check_gets_an_empty_200(bot: Bot) -> None:
+    before = update_count(bot.db)
+
+    response = bot.ssl_check()
+
+    assert (response.status_code, response.text) == (200, "")
+    assert update_count(bot.db) == before
+    assert bot.web_api_calls() == []
+
+
+def test_an_unsigned_command_dressed_as_an_ssl_check_is_answered_and_not_dispatched(
+    plan_db: Database, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = slash_command(
+        SINEAD, "/update", "ACT-12 green Forged", response_url=fake_slack.response_url("s")
+    )
+    body = urlencode({**fields, "ssl_check": "1"}).encode()
+    before = update_count(plan_db)
+    with caplog.at_level(logging.DEBUG), running_bot(plan_db, fake_slack) as bot:
+        response = bot.post(body, FORM, signed=False)
+    # running_bot has waited for every listener: none was started.
+    assert (response.status_code, response.text) == (200, "")
+    assert update_count(plan_db) == before
+    assert [c.method for c in fake_slack.calls] == ["auth.test"]  # start-up's, and nothing else
+    assert not [r for r in caplog.records if r.name.startswith(("planbot", "slack_bolt"))]
+
+
+# -- events redelivered --------------------------------------------------------------------------
+
+
+def home_publishes(fake: FakeSlack, user: str) -> int:
+    return len([c for c in fake.calls_to("views.publish") if c.args["user_id"] == user])
+
+
+def test_an_event_redelivered_by_slack_is_processed_once(
+    plan_db: Database, fake_slack: FakeSlack
+) -> None:
+    opened = app_home_opened(SINEAD)
+    raced = app_home_opened(TOM)
+    with running_bot(plan_db, fake_slack) as bot:
+        first = bot.event(opened)
+        bot.home_of(SINEAD)
+        retries = [bot.redeliver(opened, attempt=n) for n in (1, 2, 3)]
+        # A redelivery arriving while the first delivery is still being processed.
+        racing = [bot.event(raced), bot.redeliver(raced, attempt=1, reason="http_error")]
+    # running_bot has waited for every listener to finish.
+    assert [r.status_code for r in [first, *retries, *racing]] == [200] * 6
+    assert home_publishes(fake_slack, SINEAD) == 1
+    assert home_publishes(fake_slack, TOM) == 1
+
+
+def test_a_redelivery_of_an_event_that_never_arrived_is_processed(bot: Bot) -> None:
+    response = bot.redeliver(app_home_opened(TOM), attempt=2, reason="connection_failed")
+
+    assert response.status_code == 200
+    assert bot.home_of(TOM)["type"] == "home"
+    assert home_publishes(bot.fake, TOM) == 1
+
+
+def test_an_event_the_bot_did_not_take_is_processed_again_when_redelivered(bot: Bot) -> None:
+    # No listener takes this event (Bolt answers 404): its redelivery must be tried again,
+    # not acknowledged as done.
+    envelope = app_home_opened(SINEAD)
+    envelope["event"] = {**envelope["event"], "type": "app_mention", "text": "hello"}
+
+    first = bot.event(envelope)
+    again = bot.redeliver(envelope)
+
+    assert first.status_code == 404
+    assert again.status_code == 404
+
+
+def test_recent_events_are_remembered_for_ten_minutes_and_at_most_size_of_them() -> None:
+    now = [0.0]
+    events = RecentEvents(seconds=600, size=3, clock=lambda: now[0])
+
+    assert events.take("Ev1") and not events.take("Ev1")
+    now[0] = 599.0
+    assert not events.take("Ev1")  # Slack's last retry comes about 5 minutes after the first
+    now[0] = 600.0
+    assert events.take("Ev1")  # forgotten after ten
+    events.forget("Ev1")
+    assert events.take("Ev1")  # a delivery that was not acknowledged is not remembered
+    assert events.take("Ev2") and events.take("Ev3") and events.take("Ev4")
+    assert events.take("Ev1")  # the oldest went first to keep at most three
+    assert not events.take("Ev4")
+
+
+# -- the test client holds planbot to Slack's 3 seconds -------------------------------------------
+
+
+def test_the_test_client_fails_an_answer_later_than_three_seconds(bot: Bot) -> None:
+    ticks = iter([100.0, 103.5])
+    bot.clock = lambda: next(ticks)  # this request "takes" 3.5 s
+
+    with pytest.raises(AssertionError, match=r"/actions 'ACT-12' from U0HR00002: answered"):
+        bot.command(SINEAD, "/actions", "ACT-12")
+
+    bot.clock = time.monotonic
+    assert bot.ssl_check().status_code == 200
+    assert [(a.what, a.status, round(a.seconds, 1)) for a in bot.acks[:1]] == [
+        (f"/actions 'ACT-12' from {SINEAD}", 200, 3.5)
+    ]
+    assert bot.acks[1].what == "ssl_check" and bot.acks[1].seconds < 3
 
 
 def test_other_paths_are_not_found(bot: Bot) -> None:
