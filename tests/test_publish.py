@@ -84,6 +84,7 @@ class WebhookServer:
 
     received: list[Received] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)  # what a path answers, if not "1"
     url: str = ""
 
     def hits(self, path: str) -> list[Received]:
@@ -106,7 +107,8 @@ def webhooks() -> Iterator[WebhookServer]:
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
-            self.wfile.write(b"1" if status == 200 else b"server error")
+            default = b"1" if status == 200 else b"server error"
+            self.wfile.write(state.bodies.get(self.path, default))
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -370,6 +372,27 @@ def test_a_failing_webhook_is_retried_then_reported_and_the_slack_post_still_hap
             ).all()
         )
     assert states == {"digest_webhook_v1": "failed"}
+
+
+def test_what_a_failing_webhook_answered_reaches_the_admins_escaped_and_cut(
+    sample_db: Database, fake_slack: FakeSlack, webhooks: WebhookServer
+) -> None:
+    webhooks.statuses["/hostile"] = webhooks.statuses["/long"] = 400  # refused: no retries
+    webhooks.bodies["/hostile"] = b"<!channel> & <http://x|y>"
+    webhooks.bodies["/long"] = b"Bad payload: " + b"x" * 5000
+    hooks = [f"{webhooks.url}/hostile", f"{webhooks.url}/long"]
+    with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY, webhooks=hooks) as bot:
+        bot.replies_to(bot.command(PRIYA, "/digest", "publish Q2 2019/20"))
+        [alert] = bot.dms_to(PRIYA)
+
+    hostile, long = alert["text"].splitlines()
+    assert hostile.endswith(
+        "after 1 attempts (HTTP 400 &lt;!channel&gt; &amp; &lt;http://x|y&gt;). "
+        "The Slack post went out."
+    )
+    assert "<!channel>" not in alert["text"] and "<http" not in alert["text"]
+    assert "(HTTP 400 Bad payload: xxx" in long
+    assert "x…). The Slack post went out." in long  # cut to what an admin needs
 
 
 def test_webhook_retries_connection_errors_and_429_but_not_400(webhooks: WebhookServer) -> None:

@@ -20,7 +20,8 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.notifier import FileToUpload, NotifierError, TransientFailure
-from bot.render.report_blocks import escape, render_blocks, summary_text
+from bot.render.blocks import cut, escape
+from bot.render.report_blocks import render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
 from bot.services import people as ppl
@@ -55,6 +56,7 @@ WEBHOOK_TIMEOUT = 10.0
 WEBHOOK_BACKOFF = (1.0, 3.0, 9.0)  # seconds before each retry; four attempts in all
 TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
 TEAMS_EXCEPTIONS = 10
+DETAIL_CHARS = 200  # of what Slack or a webhook answered, quoted in the admins' DM
 _TEAMS_HOSTS = (
     "webhook.office.com",
     "outlook.office.com",
@@ -450,18 +452,25 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _shown_detail(detail: str) -> str:
+    """What Slack or a webhook answered, for a DM: on one line, cut, and escaped for mrkdwn
+    (a webhook's body is anyone's text: `<!channel>` in it must ping nobody)."""
+    return escape(cut(" ".join(detail.split()), DETAIL_CHARS))
+
+
 def _tell_admins(runtime: Runtime, outcome: PublishResult) -> None:
     lines = []
     if not outcome.slack_ok:
         lines.append(
             f"The report for {outcome.digest.period_label} could not be posted to "
-            f"<#{outcome.channel}>: {outcome.slack_detail}. The period is locked; "
-            f"fix that, then run `/digest publish {outcome.digest.period_key}` to post it."
+            f"<#{outcome.channel}>: {_shown_detail(outcome.slack_detail)}. The period is "
+            f"locked; fix that, then run `/digest publish {outcome.digest.period_key}` to post it."
         )
     for failed in outcome.failed_webhooks:
         lines.append(
             f"The report for {outcome.digest.period_label} did not reach the webhook "
-            f"{url_key(failed.url)} after {failed.attempts} attempts ({failed.detail})."
+            f"{url_key(failed.url)} after {failed.attempts} attempts "
+            f"({_shown_detail(failed.detail)})."
             + (" The Slack post went out." if outcome.slack_ok else "")
         )
     text = "\n".join(lines)
