@@ -243,6 +243,9 @@ def test_a_message_carries_about_12000_characters_of_block_text(
     )
 
     assert slackrules.block_text_length(fits) == 12_000
+    rich = {"type": "rich_text_section", "elements": [{"type": "text", "text": "abc"}]}
+    counted = [{"type": "rich_text", "elements": [rich]}, {"type": "markdown", "text": "de"}]
+    assert slackrules.block_text_length(counted) == 5
     assert too_long["error"] == update["error"] == "msg_blocks_too_long"
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]
 

@@ -47,7 +47,18 @@ MAX_LABEL = 2000
 MAX_HINT = 2000
 
 BLOCK_TYPES = frozenset(
-    {"section", "divider", "header", "context", "actions", "input", "image", "rich_text", "file"}
+    {
+        "section",
+        "divider",
+        "header",
+        "context",
+        "actions",
+        "input",
+        "image",
+        "rich_text",
+        "file",
+        "markdown",
+    }
 )
 SELECTS = frozenset(
     {
@@ -140,8 +151,20 @@ def text_objects(value: Any, pointer: str = "") -> Iterator[tuple[str, JsonDict]
 
 
 def block_text_length(blocks: list[Any]) -> int:
-    """The characters of text a message's blocks carry: every text object's text."""
-    return sum(len(obj["text"]) for _, obj in text_objects(blocks))
+    """The characters of text a message's blocks carry: every string under a `text` key
+    (text objects, `markdown` blocks, rich text elements), as bolt-js #2867 measured it."""
+
+    def count(value: Any) -> int:
+        if isinstance(value, dict):
+            return sum(
+                len(item) if key == "text" and isinstance(item, str) else count(item)
+                for key, item in value.items()
+            )
+        if isinstance(value, list):
+            return sum(count(item) for item in value)
+        return 0
+
+    return count(blocks)
 
 
 def message_problems(
