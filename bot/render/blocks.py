@@ -36,20 +36,36 @@ from bot.services.updates import MAX_NOTE_CHARS, RecordedUpdate, UpdateDraft
 
 Block = dict[str, Any]
 
-# Slack's limits (api.slack.com/reference/block-kit): blocks per surface, text sizes.
+# Slack's limits, defined once for every surface the bot draws (Block Kit reference,
+# docs.slack.dev/reference/block-kit; the message budget: slackapi/bolt-js #2509, #2867).
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100  # modals and the Home tab
 MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10  # a section's fields
+MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
+MAX_CONTEXT_TEXT = 2000  # kept well under what a context element's text may hold
+MAX_ACTIONS_ELEMENTS = 25  # elements of one actions block
 MAX_MODAL_TITLE = 24  # also the submit and close buttons
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
 MAX_STATIC_OPTIONS = 100  # more than this and the picker becomes an external_select
 MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
 MAX_PLACEHOLDER = 150
 MAX_PRIVATE_METADATA = 3000
+MAX_INPUT_LENGTH = 3000  # a plain_text_input's max_length
+MAX_VIEW_BYTES = 250_000  # a modal or Home view, as JSON
 MAX_FALLBACK_TEXT = 3000  # notification text; Slack truncates long ones anyway
+# chat.postMessage and chat.update refuse a message whose blocks hold more text than about
+# this (`msg_blocks_too_long`), counting every text string in them (`block_text`).
+MAX_MESSAGE_BLOCK_TEXT = 12_000
+# What messages are laid out to: a margin below the refusal line, which Slack does not
+# document exactly (#2867 saw a refusal at 11,341 counted characters).
+BLOCK_TEXT_BUDGET = 11_000
+# What views are laid out to, as JSON: a margin below MAX_VIEW_BYTES.
+VIEW_BYTES_BUDGET = 200_000
 
 ERROR_EMOJI = ":no_entry:"
 WARNING_EMOJI = ":warning:"
@@ -79,7 +95,7 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _cut_mrkdwn(text: str, limit: int) -> str:
+def cut_mrkdwn(text: str, limit: int) -> str:
     """Cut escaped mrkdwn without leaving half an entity (`&am…`) at the end."""
     if len(text) <= limit:
         return text
@@ -98,7 +114,7 @@ def weekday(value: dt.date) -> str:
 
 def _quote(text: str, limit: int = 1500) -> str:
     """Escaped text as a mrkdwn block quote."""
-    body = _cut_mrkdwn(escape(text.strip()), limit)
+    body = cut_mrkdwn(escape(text.strip()), limit)
     return "\n".join(f">{line}" for line in body.splitlines() or [""])
 
 
@@ -155,7 +171,7 @@ def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 
 def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut_mrkdwn(text, limit) or " "}
+    return {"type": "mrkdwn", "text": cut_mrkdwn(text, limit) or " "}
 
 
 def section(text: str, *, accessory: Block | None = None, block_id: str | None = None) -> Block:
@@ -201,6 +217,178 @@ def update_button(ref: str) -> Block:
 
 def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, MAX_OPTION_TEXT), "value": value[:MAX_OPTION_VALUE]}
+
+
+# -- fitting a surface ---------------------------------------------------------------------------
+
+
+def block_text(blocks: Sequence[Block]) -> int:
+    """The characters of text in `blocks`, as Slack counts them against a message's budget:
+    every text string wherever it is (sections, fields, context, buttons, options...)."""
+    total = 0
+    stack: list[Any] = [blocks]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total
+
+
+def json_size(value: Any) -> int:
+    """The bytes of `value` as slack_sdk sends it (JSON, non-ASCII escaped): a view may be
+    at most 250 KB."""
+    return len(json.dumps(value).encode())
+
+
+@dataclass(frozen=True)
+class Room:
+    """What a surface still holds: blocks, and block text (a message) or JSON bytes (a view)."""
+
+    blocks: int
+    text: int | None = None
+    size: int | None = None
+
+    def holds(self, blocks: Sequence[Block]) -> bool:
+        if len(blocks) > self.blocks:
+            return False
+        if self.text is not None and block_text(blocks) > self.text:
+            return False
+        return self.size is None or json_size(list(blocks)) <= self.size
+
+    def less(self, blocks: Sequence[Block]) -> Room:
+        """The room left once `blocks` are in."""
+        return Room(
+            self.blocks - len(blocks),
+            None if self.text is None else self.text - block_text(blocks),
+            None if self.size is None else self.size - json_size(list(blocks)) - 2 * len(blocks),
+        )
+
+
+MESSAGE_ROOM = Room(MAX_MESSAGE_BLOCKS, text=BLOCK_TEXT_BUDGET)
+VIEW_ROOM = Room(MAX_VIEW_BLOCKS, size=VIEW_BYTES_BUDGET)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a long list, three ways: in full (its own blocks, e.g. with a button), as
+    one line of a packed list, and by its key alone (a ref). Texts are escaped mrkdwn."""
+
+    key: str
+    line: str
+    full: tuple[Block, ...] = ()
+
+
+def pack(parts: Sequence[str], *, sep: str = "\n", limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """`parts` joined by `sep` into as few texts of at most `limit` characters as they fit in."""
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        part = cut_mrkdwn(part, limit)
+        if current and len(current) + len(sep) + len(part) > limit:
+            chunks.append(current)
+            current = part
+        else:
+            current = f"{current}{sep}{part}" if current else part
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _largest(low: int, high: int, holds: Any) -> int | None:
+    """The largest n in [low, high] for which `holds(n)`, when it holds up to some n and no
+    further (None when it does not hold at `low`)."""
+    if not holds(low):
+        return None
+    while low < high:
+        middle = (low + high + 1) // 2
+        if holds(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def fit_entries(
+    entries: Sequence[Entry], room: Room, *, more: str = "…and {n} more", pointer: str = ""
+) -> list[Block]:
+    """Blocks for every entry within `room`, none dropped without saying so.
+
+    Every entry in full if they fit; else as many in full as leave every other its line;
+    else lines for as many as fit and the keys of the rest (`…and 12 more: ACT-7, ACT-8…`);
+    else a count. `pointer` (where to see them all) follows whenever some are not in full.
+    """
+    count = len(entries)
+    if not count:
+        return []
+    with_full = all(entry.full for entry in entries)
+    tried: dict[tuple[int, int, bool], list[Block] | None] = {}
+
+    def candidate(full: int, lines: int, keys: bool = True) -> list[Block] | None:
+        if (full, lines, keys) not in tried:
+            tried[full, lines, keys] = _candidate(
+                entries, full, lines, room, more=more, pointer=pointer, keys=keys
+            )
+        return tried[full, lines, keys]
+
+    if with_full and (everything := candidate(count, count)) is not None:
+        return everything
+    # Every key listed comes first; then as many lines as that leaves room for.
+    for keys in (True, False):
+        lined = _largest(0, count, lambda n: candidate(0, n, keys) is not None)  # noqa: B023
+        if lined is not None:
+            break
+    else:
+        return [context(more.format(n=count) + ".", *([pointer] if pointer else []))]
+    if lined == count and with_full:
+        in_full = _largest(0, count, lambda n: candidate(n, count) is not None) or 0
+        return candidate(in_full, count) or []
+    return candidate(0, lined, keys) or []
+
+
+def _candidate(
+    entries: Sequence[Entry],
+    full: int,
+    lines: int,
+    room: Room,
+    *,
+    more: str,
+    pointer: str,
+    keys: bool,
+) -> list[Block] | None:
+    """`full` entries in full, the next up to `lines` as lines, the rest by key (or counted)."""
+    blocks = [block for entry in entries[:full] for block in entry.full]
+    blocks += [section(text) for text in pack([entry.line for entry in entries[full:lines]])]
+    tail = [context(pointer)] if pointer and full < len(entries) else []
+    rest = entries[lines:]
+    if rest:
+        heading = more.format(n=len(rest))
+        if keys:
+            parts = [f"{heading}: {rest[0].key}", *(entry.key for entry in rest[1:])]
+            blocks += [section(text) for text in pack(parts, sep=", ")]
+        else:
+            blocks.append(section(f"{heading}."))
+    laid = blocks + tail
+    return laid if room.holds(laid) else None
+
+
+def lay_out(
+    head: Sequence[Block],
+    entries: Sequence[Entry],
+    tail: Sequence[Block],
+    room: Room,
+    *,
+    more: str = "…and {n} more",
+    pointer: str = "",
+) -> list[Block]:
+    """`head`, then `entries` fitted into what `head` and `tail` leave of `room`, then `tail`."""
+    fitted = fit_entries(entries, room.less([*head, *tail]), more=more, pointer=pointer)
+    return [*head, *fitted, *tail]
 
 
 def _fit(blocks: list[Block], limit: int, more: str) -> list[Block]:
