@@ -172,13 +172,15 @@ def test_a_select_has_100_options_of_75_and_150_and_its_initial_option_among_the
 
 
 def test_block_ids_are_unique_on_a_surface(client: WebClient) -> None:
-    post(client, [section("one", block_id="a"), section("two", block_id="b")])
+    post(client, [section("one", block_id="a"), section("two", block_id="b" * 255)])
 
     twins = [section("one", block_id="a"), section("two", block_id="a")]
     in_message = refusal(lambda: post(client, twins))
     in_modal = refusal(lambda: client.views_open(trigger_id=issue_trigger_id(), view=modal(twins)))
 
-    assert in_message["error"] == "invalid_blocks"
+    long_id = refusal(lambda: post(client, [section("one", block_id="b" * 256)]))
+
+    assert in_message["error"] == long_id["error"] == "invalid_blocks"
     assert in_modal["error"] == "invalid_arguments"
 
 
@@ -248,6 +250,14 @@ def test_a_message_carries_about_12000_characters_of_block_text(
     assert slackrules.block_text_length(counted) == 5
     assert too_long["error"] == update["error"] == "msg_blocks_too_long"
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]
+
+
+def test_a_message_text_is_at_most_40000_characters(client: WebClient) -> None:
+    client.chat_postMessage(channel=CHANNEL, text="x" * 40_000)
+
+    answer = refusal(lambda: client.chat_postMessage(channel=CHANNEL, text="x" * 40_001))
+
+    assert answer["error"] == "msg_too_long"
 
 
 @pytest.mark.parametrize(
