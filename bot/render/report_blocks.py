@@ -1,33 +1,58 @@
-"""The committee report as a Block Kit summary, within Slack's limits at any plan size."""
+"""The committee report as a Block Kit summary, within Slack's limits at any plan size.
+
+Slack's limits, `escape` and the cutting of text are the Block Kit module's (`bot.render.blocks`).
+The summary is laid out at the most detail that fits one message (50 blocks, and the block
+text budget that `chat.postMessage` refuses beyond): with a big plan, fewer exceptions are
+shown one by one and lists are shortened, always ending with how many more there are.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
+from bot.render.blocks import (
+    MAX_CONTEXT_TEXT,
+    MAX_FALLBACK_TEXT,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    MESSAGE_ROOM,
+    Block,
+    cut,
+    cut_mrkdwn,
+)
+from bot.render.blocks import escape as escape
 from bot.render.report_wording import day, direction_word, previous_word
 from bot.services.digest import ActionLine, Digest, Flag
 
-Block = dict[str, Any]
-
-MAX_BLOCKS = 50  # Slack: blocks in one message
-MAX_SECTION_CHARS = 3000  # Slack: text of a section block
-MAX_HEADER_CHARS = 150  # Slack: plain text of a header block
-MAX_CONTEXT_CHARS = 2000  # kept well under Slack's context element limit
-EXCEPTION_BLOCKS = 12  # exceptions shown one by one; the rest are listed by ref
-NOTE_CHARS = 280  # a note is cut to this in the summary; the files hold it in full
+EXCEPTION_BLOCKS = 12  # at most this many exceptions are shown one by one; the rest by ref
 
 
-def escape(text: str) -> str:
-    """Text a person typed, made inert in mrkdwn: no mentions, links or formatting tricks."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+@dataclass(frozen=True)
+class _Detail:
+    """How much of the report one rendering shows."""
+
+    exceptions: int = EXCEPTION_BLOCKS  # shown one by one
+    note_chars: int = 280  # a note is cut to this; the files hold it in full
+    title_chars: int = 200
+    list_chars: int = 2900  # a list section (themes, completed, no update...)
+    refs: int = 40  # refs listed per flag
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+# From the most detail to the least: the first that fits one message is sent.
+_DETAILS = (
+    _Detail(),
+    _Detail(exceptions=10, note_chars=240, title_chars=180, list_chars=2500),
+    _Detail(exceptions=8, note_chars=200, title_chars=150, list_chars=2000),
+    _Detail(exceptions=6, note_chars=160, title_chars=120, list_chars=1600, refs=30),
+    _Detail(exceptions=5, note_chars=120, title_chars=100, list_chars=1200, refs=30),
+    _Detail(exceptions=4, note_chars=90, title_chars=90, list_chars=900, refs=20),
+    _Detail(exceptions=3, note_chars=60, title_chars=80, list_chars=700, refs=20),
+    _Detail(exceptions=0, note_chars=0, title_chars=60, list_chars=400, refs=10),
+)
 
 
-def _fit(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, unit: str = "more") -> str:
+def _fit(lines: Sequence[str], *, limit: int = MAX_SECTION_TEXT, unit: str = "more") -> str:
     """Join as many lines as fit in `limit` characters, then `…and N more`."""
     kept: list[str] = []
     size = 0
@@ -43,11 +68,17 @@ def _fit(lines: Sequence[str], *, limit: int = MAX_SECTION_CHARS, unit: str = "m
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, MAX_SECTION_CHARS)}}
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": cut_mrkdwn(text, MAX_SECTION_TEXT)},
+    }
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, 2000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": cut_mrkdwn(text, MAX_CONTEXT_TEXT)}],
+    }
 
 
 def _emoji(digest: Digest, key: str | None) -> str:
@@ -66,34 +97,43 @@ def summary_text(digest: Digest) -> str:
         if digest.counts[k]
     ]
     # The scope names a directorate or theme from the plan file: escaped like anything typed.
-    return _cut(
+    return cut_mrkdwn(
         f"{'Draft ' if digest.is_draft else ''}progress report, {escape(digest.period_label)}, "
         f"{escape(digest.scope.label.lower())}: {digest.total} actions — {', '.join(parts)}.",
-        3000,
+        MAX_FALLBACK_TEXT,
     )
 
 
-def _exception(digest: Digest, a: ActionLine) -> Block:
+def _exception(digest: Digest, a: ActionLine, detail: _Detail) -> Block:
     lines = [
-        f"*{escape(a.ref)}* {escape(_cut(a.title, 200))}",
+        f"*{escape(a.ref)}* {escape(cut(a.title, detail.title_chars))}",
         f"{_status(digest, a.status)} · {escape(direction_word(a.direction))} "
         f"(was {escape(previous_word(digest, a))}) · {escape(a.directorate)}",
     ]
     if a.revised_target_date:
         lines.append(f"Revised target: {day(a.revised_target_date)}")
-    if a.note:
-        lines.append(f"> {escape(_cut(' '.join(a.note.split()), NOTE_CHARS))}")
+    if a.note and detail.note_chars:
+        lines.append(f"> {escape(cut(' '.join(a.note.split()), detail.note_chars))}")
     if a.amendment is not None:
-        lines.append(f"_Amended after publication: {escape(_cut(a.amendment.reason, 200))}_")
+        lines.append(f"_Amended after publication: {escape(cut(a.amendment.reason, 200))}_")
     return _section("\n".join(lines))
 
 
 def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
-    """At most 50 blocks; every section under 3000 characters; typed text escaped."""
+    """The summary within one message: 50 blocks, 3000 characters a section, and the block
+    text budget of `chat.postMessage`; typed text escaped; every count whole."""
+    for detail in _DETAILS:
+        blocks = _render(digest, files_note, detail)
+        if MESSAGE_ROOM.holds(blocks):
+            return blocks
+    return blocks
+
+
+def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     previous = digest.previous_period_key
     title = f"{'Draft: ' if digest.is_draft else ''}Progress report {digest.period_label}"
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER_CHARS)}},
+        {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER_TEXT)}},
         _context(
             f"{escape(digest.plan_name)} · {escape(digest.scope.label)} · "
             f"{digest.total} actions · "
@@ -117,31 +157,33 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
         for g in digest.by_theme
     ]
     if themes:
-        blocks.append(_section("*By theme*\n" + _fit(themes, limit=2900, unit="more themes")))
+        blocks.append(
+            _section("*By theme*\n" + _fit(themes, limit=detail.list_chars, unit="more themes"))
+        )
     blocks.append({"type": "divider"})
 
     exceptions = digest.exceptions
     blocks.append(_section(f"*Exceptions: off track and at risk ({len(exceptions)})*"))
     if not exceptions:
         blocks.append(_context("None this period."))
-    blocks += [_exception(digest, a) for a in exceptions[:EXCEPTION_BLOCKS]]
-    if len(exceptions) > EXCEPTION_BLOCKS:
-        rest = exceptions[EXCEPTION_BLOCKS:]
-        blocks.append(
-            _section(
-                f"…and {len(rest)} more: "
-                + _fit([escape(a.ref) for a in rest], limit=2800, unit="more").replace("\n", ", ")
-            )
-        )
+    blocks += [_exception(digest, a, detail) for a in exceptions[: detail.exceptions]]
+    if len(exceptions) > detail.exceptions:
+        rest = exceptions[detail.exceptions :]
+        shown = _fit([escape(a.ref) for a in rest], limit=detail.list_chars, unit="more")
+        lead = f"…and {len(rest)} more" if detail.exceptions else "Off track and at risk"
+        blocks.append(_section(f"{lead}: " + shown.replace("\n", ", ")))
     blocks.append({"type": "divider"})
 
     completed = digest.completed_this_period
     if completed:
-        lines = [f"*{escape(a.ref)}* {escape(_cut(a.title, 150))}" for a in completed]
+        lines = [
+            f"*{escape(a.ref)}* {escape(cut(a.title, min(150, detail.title_chars)))}"
+            for a in completed
+        ]
         blocks.append(
             _section(
                 f"*Completed this period ({len(completed)})*\n"
-                + _fit(lines, limit=2900, unit="more completed")
+                + _fit(lines, limit=detail.list_chars, unit="more completed")
             )
         )
     flagged = []
@@ -152,7 +194,9 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
     ):
         refs = [escape(a.ref) for a in digest.flagged(flag)]
         if refs:
-            shown = ", ".join(refs[:40]) + (f" and {len(refs) - 40} more" if len(refs) > 40 else "")
+            shown = ", ".join(refs[: detail.refs])
+            if len(refs) > detail.refs:
+                shown += f" and {len(refs) - detail.refs} more"
             flagged.append(f"*{words}* ({len(refs)}): {shown}")
     if flagged:
         blocks.append(_section("\n".join(flagged)))
@@ -161,7 +205,7 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
     if amended:
         lines = [
             f"*{escape(a.ref)}* {_status(digest, a.status)}: "
-            f"_{escape(_cut(a.amendment.reason, 300))}_ ({escape(a.amendment.by)}, "
+            f"_{escape(cut(a.amendment.reason, 300))}_ ({escape(a.amendment.by)}, "
             f"{day(a.amendment.at)})"
             for a in amended
             if a.amendment is not None
@@ -169,12 +213,13 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
         blocks.append(
             _section(
                 f"*Amended after publication ({len(amended)})*\n"
-                + _fit(lines, limit=2900, unit="more amendments")
+                + _fit(lines, limit=detail.list_chars, unit="more amendments")
             )
         )
     missing = digest.no_update
     if missing:
-        if any(g.owner for g in digest.missing):
+        named = any(g.owner for g in digest.missing)
+        if named:
             lines = [
                 f"• {escape(g.owner or '')} ({escape(g.directorate)}): "
                 + ", ".join(escape(r) for r in g.refs)
@@ -187,11 +232,16 @@ def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
             ]
         blocks.append(
             _section(
-                f"*No update received ({len(missing)})*\n" + _fit(lines, limit=2900, unit="more")
+                f"*No update received ({len(missing)})*\n"
+                + _fit(
+                    lines,
+                    limit=detail.list_chars,
+                    unit="more owners" if named else "more directorates",
+                )
             )
         )
     else:
         blocks.append(_section("*No update received*: none, every action has an update."))
     if files_note:
         blocks.append(_context(escape(files_note)))
-    return blocks[:MAX_BLOCKS]
+    return blocks
