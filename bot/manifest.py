@@ -9,9 +9,10 @@ from bot.server import EVENTS_PATH
 
 # Only what planbot calls. commands: the slash commands. chat:write: DMs, ephemeral replies and
 # report posts. im:write: conversations.open, for the DM that report files are uploaded to.
-# files:write: files_upload_v2. The App Home, modals and the app_home_opened event need none.
-# (Notifier.user_is_active would need users:read; add it here when something calls it.)
-BOT_SCOPES = ("commands", "chat:write", "im:write", "files:write")
+# files:write: files_upload_v2. users:read: users.info, to find deactivated people before
+# reminding them (Slack accepts a DM to a deactivated account). The App Home, modals and the
+# app_home_opened event need none.
+BOT_SCOPES = ("commands", "chat:write", "im:write", "files:write", "users:read")
 
 COMMANDS = (
     (

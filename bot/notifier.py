@@ -32,6 +32,8 @@ UNDELIVERABLE = frozenset(
         "user_is_restricted",
     }
 )
+# What users.info says of a deactivated account; recorded as the reason it was not messaged.
+DEACTIVATED = "deleted: true"
 # Errors that mean nothing more will get through with this token: stop the run.
 AUTH_FAILURES = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
@@ -160,17 +162,19 @@ class Notifier:
         if status != 200:  # e.g. 404 expired_url, used_url: the link no longer works
             raise NotifierError(f"response_url: HTTP {status} {body}".strip(), error=body)
 
-    def user_is_active(self, user_id: str) -> bool:
-        """False when Slack says the user is deactivated or unknown."""
+    def require_active(self, user_id: str) -> None:
+        """Raise Undeliverable when users.info says the user is deactivated or unknown."""
         try:
             response = self.client.users_info(user=user_id)
         except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if error in UNDELIVERABLE:
-                return False
-            raise _classify("users.info", error, exc) from exc
+            raise _classify("users.info", exc.response.get("error", "") or "", exc) from exc
+        except OSError as exc:  # connection errors that outlasted the retries
+            raise TransientFailure(f"users.info: {exc}", error="connection") from exc
         user = response.get("user") or {}
-        return not bool(user.get("deleted"))
+        if user.get("deleted"):
+            raise Undeliverable(
+                f"users.info: {user_id} is deactivated ({DEACTIVATED})", error=DEACTIVATED
+            )
 
     def upload(
         self, channel: str, files: Sequence[FileToUpload], *, initial_comment: str = ""
@@ -188,6 +192,44 @@ class Notifier:
             raise _classify("files_upload_v2", exc.response.get("error", ""), exc) from exc
         except OSError as exc:
             raise TransientFailure(f"files_upload_v2: {exc}", error="connection") from exc
+
+
+class ActiveUsers:
+    """Who may be messaged, asked of users.info once per person for one run.
+
+    Slack accepts a DM to a deactivated account without complaint (python-slack-sdk #1156),
+    so a run asks first. Answers are kept for the run; a lookup that failed is not.
+    """
+
+    def __init__(self, notifier: Notifier) -> None:
+        self._notifier = notifier
+        self._refused: dict[str, Undeliverable | None] = {}
+        self._unchecked_said = False
+
+    def require(self, user_id: str) -> None:
+        """Raise Undeliverable for a deactivated or unknown user.
+
+        AuthFailure and TransientFailure pass through (the caller stops, or tries again next
+        run). Any other refusal of users.info (`missing_scope` on an app not yet reinstalled
+        with users:read, `user_not_visible`) cannot say the user has gone: they are messaged
+        as before, and the log says why they were not checked.
+        """
+        if user_id not in self._refused:
+            try:
+                self._notifier.require_active(user_id)
+            except Undeliverable as exc:
+                self._refused[user_id] = exc
+            except (AuthFailure, TransientFailure):
+                raise
+            except NotifierError as exc:
+                self._refused[user_id] = None
+                if not self._unchecked_said:
+                    self._unchecked_said = True
+                    log.warning("cannot tell whether users are deactivated: %s", exc)
+            else:
+                self._refused[user_id] = None
+        if (refused := self._refused[user_id]) is not None:
+            raise Undeliverable(str(refused), error=refused.error)
 
 
 def _classify(method: str, error: str, exc: SlackApiError) -> NotifierError:

@@ -18,11 +18,13 @@ import httpx
 import openpyxl
 import pytest
 from docx import Document
+from sqlalchemy import select
 from support.fakeslack import FakeSlack
 from support.slackapp import (
     BOT_TOKEN,
     HELEN,
     IN_Q3_WINDOW,
+    LONDON,
     PRIYA,
     SIGNING_SECRET,
     SINEAD,
@@ -36,7 +38,10 @@ from bot.app import create_app
 from bot.notifier import Notifier, make_client
 from bot.runtime import build_runtime
 from bot.server import PlanbotWSGI, start_http_server
+from bot.services.publish import DRAFT
 from bot.settings import Settings
+from jobs.digest import tick as draft_tick
+from storage import models as m
 from storage.db import Database
 
 DIGEST_CHANNEL = "C0DIGEST1"
@@ -194,3 +199,22 @@ def test_two_directors_asking_at_once_each_get_their_own_report(bot: Bot) -> Non
     assert "Directorate: Business Services" in all_text(bot.replies_to(first)[0])
     assert "Whole plan" in all_text(bot.replies_to(second)[0])
     wait_for(lambda: bot.fake.calls_to("files.completeUploadExternal"), count=2, timeout=10)
+
+
+def test_a_deactivated_admin_is_not_recorded_as_having_the_draft(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    fake_slack.deactivate(PRIYA)
+    fake_slack.deactivated_post_error = None  # as real Slack: the DM would be accepted
+    friday = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)  # the draft of Q3 is due
+
+    with digest_bot(sample_db, fake_slack, clock=lambda: friday) as bot:
+        assert draft_tick(bot.runtime) == []
+        assert draft_tick(bot.runtime) == []  # failed for good: not tried again
+
+    assert fake_slack.calls_to("chat.postMessage") == []
+    assert fake_slack.calls_to("files.completeUploadExternal") == []
+    with sample_db.session() as session:
+        [row] = session.scalars(select(m.Delivery).where(m.Delivery.kind == DRAFT)).all()
+        assert (row.recipient, row.state) == (PRIYA, "failed")
+        assert "deleted: true" in row.detail

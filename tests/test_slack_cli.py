@@ -49,6 +49,7 @@ def test_manifest_for_socket_mode_has_the_commands_scopes_home_and_events() -> N
         "chat:write",
         "im:write",
         "files:write",
+        "users:read",
     ]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True

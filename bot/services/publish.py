@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
-from bot.notifier import FileToUpload, NotifierError, TransientFailure
+from bot.notifier import ActiveUsers, FileToUpload, NotifierError, TransientFailure
 from bot.render.blocks import cut, escape
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.render.report_wording import day, direction_word
@@ -702,6 +702,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
         "Publish with /digest publish when it is ready.",
     )
     sent = []
+    active = ActiveUsers(runtime.notifier)
     for admin in waiting:
         claim = claim_delivery(
             runtime.db,
@@ -714,6 +715,9 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
         if claim is None:
             continue  # another replica got there first
         try:
+            # Slack takes a DM to a deactivated admin: a draft they cannot read is failed
+            # (and reported with the unreachable), not recorded as delivered.
+            active.require(admin)
             runtime.notifier.dm(admin, f"Draft for checking: {summary_text(digest)}", blocks)
             runtime.notifier.upload(
                 runtime.notifier.open_dm(admin),

@@ -6,6 +6,11 @@ turns them into messages: one DM per recipient per step. Each message is claimed
 `deliveries` table (a unique row per plan, period, kind and recipient, inserted with
 `ON CONFLICT DO NOTHING`) before it is sent, marked sent afterwards, and released when Slack
 could not take it, so replicas, restarts and repeated ticks never send it twice.
+
+Slack accepts a DM to a deactivated account as if it had been read, so before a message goes
+out its recipient is looked up (users.info, once per person per tick). A deactivated or
+unknown recipient is sent nothing: the claim is marked failed, and the admins are told their
+name once a period, the same way as someone Slack refused to message.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from bot.domain.periods import Period, parse_period
 from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
-from bot.notifier import AuthFailure, NotifierError, Undeliverable
+from bot.notifier import ActiveUsers, AuthFailure, NotifierError, Undeliverable
 from bot.render import reminders as render
 from bot.render.blocks import Message, weekday
 from bot.runtime import Runtime
@@ -663,7 +668,8 @@ def run_tick(
 
     Rate limits, server errors and dropped connections are retried by the Slack client;
     a message that still fails is released for the next tick. An undeliverable recipient
-    is recorded and reported to the admins once. A refused token stops the run.
+    (deactivated, unknown, or refused by Slack) is recorded and reported to the admins once.
+    A refused token stops the run.
     """
     report = TickReport(now=now)
     cycle = runtime.cycle
@@ -672,11 +678,12 @@ def run_tick(
         return report
     key = plan_key or runtime.plan_key
     pacer = pacer or Pacer(pace)
+    active = ActiveUsers(runtime.notifier)  # one users.info per person for this tick
     try:
         for reminder in due_reminders(db=runtime.db, cycle=cycle, now=now, plan_key=key):
-            _deliver_one(runtime, reminder, now, pacer, report, lease)
+            _deliver_one(runtime, reminder, now, pacer, active, report, lease)
         for unreachable in _unreachable(db=runtime.db, cycle=cycle, now=now, plan_key=key):
-            _deliver_one(runtime, unreachable, now, pacer, report, lease)
+            _deliver_one(runtime, unreachable, now, pacer, active, report, lease)
     except _Stop:
         pass
     return report
@@ -687,6 +694,7 @@ def _deliver_one(
     item: Reminder | Unreachable,
     now: dt.datetime,
     pacer: Pacer,
+    active: ActiveUsers,
     report: TickReport,
     lease: dt.timedelta,
 ) -> None:
@@ -716,6 +724,10 @@ def _deliver_one(
         if claim is None:
             report.already_done += 1
             return
+        # A deactivated or unknown recipient raises Undeliverable: failed, and reported. A
+        # lookup Slack could not answer raises TransientFailure: released, tried next tick,
+        # like a post that failed (sending blind could record a deactivated owner as told).
+        active.require(recipient.slack_id)
         pacer.wait()
         ts = runtime.notifier.dm(recipient.slack_id, message.text, message.blocks)
     except AuthFailure as exc:
