@@ -228,7 +228,10 @@ def test_open_planbot_answers_with_a_link_to_the_app_home(bot: Bot) -> None:
 
     [reply] = bot.replies_to(bot.interact(from_dm(bot, dm, button(dm, "open_home"), "home")))
 
-    assert f"<slack://app?team={TEAM_ID}&id={APP_ID}&tab=home|Open planbot>" in reply["text"]
+    assert (
+        f"<https://slack.com/app_redirect?app={APP_ID}&amp;team={TEAM_ID}|planbot>" in reply["text"]
+    )
+    assert "Home* tab" in reply["text"]
 
 
 def test_no_change_after_the_target_date_has_passed_opens_the_form_to_revise_it(bot: Bot) -> None:

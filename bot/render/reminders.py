@@ -1,15 +1,17 @@
 """Block Kit for reminder, escalation and summary DMs; pure: data in, message out.
 
-Slack's limits shape the layout: at most 50 blocks a message and 3000 characters a section.
-An owner with many actions still gets one message: the layout steps down from a section
-and two buttons per action, to a section with one button, to a packed list. Everything a
-person typed (titles, notes, names) is escaped, so `<!channel>` in a note pings nobody.
+Slack's limits shape the layout (`bot.render.blocks`): 50 blocks and about 12,000 characters
+of block text a message, 3000 a section. An owner with many actions still gets one message,
+which tells them of every one: a section and two buttons per action when they fit; else a
+section with an Update button for as many as fit, a line for the others, then the refs of
+any still left, and where to see them all (the App Home, through *Open planbot*). Everything
+a person typed (titles, notes, names) is escaped, so `<!channel>` in a note pings nobody.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
@@ -17,16 +19,21 @@ from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import ActionId
 from bot.render.blocks import (
-    MAX_MESSAGE_BLOCKS,
-    MAX_SECTION_TEXT,
+    BLOCK_TEXT_BUDGET,
+    MESSAGE_ROOM,
     Block,
+    Entry,
     Message,
     badge,
+    block_text,
     button,
     context,
     cut,
+    day,
     escape,
     header,
+    lay_out,
+    pack,
     plain,
     section,
     update_button,
@@ -41,6 +48,8 @@ MAX_FALLBACK = 300  # the notification text; the blocks carry the detail
 TITLE_CHARS = 200
 NOTE_CHARS = 300
 NAME_CHARS = 100
+LINE_TITLE_CHARS = 80  # a title on one line of a long list
+READER_TITLE_CHARS = 100
 
 
 def typed(text: str, limit: int) -> str:
@@ -80,29 +89,6 @@ def _no_change_button(action: OutstandingAction, period_key: str) -> Block:
         "deny": plain("Cancel", 30),
     }
     return element
-
-
-def _pack(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Lines joined into as few texts of at most `limit` characters as they fit in."""
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _sections(head: list[Block], texts: list[str], tail: list[Block], more: str) -> list[Block]:
-    """head + one section per text + tail, within 50 blocks; the overflow is summed up."""
-    room = MAX_MESSAGE_BLOCKS - len(head) - len(tail)
-    if len(texts) > room:
-        texts = [*texts[: room - 1], more]
-    return [*head, *(section(text) for text in texts), *tail]
 
 
 def _fallback(text: str) -> str:
@@ -146,8 +132,28 @@ def _action_text(action: OutstandingAction, recipient_id: str, today: dt.date) -
     return f"*{escape(action.ref)}* {typed(action.title, TITLE_CHARS)}\n" + " · ".join(facts)
 
 
+def _action_line(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
+    """An action on one short line, for a list too long to show each in full."""
+    line = f"• *{escape(action.ref)}* {typed(action.title, LINE_TITLE_CHARS)} · "
+    line += f"target {day(action.target_date)}"
+    if action.target_date < today:
+        line += " (passed)"
+    if action.owner_slack_id != recipient_id:
+        line += f" · for {typed(action.owner_name, 40)}"
+    return line
+
+
+# Where a reminder too long to show every action in full sends the person for the rest.
+OWNER_SEE_ALL = (
+    "Too many to show each in full here: open planbot to see them all on its Home tab, each "
+    "with an Update button (or type `/actions`)."
+)
+UPDATE_HINT = "Or type `/update ACT-n green &lt;note&gt;` in any channel."
+
+
 def render_owner_reminder(reminder: Reminder) -> Message:
-    """One DM listing every outstanding action of the recipient (and those they stand in for)."""
+    """One DM telling the recipient of every outstanding action of theirs (and of those they
+    stand in for): each in full with its buttons where they fit, else listed or counted."""
     period = short_period(reminder.period_key)
     deadline = weekday(reminder.update_deadline)
     count = len(reminder.actions)
@@ -163,35 +169,37 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     elif reminder.step is Step.ESCALATION:
         intro += " What is still missing has now been escalated; an update still counts."
     head = [header(title), section(intro + _notes(reminder.notes))]
-    tail = [*_footer(), context("Or type `/update ACT-n green <note>` in any channel.")]
-    texts = [
-        _action_text(action, reminder.recipient.slack_id, reminder.day)
-        for action in reminder.actions
-    ]
+    tail = [*_footer(), context(UPDATE_HINT)]
     text = _fallback(f"{title}: {count} {noun.split()[0]} ({', '.join(reminder.refs)})")
-    return Message(text, _owner_layout(reminder, head, texts, tail))
+    return Message(text, _owner_layout(reminder, head, tail))
 
 
-def _owner_layout(
-    reminder: Reminder, head: list[Block], texts: list[str], tail: list[Block]
-) -> list[Block]:
-    room = MAX_MESSAGE_BLOCKS - len(head) - len(tail)
-    pairs = list(zip(reminder.actions, texts, strict=True))
-    if 2 * len(pairs) <= room:
-        blocks = list(head)
-        for action, text in pairs:
-            buttons = [update_button(action.ref)]
-            if action.no_change_ok:
-                buttons.append(_no_change_button(action, reminder.period_key))
-            blocks += [
-                section(text),
-                {"type": "actions", "block_id": f"reminder_{action.ref}", "elements": buttons},
-            ]
-        return [*blocks, *tail]
-    if len(pairs) <= room:
-        return [*head, *(section(text, accessory=update_button(a.ref)) for a, text in pairs), *tail]
-    # Too many for a button each: one packed list; the App Home and /update do the rest.
-    return _sections(head, _pack(texts), tail, "…and more: open planbot to see them all.")
+def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> list[Block]:
+    recipient, today = reminder.recipient.slack_id, reminder.day
+    texts = [_action_text(action, recipient, today) for action in reminder.actions]
+    # A section and a row of buttons for each action, when every one fits so.
+    whole = list(head)
+    for action, text in zip(reminder.actions, texts, strict=True):
+        buttons = [update_button(action.ref)]
+        if action.no_change_ok:
+            buttons.append(_no_change_button(action, reminder.period_key))
+        whole += [
+            section(text),
+            {"type": "actions", "block_id": f"reminder_{action.ref}", "elements": buttons},
+        ]
+    whole += tail
+    if MESSAGE_ROOM.holds(whole):
+        return whole
+    # Else a section with an Update button for as many as fit, and the rest on lines.
+    entries = [
+        Entry(
+            key=f"*{escape(action.ref)}*",
+            line=_action_line(action, recipient, today),
+            full=(section(text, accessory=update_button(action.ref)),),
+        )
+        for action, text in zip(reminder.actions, texts, strict=True)
+    ]
+    return lay_out(head, entries, tail, MESSAGE_ROOM, more="…and {n} more", pointer=OWNER_SEE_ALL)
 
 
 # -- directors and admins ------------------------------------------------------------------------
@@ -199,43 +207,87 @@ def _owner_layout(
 
 def _by_directorate(
     actions: Sequence[OutstandingAction], line: Callable[[OutstandingAction], str]
-) -> list[str]:
-    """Per directorate: a bold heading with a count, then a line per action."""
-    lines: list[str] = []
+) -> list[Entry]:
+    """A line per action; the first of each directorate starts with its name and count."""
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.directorate] = counts.get(action.directorate, 0) + 1
+    entries: list[Entry] = []
     current: str | None = None
     for action in actions:
+        text = line(action)
         if action.directorate != current:
             current = action.directorate
-            count = sum(1 for a in actions if a.directorate == current)
-            lines.append(f"*{typed(current, 200)}* ({count})")
-        lines.append(line(action))
-    return lines
+            text = f"*{typed(current, 200)}* ({counts[current]})\n{text}"
+        entries.append(Entry(key=f"*{escape(action.ref)}*", line=text))
+    return entries
 
 
 def _reader_line(action: OutstandingAction) -> str:
     return (
-        f"• *{escape(action.ref)}* {typed(action.title, 150)} — "
+        f"• *{escape(action.ref)}* {typed(action.title, READER_TITLE_CHARS)} — "
         f"{typed(action.owner_name, NAME_CHARS)} ({_last_status(action)})"
     )
 
 
+def _owners(actions: Sequence[OutstandingAction]) -> list[Block]:
+    """Every owner with how many of the actions are theirs, in as many sections as it takes
+    (at most half a message: beyond that, the rest are counted)."""
+    counts: dict[str, int] = {}
+    named: dict[str, str] = {}
+    for action in actions:
+        counts[action.owner_slack_id] = counts.get(action.owner_slack_id, 0) + 1
+        named[action.owner_slack_id] = action.owner_name
+    owners = sorted(counts, key=lambda owner: (-counts[owner], named[owner]))
+    if not owners:
+        return []
+    who = "the owner" if len(owners) == 1 else f"these {len(owners)} owners"
+    lead = f"*Please follow up with {who}*: "
+    for limit in (NAME_CHARS, 40, 20):
+        parts = [f"{typed(named[owner], limit)} ({counts[owner]})" for owner in owners]
+        blocks = [section(text) for text in pack([lead + parts[0], *parts[1:]], sep=", ")]
+        if block_text(blocks) <= BLOCK_TEXT_BUDGET // 2:
+            return blocks
+    kept: list[str] = []
+    size = len(lead)
+    for part in parts:
+        size += len(part) + 2
+        if size > BLOCK_TEXT_BUDGET // 2 - 200:
+            break
+        kept.append(part)
+    rest = len(parts) - len(kept)
+    kept.append(f"and {rest} more owners (each named in `/digest`)")
+    return [section(text) for text in pack([lead + kept[0], *kept[1:]], sep=", ")]
+
+
+def _directorate_hint(actions: Sequence[OutstandingAction]) -> str:
+    names = sorted({action.directorate for action in actions})
+    if len(names) == 1:
+        return f"`/actions directorate:{typed(names[0], 200)}`"
+    return "`/actions directorate:&lt;name&gt;`"
+
+
 def render_escalation(reminder: Reminder) -> Message:
-    """The director's DM: every outstanding action of their directorate, with owners."""
+    """The director's DM: every owner to follow up, and every outstanding action of their
+    directorate listed (or, beyond what one message holds, by ref and counted)."""
     period = short_period(reminder.period_key)
     count = len(reminder.actions)
     title = f"Escalation: {count} {'action has' if count == 1 else 'actions have'} no "
     title += f"{period} update"
-    owners = ", ".join(sorted({a.owner_name for a in reminder.actions}))
     intro = (
         f"{_greeting(reminder.recipient.name)}, {'this action' if count == 1 else 'these actions'}"
         f" in your directorate had no update for *{escape(reminder.period_label)}* by the "
-        f"deadline, *{weekday(reminder.update_deadline)}*. The owners have been reminded; "
-        f"please follow up with {typed(owners, 1000)}."
+        f"deadline, *{weekday(reminder.update_deadline)}*. The owners have been reminded."
     )
-    head = [header(title), section(intro + _notes(reminder.notes))]
-    texts = _pack(_by_directorate(reminder.actions, _reader_line))
+    head = [header(title), section(intro + _notes(reminder.notes)), *_owners(reminder.actions)]
+    entries = _by_directorate(reminder.actions, _reader_line)
+    pointer = (
+        f"Every one is on planbot's Home tab (press *Open planbot*) and in "
+        f"{_directorate_hint(reminder.actions)}."
+    )
     text = _fallback(f"{title}: {', '.join(reminder.refs)}")
-    return Message(text, _sections(head, texts, _footer(), "…and more in planbot."))
+    blocks = lay_out(head, entries, _footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
+    return Message(text, blocks)
 
 
 def render_admin_summary(reminder: Reminder) -> Message:
@@ -254,9 +306,14 @@ def render_admin_summary(reminder: Reminder) -> Message:
     if escalated:
         intro += " Their directors have been sent the list for their directorate today."
     head = [header(title), section(intro + _notes(reminder.notes))]
-    texts = _pack(_by_directorate(reminder.actions, _reader_line))
+    entries = _by_directorate(reminder.actions, _reader_line)
+    pointer = (
+        "Who is outstanding in each directorate is on planbot's Home tab (press *Open planbot*); "
+        f"{_directorate_hint(reminder.actions)} lists one, and `/digest` compiles the report."
+    )
     text = _fallback(f"{title} ({weekday(reminder.day)})")
-    return Message(text, _sections(head, texts, _footer(), "…and more in planbot."))
+    blocks = lay_out(head, entries, _footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
+    return Message(text, blocks)
 
 
 def render_unreachable(item: Unreachable) -> Message:
@@ -294,14 +351,15 @@ def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
 
 
 def home_link(team_id: str, app_id: str) -> str:
-    """The deep link that opens the app's Home tab."""
-    return f"slack://app?team={team_id}&id={app_id}&tab=home"
+    """Slack's link to the app's conversation (the Home tab is the first tab there); its
+    `&` written as an entity, as in any mrkdwn (a `slack://` deep link is not a link token)."""
+    return f"https://slack.com/app_redirect?app={app_id}&amp;team={team_id}"
 
 
 def render_home_link(team_id: str, app_id: str) -> Message:
-    """A reply to *Open planbot*: a link that opens the App Home (a link needs no listener)."""
+    """A reply to *Open planbot*: where the App Home is, and a link to it."""
     text = (
-        f"<{home_link(team_id, app_id)}|Open planbot> to see your actions, what is due and "
-        "your last updates."
+        "Your actions, what is due and your last updates are on planbot's *Home* tab: the "
+        f"first tab at the top of the <{home_link(team_id, app_id)}|planbot> conversation."
     )
     return Message(text, [section(text)])
