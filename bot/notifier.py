@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import HTTPError
+from urllib.request import HTTPSHandler, ProxyHandler, Request, build_opener, urlopen
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,6 +18,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest as RetryRequest
+from slack_sdk.http_retry.response import HttpResponse as RetryResponse
+from slack_sdk.http_retry.state import RetryState
 
 log = logging.getLogger(__name__)
 
@@ -179,19 +185,82 @@ class Notifier:
     def upload(
         self, channel: str, files: Sequence[FileToUpload], *, initial_comment: str = ""
     ) -> None:
-        """Upload files to a channel with files_upload_v2."""
-        try:
-            self.client.files_upload_v2(
-                channel=channel,
-                initial_comment=initial_comment or None,
-                file_uploads=[
-                    {"content": f.content, "filename": f.filename, "title": f.title} for f in files
-                ],
+        """Upload files to a channel: files_upload_v2's three steps, each one retried.
+
+        The SDK's files_upload_v2 POSTs the bytes to the upload URL itself, past the client's
+        retry handlers, so one 500 or dropped connection there lost the file. Here that POST
+        is retried by the same handlers as every Web API call. Nothing is shared until the
+        last step, so a failure before it leaves nothing half-posted in the channel.
+        """
+        uploaded: list[dict[str, str | None]] = []
+        for f in files:
+            with _translated("files.getUploadURLExternal"):
+                target = self.client.files_getUploadURLExternal(
+                    filename=f.filename, length=len(f.content)
+                )
+            self._post_file(str(target["upload_url"]), f.content, f.filename)
+            uploaded.append({"id": str(target["file_id"]), "title": f.title})
+        with _translated("files.completeUploadExternal"):
+            self.client.files_completeUploadExternal(
+                files=uploaded, channel_id=channel, initial_comment=initial_comment or None
             )
-        except SlackApiError as exc:
-            raise _classify("files_upload_v2", exc.response.get("error", ""), exc) from exc
-        except OSError as exc:
-            raise TransientFailure(f"files_upload_v2: {exc}", error="connection") from exc
+
+    def _post_file(self, url: str, data: bytes, filename: str) -> None:
+        """POST a file's bytes to its upload URL, retried as the WebClient retries its calls.
+
+        The same handler objects decide: 429 after its Retry-After, 500 and 503 and dropped
+        connections with backoff, each a bounded number of times. Sending the bytes again
+        is safe: the file is only shared by files.completeUploadExternal.
+        """
+        if not url.lower().startswith(("https://", "http://")):
+            raise NotifierError(f"upload {filename}: not an upload URL: {url[:100]}")
+        request = Request(url, data=data, method="POST")  # noqa: S310 - http(s), checked above
+        retry_request = RetryRequest(method="POST", url=url, headers={}, data=data)
+        state = RetryState()
+        while True:
+            state.next_attempt_requested = False
+            response: RetryResponse | None = None
+            try:
+                with self._open(request) as answer:
+                    answer.read()
+                    status, headers, detail = answer.status, dict(answer.headers), ""
+                if status == 200:
+                    return
+                error: Exception = NotifierError(f"upload {filename}: HTTP {status}")
+                response = RetryResponse(status_code=status, headers=headers)
+            except HTTPError as exc:  # urllib raises for 4xx and 5xx
+                status, detail, error = exc.code, exc.read()[:100].decode("utf-8", "replace"), exc
+                response = RetryResponse(status_code=status, headers=dict(exc.headers.items()))
+            except OSError as exc:  # a dropped or reset connection, a timeout
+                error = exc
+            for handler in self.client.retry_handlers:
+                if handler.can_retry(
+                    state=state, request=retry_request, response=response, error=error
+                ):
+                    # Sleeps first: the Retry-After, or the backoff.
+                    handler.prepare_for_next_attempt(
+                        state=state, request=retry_request, response=response, error=error
+                    )
+                    break
+            if state.next_attempt_requested:
+                log.info("upload of %s failed (%s); trying again", filename, error)
+                continue
+            if response is None:
+                raise TransientFailure(f"upload {filename}: {error}", error="connection") from error
+            message = f"upload {filename}: HTTP {status} {detail}".strip()
+            if status == 429 or status >= 500:
+                raise TransientFailure(message, error=str(status)) from error
+            raise NotifierError(message, error=str(status)) from error
+
+    def _open(self, request: Request) -> Any:
+        """Open `request` with the client's proxy, TLS context and timeout."""
+        if self.client.proxy:
+            opener = build_opener(
+                ProxyHandler({"http": self.client.proxy, "https": self.client.proxy}),
+                HTTPSHandler(context=self.client.ssl),
+            )
+            return opener.open(request, timeout=self.client.timeout)
+        return urlopen(request, context=self.client.ssl, timeout=self.client.timeout)  # noqa: S310
 
 
 class ActiveUsers:
@@ -230,6 +299,17 @@ class ActiveUsers:
                 self._refused[user_id] = None
         if (refused := self._refused[user_id]) is not None:
             raise Undeliverable(str(refused), error=refused.error)
+
+
+@contextmanager
+def _translated(method: str) -> Iterator[None]:
+    """Turn the SDK's errors from one call into the notifier's three kinds."""
+    try:
+        yield
+    except SlackApiError as exc:
+        raise _classify(method, exc.response.get("error", "") or "", exc) from exc
+    except OSError as exc:  # connection errors that outlasted the retries
+        raise TransientFailure(f"{method}: {exc}", error="connection") from exc
 
 
 def _classify(method: str, error: str, exc: SlackApiError) -> NotifierError:

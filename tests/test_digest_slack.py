@@ -35,7 +35,7 @@ from support.slackapp import (
 )
 
 from bot.app import create_app
-from bot.notifier import Notifier, make_client
+from bot.notifier import FileToUpload, Notifier, TransientFailure, make_client
 from bot.runtime import build_runtime
 from bot.server import PlanbotWSGI, start_http_server
 from bot.services.publish import DRAFT
@@ -199,6 +199,60 @@ def test_two_directors_asking_at_once_each_get_their_own_report(bot: Bot) -> Non
     assert "Directorate: Business Services" in all_text(bot.replies_to(first)[0])
     assert "Whole plan" in all_text(bot.replies_to(second)[0])
     wait_for(lambda: bot.fake.calls_to("files.completeUploadExternal"), count=2, timeout=10)
+
+
+def test_a_500_and_a_dropped_connection_on_the_upload_step_still_deliver_each_file_once(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    # files_upload_v2 POSTs the bytes itself, past the client's retry handlers: one failure
+    # there used to lose the report. Both faults hit the POST of the first file's bytes.
+    fake_slack.fail_next("upload", status=500)
+    fake_slack.drop_next("upload")
+
+    with digest_bot(sample_db, fake_slack) as bot:
+        response = bot.command(PRIYA, "/digest")
+        assert response.status_code == 200
+        files = uploads(fake_slack, 1)
+
+    assert [f.kind for f in fake_slack.faults_for("upload")] == ["500", "drop"]
+    assert len(fake_slack.calls_to("files.completeUploadExternal")) == 1  # shared once
+    assert sorted(f["name"] for f in files) == [
+        "sample-plan-2019-20-Q2-chart.png",
+        "sample-plan-2019-20-Q2.docx",
+        "sample-plan-2019-20-Q2.xlsx",
+    ]
+    assert {f["channel"] for f in files} == {fake_slack.dm_channel(PRIYA)}
+    declared = {
+        c.args["filename"]: int(c.args["length"])
+        for c in fake_slack.calls_to("files.getUploadURLExternal")
+    }
+    content = fake_slack.uploaded_files
+    assert {name: len(data) for name, data in content.items()} == declared  # every byte
+    document = Document(io.BytesIO(content["sample-plan-2019-20-Q2.docx"]))
+    assert any(t.rows[0].cells[0].text == "Ref" for t in document.tables)
+    assert openpyxl.load_workbook(io.BytesIO(content["sample-plan-2019-20-Q2.xlsx"]))
+    assert content["sample-plan-2019-20-Q2-chart.png"].startswith(b"\x89PNG")
+    assert fake_slack.calls_to("chat.postMessage") == []  # nothing posted twice, or at all
+
+
+def test_an_upload_step_that_keeps_failing_shares_nothing_and_says_slack_was_busy(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.add_channel(DIGEST_CHANNEL, name="joint-committee")
+    notifier = Notifier(make_client(token=BOT_TOKEN, base_url=fake_slack.url, backoff_factor=0.01))
+    fake_slack.fail_next("upload", status=503, count=5)  # outlasts four retries
+    report = FileToUpload("report.docx", b"the report", "Report")
+
+    with pytest.raises(TransientFailure) as failed:
+        notifier.upload(DIGEST_CHANNEL, [report], initial_comment="Report")
+
+    assert "upload report.docx: HTTP 503" in str(failed.value)
+    assert len(fake_slack.faults_for("upload")) == 5
+    assert fake_slack.calls_to("files.completeUploadExternal") == []  # nothing half-posted
+    notifier.upload(DIGEST_CHANNEL, [report], initial_comment="Report")  # Slack is back
+    [shared] = fake_slack.calls_to("files.completeUploadExternal")
+    assert shared.args["channel_id"] == DIGEST_CHANNEL
+    assert fake_slack.uploaded_files == {"report.docx": b"the report"}
 
 
 def test_a_deactivated_admin_is_not_recorded_as_having_the_draft(
