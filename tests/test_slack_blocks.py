@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -18,9 +19,11 @@ from bot.domain.grammar import (
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import InvalidInput, NotFound
 from bot.render.blocks import (
+    BLOCK_TEXT_BUDGET,
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
     UpdateFormMeta,
+    block_text,
     cut,
     escape,
     render_actions_list,
@@ -160,7 +163,10 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
     message = render_actions_list(actions, DEFAULT_SCHEME)
 
     assert_within_limits(message.blocks, MAX_MESSAGE_BLOCKS)
-    assert "and 253 more" in json.dumps(message.blocks[-1])
+    assert block_text(message.blocks) <= BLOCK_TEXT_BUDGET
+    shown = json.dumps(message.blocks)
+    assert re.search(r"and \d+ more: ACT-", shown)  # the rest by ref, after what fits
+    assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(300))
 
 
 def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:

@@ -28,6 +28,7 @@ from bot.services.actions import (
     ActionHistory,
     ActionLine,
     ActionsList,
+    DirectorateProgress,
     HomeData,
     PeriodChoice,
     PeriodInfo,
@@ -391,14 +392,6 @@ def lay_out(
     return [*head, *fitted, *tail]
 
 
-def _fit(blocks: list[Block], limit: int, more: str) -> list[Block]:
-    """At most `limit` blocks; when cut, the last says how many were left out."""
-    if len(blocks) <= limit:
-        return blocks
-    kept = blocks[: limit - 1]
-    return [*kept, context(more.format(n=len(blocks) - len(kept)))]
-
-
 # -- replies -----------------------------------------------------------------------------------
 
 
@@ -512,6 +505,8 @@ def render_absence(absence: Absence) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
+# Help is mrkdwn: `<`, `>` and `&` are written as entities (`&lt;note&gt;`), even inside
+# backticks, which do not stop Slack reading them as control characters.
 UPDATE_HELP = """\
 *Report progress on an action with `/update`*
 • `/update ACT-12 green Contract signed` records it at once. `12`, `act12` and `ACT 12` all \
@@ -519,7 +514,7 @@ mean ACT-12.
 • Statuses: {statuses}.
 • `amber` and `red` need a note: what the problem is and how it will be recovered.
 • A worse status than last time, or a target date that has passed, needs a revised target \
-date: end the note with `revised <date>`, e.g. \
+date: end the note with `revised &lt;date&gt;`, e.g. \
 `/update 12 amber Supplier late revised 31/03/2020` (dates as 31/03/2020 or 2020-03-31).
 • `/update ACT-12` opens a form filled in with your last update; `/update` alone lets you \
 pick one of your actions.
@@ -536,7 +531,7 @@ the target dates.
 
 PLANBOT_HELP = """\
 *planbot* runs the plan's quarterly progress cycle.
-• `/update ACT-12 green <note>`: report progress (`/update help` for more).
+• `/update ACT-12 green &lt;note&gt;`: report progress (`/update help` for more).
 • `/actions`: your actions and what is due (`/actions help`).
 • `/planbot away 13/01/2020 17/01/2020 @delegate`: you're away; the delegate gets your \
 reminders and can update for you (leave out `@delegate` to keep the one you have, or to \
@@ -590,23 +585,53 @@ def _action_line(
     return section(text, accessory=accessory)
 
 
+def _action_entry(
+    scheme: StatusScheme, line: ActionLine, period: PeriodInfo, *, show_owner: bool
+) -> Entry:
+    """An action as a list shows it: in full with its button, or on one short line."""
+    short = (
+        f"*{escape(line.ref)}* {escape(cut(line.title, 90))} · {_status_now(scheme, line, period)}"
+    )
+    if show_owner or line.delegated:
+        short += f" · {'for ' if line.delegated else ''}{escape(cut(line.owner_name, 40))}"
+    full = _action_line(scheme, line, period, show_owner=show_owner)
+    return Entry(key=escape(line.ref), line=short, full=(full,))
+
+
+# Where the rest of a list can be seen, by the list's scope.
+_SEE_ALL = {
+    "mine": "Every one is on planbot's *Home* tab with an Update button; "
+    "`/actions ACT-n` shows one in full.",
+    "person": "`/actions ACT-n` shows one in full.",
+    "directorate": "Narrow it with `/actions @someone`; `/actions ACT-n` shows one in full.",
+    "all": "Narrow it with `/actions directorate:&lt;name&gt;` or `/actions @someone`.",
+}
+
+
 def render_actions_list(actions: ActionsList, scheme: StatusScheme) -> Message:
-    """The answer to `/actions`."""
+    """The answer to `/actions`: every action, in full or on a line or by ref, in one message."""
     period = actions.period
     total = len(actions.actions)
-    blocks: list[Block] = [
+    head: list[Block] = [
         header(actions.title),
         context(f"{_period_context(period)} · {actions.updated} of {total} updated"),
     ]
     if not actions.actions:
-        blocks.append(section("No open actions here."))
+        head.append(section("No open actions here."))
     show_owner = actions.scope != "mine"
-    blocks += [
-        _action_line(scheme, line, period, show_owner=show_owner) for line in actions.actions
+    entries = [
+        _action_entry(scheme, line, period, show_owner=show_owner) for line in actions.actions
     ]
-    blocks = _fit(blocks, MAX_MESSAGE_BLOCKS, "…and {n} more: narrow it with `directorate:<name>`.")
+    blocks = lay_out(
+        head,
+        entries,
+        [],
+        MESSAGE_ROOM,
+        more="…and {n} more",
+        pointer=_SEE_ALL.get(actions.scope, _SEE_ALL["person"]),
+    )
     text = f"{escape(actions.title)}: {actions.updated} of {total} updated for {period.label}"
-    return Message(text=text, blocks=blocks)
+    return Message(text=cut(text, MAX_FALLBACK_TEXT), blocks=blocks)
 
 
 _SOURCES = {
@@ -629,12 +654,13 @@ def render_action_history(history: ActionHistory, scheme: StatusScheme) -> Messa
     ]
     if history.closed:
         facts.append("closed")
-    blocks: list[Block] = [
+    head: list[Block] = [
         header(f"{history.ref} history"),
         section(f"*{ref}* {escape(cut(history.title, 500))}\n{' · '.join(facts)}"),
     ]
     if not history.entries:
-        blocks.append(section("No updates yet."))
+        head.append(section("No updates yet."))
+    entries = []
     for entry in history.entries:
         lead = f"*{escape(entry.period_label)}*: {badge(scheme, entry.status)}"
         if entry.superseded:
@@ -645,15 +671,21 @@ def render_action_history(history: ActionHistory, scheme: StatusScheme) -> Messa
         who = f"By {escape(entry.author_name)}"
         if entry.on_behalf_of:
             who += f" for {escape(entry.on_behalf_of)}"
-        meta = [who, f"{day(entry.recorded_at.date())} {entry.recorded_at:%H:%M}"]
-        meta.append(_SOURCES.get(entry.source, escape(entry.source)))
+        when = f"{day(entry.recorded_at.date())} {entry.recorded_at:%H:%M}"
+        meta = [who, when, _SOURCES.get(entry.source, escape(entry.source))]
         if entry.revised_target_date:
             meta.append(f"revised target {day(entry.revised_target_date)}")
         if entry.amendment_reason:
             meta.append(f"amendment: {escape(cut(entry.amendment_reason, 300))}")
         lines.append(f"_{' · '.join(meta)}_")
-        blocks.append(section("\n".join(lines)))
-    blocks = _fit(blocks, MAX_MESSAGE_BLOCKS, "…and {n} older updates.")
+        entries.append(
+            Entry(
+                key=escape(entry.period_key),
+                line=f"{lead} · {escape(cut(entry.author_name, 60))}, {when}",
+                full=(section("\n".join(lines)),),
+            )
+        )
+    blocks = lay_out(head, entries, [], MESSAGE_ROOM, more="…and {n} older updates")
     return Message(text=f"{ref}: {len(history.entries)} updates", blocks=blocks)
 
 
@@ -666,10 +698,52 @@ def _counts(scheme: StatusScheme, counts: dict[str, int], updated: int, total: i
     return f"{lead}\n{' · '.join(parts)}" if parts else lead
 
 
+def _directorate_entry(progress: DirectorateProgress) -> Entry:
+    """A directorate on an admin's Home: its count, and who has not yet replied."""
+    name = escape(progress.name)
+    lead = f"*{name}*: {progress.updated} of {progress.total} updated"
+    waiting = [
+        f"{escape(line.ref)} ({escape(cut(line.owner_name, 60))})" for line in progress.outstanding
+    ]
+    full = (
+        [
+            section(text)
+            for text in pack([f"{lead}\nOutstanding: {waiting[0]}", *waiting[1:]], sep=", ")
+        ]
+        if waiting
+        else [section(lead)]
+    )
+    outstanding = len(progress.outstanding)
+    short = f"{lead}, {outstanding} outstanding" if outstanding else lead
+    return Entry(key=f"{name} ({outstanding} outstanding)", line=short, full=tuple(full))
+
+
+@dataclass(frozen=True)
+class _HomePart:
+    """One part of the Home (yours, a director's team, the whole plan): a head and a list."""
+
+    head: list[Block]
+    entries: list[Entry]
+    more: str
+    pointer: str = ""
+
+    def least(self) -> list[Block]:
+        """The part at its smallest: its head and a count."""
+        if not self.entries:
+            return self.head
+        return [*self.head, section(self.more.format(n=len(self.entries)) + "."), context(" ")]
+
+
+HOME_FOOTER = (
+    "`/update ACT-12 green &lt;note&gt;` to report · `/actions` for a list · `/planbot help`"
+)
+
+
 def render_home(home: HomeData, scheme: StatusScheme) -> dict[str, Any]:
-    """The App Home for an owner, a director or an admin."""
+    """The App Home for an owner, a director or an admin: within a Home tab at any size,
+    your own actions first and every one of them listed (in full, on a line, or by ref)."""
     period = home.period
-    blocks: list[Block] = [
+    head: list[Block] = [
         header(f"{home.plan_name}"),
         context(_period_context(period)),
     ]
@@ -680,66 +754,73 @@ def render_home(home: HomeData, scheme: StatusScheme) -> dict[str, Any]:
             if home.delegate_name
             else "your reminders go to your director"
         )
-        blocks.append(
+        head.append(
             section(f":palm_tree: Away {day(home.away_from)}{until}; {who}. `/planbot back`")
         )
 
-    sections: list[list[Block]] = []
-    mine: list[Block] = [section("*Your actions*")]
+    parts: list[_HomePart] = []
+    mine_head: list[Block] = [section("*Your actions*")]
     if home.mine:
         due = sum(1 for line in home.mine if line.outstanding)
-        mine.append(
+        mine_head.append(
             context(
                 f"{due} to update by {weekday(period.due_date)}"
                 if due
                 else ":tada: All your actions are updated for this period."
             )
         )
-        mine += [_action_line(scheme, line, period, show_owner=False) for line in home.mine]
     else:
-        mine.append(context("You have no open actions in this plan."))
-    sections.append(mine)
+        mine_head.append(context("You have no open actions in this plan."))
+    parts.append(
+        _HomePart(
+            mine_head,
+            [_action_entry(scheme, line, period, show_owner=False) for line in home.mine],
+            "…and {n} more of yours",
+            "`/update ACT-n` updates any of them; `/actions ACT-n` shows one in full.",
+        )
+    )
 
     if home.role == "director" and home.directorate:
-        team: list[Block] = [
-            divider(),
-            section(f"*{escape(home.directorate)}* this period"),
-            section(_counts(scheme, home.status_counts, home.updated, home.total)),
-        ]
-        others = [line for line in home.team if line.ref not in {m.ref for m in home.mine}]
-        team += [_action_line(scheme, line, period, show_owner=True) for line in others]
-        sections.append(team)
+        mine_refs = {m.ref for m in home.mine}
+        others = [line for line in home.team if line.ref not in mine_refs]
+        parts.append(
+            _HomePart(
+                [
+                    divider(),
+                    section(f"*{escape(home.directorate)}* this period"),
+                    section(_counts(scheme, home.status_counts, home.updated, home.total)),
+                ],
+                [_action_entry(scheme, line, period, show_owner=True) for line in others],
+                "…and {n} more in the directorate",
+                f"`/actions directorate:{escape(home.directorate)}` lists them.",
+            )
+        )
 
     if home.role == "admin":
-        plan: list[Block] = [
-            divider(),
-            section("*Plan progress*"),
-            section(_counts(scheme, home.status_counts, home.updated, home.total)),
-        ]
-        for progress in home.by_directorate:
-            text = f"*{escape(progress.name)}*: {progress.updated} of {progress.total} updated"
-            if progress.outstanding:
-                waiting = ", ".join(
-                    f"{escape(line.ref)} ({escape(line.owner_name)})"
-                    for line in progress.outstanding
-                )
-                text += f"\nOutstanding: {waiting}"
-            plan.append(section(text))
-        sections.append(plan)
+        parts.append(
+            _HomePart(
+                [
+                    divider(),
+                    section("*Plan progress*"),
+                    section(_counts(scheme, home.status_counts, home.updated, home.total)),
+                ],
+                [_directorate_entry(progress) for progress in home.by_directorate],
+                "…and {n} more directorates",
+                "`/actions directorate:&lt;name&gt;` lists one.",
+            )
+        )
 
-    footer = context(
-        "`/update ACT-12 green <note>` to report · `/actions` for a list · `/planbot help`"
-    )
-    room = MAX_VIEW_BLOCKS - len(blocks) - 1
-    for part in sections:
-        if len(part) > room:
-            part = _fit(part, max(room, 1), "…and {n} more: see `/actions`.")
-        blocks += part
-        room -= len(part)
-        if room <= 0:
-            break
+    footer = context(HOME_FOOTER)
+    room = VIEW_ROOM.less([*head, footer])
+    blocks = list(head)
+    for index, part in enumerate(parts):
+        later = [block for other in parts[index + 1 :] for block in other.least()]
+        share = room.less(later)
+        laid = lay_out(part.head, part.entries, [], share, more=part.more, pointer=part.pointer)
+        blocks += laid
+        room = room.less(laid)
     blocks.append(footer)
-    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+    return {"type": "home", "blocks": blocks}
 
 
 def render_stranger_home(error: PlanbotError) -> dict[str, Any]:
