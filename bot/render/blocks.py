@@ -1138,3 +1138,38 @@ def render_update_modal(
             }
         )
     return _modal(f"Update {draft.ref}", blocks, meta)
+
+
+# -- a modal opened before its form is ready ---------------------------------------------------
+
+
+def render_loading_modal() -> dict[str, Any]:
+    """What opens at once from a trigger (which lasts 3 s) while the bot is too busy to build
+    the form in time; `views.update` replaces it with the form. No submit: nothing to send."""
+    return {
+        "type": "modal",
+        "title": plain("Update", MAX_MODAL_TITLE),
+        "close": plain("Close", MAX_MODAL_TITLE),
+        "blocks": [section(f"{DUE_EMOJI} Getting the form ready…")],
+    }
+
+
+def render_notice_modal(message: Message) -> dict[str, Any]:
+    """What replaces a loading modal when the form cannot be shown: a refusal, an apology."""
+    return {
+        "type": "modal",
+        "title": plain("Update", MAX_MODAL_TITLE),
+        "close": plain("Close", MAX_MODAL_TITLE),
+        "blocks": (message.blocks or [section(message.text)])[:MAX_VIEW_BLOCKS],
+    }
+
+
+def render_trigger_expired(ref: str | None, *, pressed: bool) -> Message:
+    """Slack's 3 seconds to open the form ran out first: nothing was recorded; what to do."""
+    again = "press *Update* again" if pressed else "run the command again"
+    example = escape(ref) if ref else "ACT-12"
+    text = (
+        f"{DUE_EMOJI} That took too long to open, so nothing was recorded. Please {again}, "
+        f"or report in one line: `/update {example} green &lt;note&gt;`."
+    )
+    return Message(text=text, blocks=[section(text)])
