@@ -7,12 +7,27 @@ listener through Bolt's context. There is no module-level app.
 
 Listeners run on a `ListenerPool`, which acknowledges every request at once however busy
 the bot is (see its docstring).
+
+Modals and their trigger. A `trigger_id` opens one view, within 3 seconds of the payload
+that carried it; a listener's work waits for one of a few work turns, which webhook retries,
+digest rendering or a sleep on `Retry-After` can hold far longer than that. So a listener
+that opens a modal asks for its turn without waiting (`Turn.defer`, then `Turn.take`): with
+a turn free at once it builds the form and opens it in one call, as before; with none, it
+opens a light "loading" modal straight away, on its own thread, before waiting, and fills it
+with `views.update` (by the view id and hash `views.open` answered) once it has its turn
+(`handlers.open_modal`). We chose opening first over giving trigger work slots of its own:
+the form needs the database, which can be slow for reasons no slot count fixes, while
+`views.open` with a fixed view needs nothing but Slack; and it keeps the pool's one limit on
+work after acks. Both use only Bolt's public API (`Ack`, the context, `listener_executor`)
+and `slack_sdk`'s `views_open`/`views_update`. Acks are not slowed: nothing of this runs
+before `ack()` returns to Slack.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -21,7 +36,7 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
 from bot.runtime import Runtime
 from bot.settings import SettingsError
-from handlers import RUNTIME_KEY, register_listeners, report_error
+from handlers import RUNTIME_KEY, TURN_KEY, register_listeners, report_error
 
 # Listeners doing their work (after their ack) at the same time; the others wait their turn,
 # already acknowledged. A few overlap one another's waits on Slack and the database; more
@@ -35,13 +50,19 @@ ACK_TIMEOUT_SECONDS = 3.0  # Bolt's own: a listener that has not acked by then g
 
 class _Ack(Ack):
     """Bolt's `ack()` for one request: also wakes the request thread waiting for it, and,
-    called on its listener's own thread, waits there for the listener's turn to work."""
+    called on its listener's own thread, waits there for the listener's turn to work.
+
+    It is also the request's `handlers.Turn`: a listener that must call Slack within a few
+    seconds of the request (to open a modal) calls `defer()` before acking, so that `ack()`
+    returns at once, and then takes its turn itself (`take`)."""
 
     def __init__(self, pool: ListenerPool) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.given = threading.Event()
         self.thread: threading.Thread | None = None  # the listener's, once it runs
         self.has_turn = False
+        self.waits_for_turn = True  # in ack(); False once the listener has deferred it
+        self.received = time.monotonic()  # when the middleware saw the request
         self._pool = pool
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
@@ -49,9 +70,25 @@ class _Ack(Ack):
             return super().__call__(*args, **kwargs)
         finally:
             self.given.set()
-            if self.thread is threading.current_thread() and not self.has_turn:
-                self._pool.take_turn()
-                self.has_turn = True
+            if self.waits_for_turn:
+                self.take()
+
+    def defer(self) -> None:
+        """Let `ack()` return without waiting for a turn: the listener will `take` it."""
+        self.waits_for_turn = False
+
+    def take(self, *, wait: bool = True) -> bool:
+        """Take the listener's turn to work: True once it has one (at once if it has one
+        already, or runs off its listener thread); False if none is free and not `wait`."""
+        if self.has_turn or self.thread is not threading.current_thread():
+            return True
+        if not self._pool.take_turn(wait=wait):
+            return False
+        self.has_turn = True
+        return True
+
+    def seconds_since_received(self) -> float:
+        return time.monotonic() - self.received
 
 
 class ListenerPool(Executor):
@@ -68,7 +105,8 @@ class ListenerPool(Executor):
     - `submit` returns as soon as the listener has acked (or ended), so Bolt's poll finds the
       ack there and the response goes out without a sleep;
     - only `workers` listeners do their work after the ack at the same time: `ack()` returns
-      to the listener when it has a turn, and the rest wait, already acknowledged.
+      to the listener when it has a turn, and the rest wait, already acknowledged (a
+      listener that deferred its turn gets `ack()` back at once and takes the turn itself).
 
     Listeners that Bolt acknowledges itself (events) just wait for a turn. `threads`: run on
     that executor instead of a pool of our own (tests pass theirs, to wait for listeners).
@@ -99,8 +137,8 @@ class ListenerPool(Executor):
         self._expected.ack = ack
         return ack
 
-    def take_turn(self) -> None:
-        self._turns.acquire()
+    def take_turn(self, *, wait: bool = True) -> bool:
+        return self._turns.acquire(blocking=wait)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         ack: _Ack | None = self._expected.__dict__.pop("ack", None)
@@ -219,7 +257,7 @@ def create_app(
         # Bolt made a plain Ack for this middleware's own arguments; nobody has called it.
         existing = context.get("ack")
         if existing is None or existing.response is None:
-            context["ack"] = pool.new_ack()
+            context["ack"] = context[TURN_KEY] = pool.new_ack()
         return next()
 
     app.middleware(put_runtime_in_context)

@@ -2,17 +2,20 @@
 
 Listeners are thin: parse, call one service, render, respond. They reach the runtime
 (settings, database, calendar, notifier, clock) through Bolt's context, where the app
-factory's middleware puts it, never through a global.
+factory's middleware puts it, never through a global; and their turn to work after the
+ack (`Turn`), which a listener opening a modal takes itself (`open_modal`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import App, BoltContext, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
@@ -22,6 +25,8 @@ from bot.render.blocks import (
     render_apology,
     render_database_unavailable,
     render_home,
+    render_loading_modal,
+    render_notice_modal,
     render_refusal,
     render_stranger_home,
     render_update_recorded,
@@ -36,12 +41,56 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "planbot_runtime"
+TURN_KEY = "planbot_turn"
+
+# A trigger_id opens one view within this many seconds of the payload that carried it.
+TRIGGER_SECONDS = 3.0
+# What views.open answers for a trigger that can no longer open anything.
+SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
 def runtime_from(context: BoltContext) -> Runtime:
     """The runtime the app factory put into this request's context."""
     runtime: Runtime = context[RUNTIME_KEY]
     return runtime
+
+
+class Turn(Protocol):
+    """A listener's turn to work after its ack: the app runs only a few at once, and a
+    listener's `ack()` returns when it has one, unless it deferred that before acking."""
+
+    def defer(self) -> None:
+        """Let `ack()` return without waiting for a turn (then `take` it)."""
+
+    def take(self, *, wait: bool = True) -> bool:
+        """Take the turn; False if none is free and not `wait`."""
+
+    def seconds_since_received(self) -> float:
+        """Seconds since the request reached the app."""
+
+
+class _Unpooled:
+    """The turn of a listener run without the app's pool: always free."""
+
+    def __init__(self) -> None:
+        self._received = time.monotonic()
+
+    def defer(self) -> None:
+        pass
+
+    def take(self, *, wait: bool = True) -> bool:
+        return True
+
+    def seconds_since_received(self) -> float:
+        return time.monotonic() - self._received
+
+
+def turn_of(context: BoltContext) -> Turn:
+    """This request's turn to work (see `Turn`)."""
+    turn: Turn | None = context.get(TURN_KEY)
+    if turn is None:
+        turn = context[TURN_KEY] = _Unpooled()
+    return turn
 
 
 def register_listeners(app: App) -> None:
@@ -72,6 +121,93 @@ def tell_privately(
         except NotifierError as exc:
             log.warning("could not answer %s by the response_url (%s); sending a DM", user_id, exc)
     runtime.notifier.dm(user_id, message.text, message.blocks)
+
+
+def _is_spent(error: SlackApiError) -> bool:
+    return error.response.get("error") in SPENT_TRIGGER
+
+
+def open_modal(
+    runtime: Runtime,
+    context: BoltContext,
+    body: dict[str, Any],
+    build: Callable[[], dict[str, Any]],
+    *,
+    expired: Message,
+    respond: Respond | None = None,
+) -> None:
+    """Open the modal `build()` returns while the request's trigger_id still works (3 s),
+    however long the listener would wait for a turn to work.
+
+    For a listener that deferred its turn before acking. A turn free at once: the form is
+    built and opened in one call. None free: a loading modal is opened now, before waiting,
+    then filled with `views.update` (by its id and hash) once the form is built. A trigger
+    Slack says is spent gets `expired`, privately; a refusal while the loading modal is up
+    is shown in it. Other errors are left to `answering`.
+    """
+    turn, client = turn_of(context), runtime.notifier.client
+    trigger, user = str(body.get("trigger_id") or ""), _user_of(body) or ""
+    reply = respond if body.get("response_url") else None
+    if turn.take(wait=False):
+        view = build()
+        if turn.seconds_since_received() >= TRIGGER_SECONDS:
+            log.info("%s: too late to open the modal; told privately", _describe(body))
+            tell_privately(runtime, user, expired, reply)
+            return
+        try:
+            client.views_open(trigger_id=trigger, view=view)
+        except SlackApiError as exc:
+            if not _is_spent(exc):
+                raise
+            log.info("%s: trigger spent before the modal opened (%s)", _describe(body), exc)
+            tell_privately(runtime, user, expired, reply)
+        return
+    try:
+        opened = client.views_open(trigger_id=trigger, view=render_loading_modal())
+    except SlackApiError as exc:
+        if not _is_spent(exc):
+            raise
+        log.info("%s: trigger spent before the loading modal opened (%s)", _describe(body), exc)
+        tell_privately(runtime, user, expired, reply)
+        return
+    loading: dict[str, Any] = opened.get("view") or {}
+    turn.take()
+    try:
+        view = build()
+    except Exception as error:
+        view = render_notice_modal(_message_for(error, body))
+    try:
+        client.views_update(view_id=loading.get("id"), hash=loading.get("hash"), view=view)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in {"not_found", "hash_conflict"}:
+            raise
+        # Closed by the person meanwhile: they gave up on it, and nothing was recorded.
+        log.info("%s: the loading modal was gone before it was filled", _describe(body))
+
+
+def open_modal_in_time(
+    runtime: Runtime,
+    context: BoltContext,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    *,
+    too_late: Message,
+    respond: Respond | None = None,
+) -> None:
+    """Open `view` if the request's trigger_id may still work; else, or when Slack says it
+    is spent, tell the person `too_late` privately. For a modal found needed only after the
+    work (an update that lacks something), so not opened before it."""
+    reply = respond if body.get("response_url") else None
+    user = _user_of(body) or ""
+    if turn_of(context).seconds_since_received() < TRIGGER_SECONDS:
+        try:
+            runtime.notifier.client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
+            return
+        except SlackApiError as exc:
+            if not _is_spent(exc):
+                raise
+    log.info("%s: too late to open the form; told privately", _describe(body))
+    tell_privately(runtime, user, too_late, reply)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
@@ -151,30 +287,34 @@ def _user_of(body: dict[str, Any]) -> str | None:
     return str(user) if user else None
 
 
+def _message_for(error: Exception, body: dict[str, Any]) -> Message:
+    """What to tell the person about `error`; logged here, once, with context."""
+    what, user = _describe(body), _user_of(body)
+    if isinstance(error, PlanbotError):
+        log.info("refused %s for %s: %s", what, user, error)
+        return render_refusal(error)
+    if is_unavailable(error):
+        # One line, no traceback: an outage repeats it on every request, and SQLAlchemy's
+        # text of the error would carry the statement's parameters (what the person typed).
+        log.error("database unavailable during %s for %s: %s", what, user, _first_line(error))
+        return render_database_unavailable()
+    log.error(
+        "unexpected error in %s for user %s (team %s)",
+        what,
+        user,
+        (body.get("team") or {}).get("id") or body.get("team_id"),
+        exc_info=error,
+    )
+    return render_apology()
+
+
 def report_error(
     runtime: Runtime, error: Exception, body: dict[str, Any], respond: Respond | None = None
 ) -> None:
     """A refusal goes privately to the person; anything else is logged once, with context,
     and the person gets a short apology. Used by the app's error handler and by `answering`."""
     what, user = _describe(body), _user_of(body)
-    message: Message
-    if isinstance(error, PlanbotError):
-        log.info("refused %s for %s: %s", what, user, error)
-        message = render_refusal(error)
-    elif is_unavailable(error):
-        # One line, no traceback: an outage repeats it on every request, and SQLAlchemy's
-        # text of the error would carry the statement's parameters (what the person typed).
-        log.error("database unavailable during %s for %s: %s", what, user, _first_line(error))
-        message = render_database_unavailable()
-    else:
-        log.error(
-            "unexpected error in %s for user %s (team %s)",
-            what,
-            user,
-            (body.get("team") or {}).get("id") or body.get("team_id"),
-            exc_info=error,
-        )
-        message = render_apology()
+    message = _message_for(error, body)
     if user is None:
         return
     reply = respond if body.get("response_url") else None
