@@ -8,7 +8,10 @@ benchmarks start it with `FakeSlackProcess()`, which runs this file:
 
 It prints one JSON line `{"url": ..., "root": ...}` when it is serving, then answers one
 JSON line per command line on stdin: `count METHOD`, `channels METHOD` (the `channel`
-argument of each successful call, in order), `faults METHOD`, `reset`, `quit`.
+argument of each successful call, in order), `faults METHOD`, `response_url NAME` (a
+response_url the fake will take, as Slack hands one out with each command), `reset`, `quit`.
+
+The fake is as strict as in the tests, Slack's rate tiers included.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def serve(rate_limit: str | None) -> None:
                 answer = [str(call.args.get("channel", "")) for call in fake.calls_to(method)]
             elif command == "faults":
                 answer = [fault.kind for fault in fake.faults_for(method)]
+            elif command == "response_url":
+                answer = fake.response_url(method)
             elif command == "reset":
                 fake.reset()
                 answer = "ok"
@@ -81,7 +86,7 @@ class FakeSlackProcess:
         return json.loads(self._readline())
 
     def response_url(self, name: str) -> str:
-        return f"{self.root}response/{name}"
+        return str(self._ask(f"response_url {name}"))
 
     def count(self, method: str) -> int:
         return int(self._ask(f"count {method}"))
