@@ -1005,14 +1005,19 @@ def _modal(title: str, blocks: list[Block], meta: UpdateFormMeta) -> dict[str, A
 def keep_picker(picker: Block, draft: UpdateDraft) -> Block:
     """The picker block of a form, echoed back by Slack, now showing `draft`'s action."""
     element = dict(picker.get("element") or {})
-    listed = [o for o in element.get("options") or [] if o.get("value") == draft.ref]
-    element["initial_option"] = (
+    options = list(element.get("options") or [])
+    listed = [o for o in options if o.get("value") == draft.ref]
+    chosen = (
         listed[0]
         if listed
         else action_option(
             ActionChoice(draft.ref, draft.title, draft.owner_name, own=not draft.on_behalf)
         )
     )
+    if element.get("type") == "static_select" and not listed:
+        # Slack refuses an initial_option that is not among a static menu's options.
+        element["options"] = [chosen, *options][:MAX_STATIC_OPTIONS]
+    element["initial_option"] = chosen
     kept = {k: v for k, v in picker.items() if k in {"type", "block_id", "label", "hint"}}
     return {**kept, "dispatch_action": True, "element": element}
 
@@ -1030,6 +1035,16 @@ def render_picker_modal(
         _picker(choices, external=external, selected=None),
         *_form_fields(scheme, tag="", status=None, note="", revised=None, target=None),
     ]
+    if external:
+        # A menu shows at most 100 options: say so, and how to reach the others.
+        blocks.insert(
+            2,
+            context(
+                f"You can update {len(choices)} actions. The menu shows "
+                f"{MAX_STATIC_OPTIONS} at a time: type a number (`150`), a ref or words "
+                "from a title to find any of them."
+            ),
+        )
     return _modal("Update an action", blocks, UpdateFormMeta())
 
 
