@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from support.slackrules import message_problems, view_problems
 
 from bot.domain.grammar import (
     parse_actions,
@@ -22,15 +23,23 @@ from bot.render.blocks import (
     BLOCK_TEXT_BUDGET,
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
+    MESSAGE_ROOM,
+    Entry,
+    Room,
     UpdateFormMeta,
     block_text,
+    button,
+    context,
     cut,
     escape,
+    fit_entries,
     render_actions_list,
+    render_help,
     render_home,
     render_picker_modal,
     render_refusal,
     render_update_modal,
+    section,
 )
 from bot.services.actions import (
     ActionChoice,
@@ -195,6 +204,9 @@ def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
 
     assert view["type"] == "home"
     assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
+    assert view_problems(view) == []
+    shown = json.dumps(view)
+    assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(150))  # every one of hers
 
 
 def test_the_update_modal_keeps_to_slacks_limits_with_hostile_text() -> None:
@@ -219,6 +231,67 @@ def test_the_picker_offers_at_most_100_options_then_searches() -> None:
     assert static["type"] == "static_select" and len(static["options"]) == 100
     assert all(len(o["text"]["text"]) <= 75 for o in static["options"])
     assert external["type"] == "external_select" and "options" not in external
+
+
+def entries(count: int, *, line_chars: int = 200) -> list[Entry]:
+    return [
+        Entry(
+            key=f"ACT-{n}",
+            line=f"*ACT-{n}* " + "l" * line_chars,
+            full=(section(f"*ACT-{n}* " + "f" * 600),),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_list_that_fits_is_shown_whole_and_in_full() -> None:
+    blocks = fit_entries(entries(5), MESSAGE_ROOM, pointer="See the Home tab.")
+
+    assert len(blocks) == 5 and "See the Home tab." not in json.dumps(blocks)
+
+
+@pytest.mark.parametrize("count", [30, 60, 150, 400])
+def test_a_long_list_names_every_entry_within_one_message(count: int) -> None:
+    blocks = fit_entries(entries(count), MESSAGE_ROOM, pointer="See the Home tab.")
+    shown = json.dumps(blocks)
+
+    assert MESSAGE_ROOM.holds(blocks) and block_text(blocks) <= BLOCK_TEXT_BUDGET
+    assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(count))
+    assert blocks[-1]["elements"][0]["text"] == "See the Home tab."
+
+
+def test_a_list_too_long_even_for_its_refs_is_counted() -> None:
+    blocks = fit_entries(entries(3000), MESSAGE_ROOM, more="…and {n} more")
+
+    assert MESSAGE_ROOM.holds(blocks)
+    counted = [int(n) for n in re.findall(r"and (\d+) more", json.dumps(blocks))]
+    shown = len(set(re.findall(r"ACT-\d+", json.dumps(blocks))))
+    assert counted and shown + counted[0] == 3000
+
+
+def test_a_view_is_laid_out_within_its_bytes() -> None:
+    big = entries(300, line_chars=2000)
+    room = Room(100, size=20_000)
+
+    assert room.holds(fit_entries(big, room))
+
+
+def test_block_text_counts_every_text_string_as_slack_does() -> None:
+    blocks = [
+        section("abc", accessory=button("Update", "open_update", "ACT-1")),
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "12345"}]},
+        context("xy"),
+    ]
+
+    assert block_text(blocks) == 3 + len("Update") + 5 + 2
+
+
+@pytest.mark.parametrize("topic", ["update", "actions", "planbot"])
+def test_help_is_valid_mrkdwn(topic: str) -> None:
+    message = render_help(topic, DEFAULT_SCHEME)
+
+    assert message_problems(message.blocks, message.text) == (None, [])
+    assert "&lt;" in json.dumps(message.blocks) or topic == "actions"
 
 
 def test_form_metadata_survives_the_round_trip_and_garbage() -> None:
