@@ -19,9 +19,14 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
-from bot.render.blocks import UpdateFormMeta, action_options, render_update_modal
+from bot.render.blocks import (
+    UpdateFormMeta,
+    action_options,
+    render_trigger_expired,
+    render_update_modal,
+)
 from bot.services import actions as action_service
-from handlers import answering, runtime_from
+from handlers import answering, open_modal, runtime_from, turn_of
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +38,27 @@ def handle_open_update(
     respond: Respond,
     context: BoltContext,
 ) -> None:
-    """The Update button: open the update modal for its action."""
+    """The Update button: open the update modal for its action, within the press's trigger
+    window (a loading form first when the bot is too busy to build it in time)."""
+    turn_of(context).defer()
     ack()
     runtime = runtime_from(context)
+    ref = str(action.get("value") or "")
     with answering(runtime, body, respond):
-        form = action_service.update_form(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=body["user"]["id"],
-            ref=str(action.get("value") or ""),
-            now=runtime.now(),
-        )
-        view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
-        runtime.notifier.open_view(body["trigger_id"], view)
+
+        def build() -> dict[str, Any]:
+            form = action_service.update_form(
+                db=runtime.db,
+                cycle=runtime.cycle,
+                plan_key=runtime.plan_key,
+                actor_slack_id=body["user"]["id"],
+                ref=ref,
+                now=runtime.now(),
+            )
+            return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+
+        expired = render_trigger_expired(ref or None, pressed=True)
+        open_modal(runtime, context, body, build, expired=expired, respond=respond)
 
 
 def _redraw(

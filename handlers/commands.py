@@ -3,7 +3,7 @@
 Each listener acknowledges first (an empty ack, so Slack shows nothing and the 3-second
 clock stops), then reads the command, calls one service and answers privately through
 the command's response_url. Refusals (`PlanbotError`) are turned into private replies by
-the app's error handler.
+`answering`. `/update` opens its form within the command's trigger window (`open_modal`).
 """
 
 from __future__ import annotations
@@ -15,45 +15,46 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, parse_update
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import Command
-from bot.notifier import NotifierError
 from bot.render.blocks import (
     Message,
     render_absence,
     render_action_history,
     render_actions_list,
     render_help,
+    render_incomplete,
     render_picker_modal,
+    render_trigger_expired,
     render_update_modal,
     render_update_recorded,
 )
 from bot.runtime import Runtime
 from bot.services import actions as action_service
 from bot.services.updates import IncompleteUpdate, Source, record_update
-from handlers import after_update, answering, refresh_homes, runtime_from, tell_privately
+from handlers import (
+    after_update,
+    answering,
+    open_modal,
+    open_modal_in_time,
+    refresh_homes,
+    runtime_from,
+    tell_privately,
+    turn_of,
+)
 
 # -- listeners ---------------------------------------------------------------------------------
-
-
-def _open_modal(
-    runtime: Runtime, user: str, trigger_id: str, view: dict[str, Any], respond: Respond
-) -> None:
-    """Open a modal; if Slack says the trigger expired (over 3 s), ask the person to retry."""
-    try:
-        runtime.notifier.open_view(trigger_id, view)
-    except NotifierError as exc:
-        if exc.error not in {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}:
-            raise
-        text = (
-            "Slack closed the window for opening the form before it was ready; nothing "
-            "was recorded. Please run the command again."
-        )
-        tell_privately(runtime, user, Message(text), respond)
 
 
 def handle_update_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """`/update`: record at once, or open the form (prefilled, or with a picker)."""
+    """`/update`: record at once, or open the form (prefilled, or with a picker).
+
+    The form must open within 3 s of the command (its trigger_id), so this listener takes
+    its turn to work itself, after the ack: `open_modal` opens a loading form first when the
+    bot is too busy to build the real one in time.
+    """
+    turn = turn_of(context)
+    turn.defer()
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
@@ -61,9 +62,28 @@ def handle_update_command(
         request = parse_update(
             command.get("text") or "", today=runtime.cycle.local_date(now), scheme=DEFAULT_SCHEME
         )
+        if request.kind in {"pick", "open"}:
+            _open_form(runtime, context, command, request, respond)
+            return
+        turn.take()
         if request.kind == "help":
             tell_privately(runtime, user, render_help("update", DEFAULT_SCHEME), respond)
-        elif request.kind == "pick":
+        else:
+            _record_from_command(runtime, context, command, request, respond)
+
+
+def _open_form(
+    runtime: Runtime,
+    context: BoltContext,
+    command: dict[str, Any],
+    request: UpdateRequest,
+    respond: Respond,
+) -> None:
+    """`/update` alone (the form with a picker) or `/update REF` (the form prefilled)."""
+    user, now = command["user_id"], runtime.now()
+
+    def build() -> dict[str, Any]:
+        if request.kind == "pick":
             picker = action_service.updatable_actions(
                 db=runtime.db,
                 cycle=runtime.cycle,
@@ -71,27 +91,30 @@ def handle_update_command(
                 actor_slack_id=user,
                 now=now,
             )
-            view = render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
-            _open_modal(runtime, user, command["trigger_id"], view, respond)
-        elif request.kind == "open":
-            form = action_service.update_form(
-                db=runtime.db,
-                cycle=runtime.cycle,
-                plan_key=runtime.plan_key,
-                actor_slack_id=user,
-                ref=request.ref,
-                now=now,
-            )
-            view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
-            _open_modal(runtime, user, command["trigger_id"], view, respond)
-        else:
-            _record_from_command(runtime, command, request, respond)
+            return render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
+        form = action_service.update_form(
+            db=runtime.db,
+            cycle=runtime.cycle,
+            plan_key=runtime.plan_key,
+            actor_slack_id=user,
+            ref=request.ref,
+            now=now,
+        )
+        return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+
+    expired = render_trigger_expired(request.ref or None, pressed=False)
+    open_modal(runtime, context, command, build, expired=expired, respond=respond)
 
 
 def _record_from_command(
-    runtime: Runtime, command: dict[str, Any], request: UpdateRequest, respond: Respond
+    runtime: Runtime,
+    context: BoltContext,
+    command: dict[str, Any],
+    request: UpdateRequest,
+    respond: Respond,
 ) -> None:
-    """Record `/update REF STATUS NOTE`; when something is missing, open the form instead."""
+    """Record `/update REF STATUS NOTE`; when something is missing, open the form instead
+    (or, when the command's trigger has run out meanwhile, say what is missing)."""
     user = command["user_id"]
     trigger = command.get("trigger_id") or ""
     try:
@@ -111,7 +134,8 @@ def _record_from_command(
         )
     except IncompleteUpdate as missing:
         view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-        _open_modal(runtime, user, trigger, view, respond)
+        too_late = render_incomplete(missing.errors, missing.draft.ref)
+        open_modal_in_time(runtime, context, command, view, too_late=too_late, respond=respond)
         return
     if recorded.duplicate:
         return

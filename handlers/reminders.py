@@ -11,11 +11,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import ActionId
-from bot.render.blocks import render_update_modal
+from bot.render.blocks import render_incomplete, render_update_modal
 from bot.render.reminders import render_home_link, render_no_change_recorded
 from bot.services.reminders import record_no_change
 from bot.services.updates import IncompleteUpdate
-from handlers import after_update, answering, runtime_from, tell_privately
+from handlers import after_update, answering, open_modal_in_time, runtime_from, tell_privately
 
 
 def no_change_key(body: dict[str, Any], action: dict[str, Any]) -> str:
@@ -54,10 +54,12 @@ def handle_no_change(
                 idempotency_key=no_change_key(body, action),
             )
         except IncompleteUpdate as missing:
-            # e.g. the target date has passed since the reminder: ask for it in the form.
+            # e.g. the target date has passed since the reminder: ask for it in the form, or,
+            # if the press waited too long for its turn to open one, say what is missing.
             # Other refusals reach the person privately through `answering`.
             view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-            runtime.notifier.open_view(body["trigger_id"], view)
+            too_late = render_incomplete(missing.errors, missing.draft.ref)
+            open_modal_in_time(runtime, context, body, view, too_late=too_late, respond=reply)
             return
         tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
         if not recorded.duplicate:
