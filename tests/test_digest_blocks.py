@@ -11,7 +11,7 @@ from support.slackrules import message_problems
 
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
-from bot.render.blocks import BLOCK_TEXT_BUDGET, block_text
+from bot.render.blocks import BLOCK_TEXT_BUDGET, message_cost
 from bot.render.blocks import MAX_MESSAGE_BLOCKS as MAX_BLOCKS
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.services.digest import Audience, Digest, compile_digest
@@ -112,7 +112,7 @@ def test_summary_of_a_300_action_plan_stays_within_slack_limits(
 
     assert_within_slack_limits(blocks)
     assert message_problems(blocks, summary_text(digest)) == (None, [])  # Slack takes it
-    assert block_text(blocks) <= BLOCK_TEXT_BUDGET  # with room to spare
+    assert message_cost(blocks) <= BLOCK_TEXT_BUDGET  # with room to spare
     shown = "\n".join(texts(blocks))
     assert "more" in shown  # long lists are summarised with "…and N more"
     assert f"*Exceptions: off track and at risk ({len(digest.exceptions)})*" in shown

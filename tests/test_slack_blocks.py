@@ -33,6 +33,7 @@ from bot.render.blocks import (
     cut,
     escape,
     fit_entries,
+    message_cost,
     render_actions_list,
     render_help,
     render_home,
@@ -172,7 +173,7 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
     message = render_actions_list(actions, DEFAULT_SCHEME)
 
     assert_within_limits(message.blocks, MAX_MESSAGE_BLOCKS)
-    assert block_text(message.blocks) <= BLOCK_TEXT_BUDGET
+    assert message_cost(message.blocks) <= BLOCK_TEXT_BUDGET
     shown = json.dumps(message.blocks)
     assert re.search(r"and \d+ more: ACT-", shown)  # the rest by ref, after what fits
     assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(300))
@@ -255,7 +256,7 @@ def test_a_long_list_names_every_entry_within_one_message(count: int) -> None:
     blocks = fit_entries(entries(count), MESSAGE_ROOM, pointer="See the Home tab.")
     shown = json.dumps(blocks)
 
-    assert MESSAGE_ROOM.holds(blocks) and block_text(blocks) <= BLOCK_TEXT_BUDGET
+    assert MESSAGE_ROOM.holds(blocks) and message_cost(blocks) <= BLOCK_TEXT_BUDGET
     assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(count))
     assert blocks[-1]["elements"][0]["text"] == "See the Home tab."
 
@@ -284,6 +285,15 @@ def test_block_text_counts_every_text_string_as_slack_does() -> None:
     ]
 
     assert block_text(blocks) == 3 + len("Update") + 5 + 2
+
+
+def test_a_message_like_one_slack_refused_is_not_laid_out() -> None:
+    # bolt-js #2867: 11,341 characters of text over 45 blocks, refused msg_blocks_too_long.
+    refused = [section("x" * 252) for _ in range(45)]
+    assert block_text(refused) == 11_340
+
+    assert not MESSAGE_ROOM.holds(refused)
+    assert MESSAGE_ROOM.holds(refused[:30])
 
 
 @pytest.mark.parametrize("topic", ["update", "actions", "planbot"])

@@ -63,8 +63,11 @@ MAX_FALLBACK_TEXT = 3000  # notification text; Slack truncates long ones anyway
 # this (`msg_blocks_too_long`), counting every text string in them (`block_text`).
 MAX_MESSAGE_BLOCK_TEXT = 12_000
 # What messages are laid out to: a margin below the refusal line, which Slack does not
-# document exactly (#2867 saw a refusal at 11,341 counted characters).
+# document exactly. Slack staff speak of "12,000 text characters with a buffer for block
+# containers", and #2867 saw 11,341 characters over 45 blocks refused: so each block is also
+# charged for its container (`message_cost`), and a full 50 blocks carry at most 9,500.
 BLOCK_TEXT_BUDGET = 11_000
+BLOCK_CONTAINER_CHARS = 30
 # What views are laid out to, as JSON: a margin below MAX_VIEW_BYTES.
 VIEW_BYTES_BUDGET = 200_000
 
@@ -241,6 +244,11 @@ def block_text(blocks: Sequence[Block]) -> int:
     return total
 
 
+def message_cost(blocks: Sequence[Block]) -> int:
+    """What `blocks` take of a message's budget: their text, and a charge for each block."""
+    return block_text(blocks) + BLOCK_CONTAINER_CHARS * len(blocks)
+
+
 def json_size(value: Any) -> int:
     """The bytes of `value` as slack_sdk sends it (JSON, non-ASCII escaped): a view may be
     at most 250 KB."""
@@ -249,7 +257,8 @@ def json_size(value: Any) -> int:
 
 @dataclass(frozen=True)
 class Room:
-    """What a surface still holds: blocks, and block text (a message) or JSON bytes (a view)."""
+    """What a surface still holds: blocks, and block text (a message: `message_cost`) or JSON
+    bytes (a view)."""
 
     blocks: int
     text: int | None = None
@@ -258,7 +267,7 @@ class Room:
     def holds(self, blocks: Sequence[Block]) -> bool:
         if len(blocks) > self.blocks:
             return False
-        if self.text is not None and block_text(blocks) > self.text:
+        if self.text is not None and message_cost(blocks) > self.text:
             return False
         return self.size is None or json_size(list(blocks)) <= self.size
 
@@ -266,7 +275,7 @@ class Room:
         """The room left once `blocks` are in."""
         return Room(
             self.blocks - len(blocks),
-            None if self.text is None else self.text - block_text(blocks),
+            None if self.text is None else self.text - message_cost(blocks),
             None if self.size is None else self.size - json_size(list(blocks)) - 2 * len(blocks),
         )
 
