@@ -87,6 +87,13 @@ class _Ack(Ack):
         self.has_turn = True
         return True
 
+    def release(self) -> None:
+        """Give the turn back before the listener ends (its remaining work may wait on Slack,
+        on no one else's turn)."""
+        if self.has_turn and self.thread is threading.current_thread():
+            self.has_turn = False
+            self._pool.release_turn()
+
     def seconds_since_received(self) -> float:
         return time.monotonic() - self.received
 
@@ -139,6 +146,9 @@ class ListenerPool(Executor):
 
     def take_turn(self, *, wait: bool = True) -> bool:
         return self._turns.acquire(blocking=wait)
+
+    def release_turn(self) -> None:
+        self._turns.release()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         ack: _Ack | None = self._expected.__dict__.pop("ack", None)

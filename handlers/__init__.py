@@ -65,6 +65,9 @@ class Turn(Protocol):
     def take(self, *, wait: bool = True) -> bool:
         """Take the turn; False if none is free and not `wait`."""
 
+    def release(self) -> None:
+        """Give the turn back: what is left is follow-up that may wait on Slack."""
+
     def seconds_since_received(self) -> float:
         """Seconds since the request reached the app."""
 
@@ -80,6 +83,9 @@ class _Unpooled:
 
     def take(self, *, wait: bool = True) -> bool:
         return True
+
+    def release(self) -> None:
+        pass
 
     def seconds_since_received(self) -> float:
         return time.monotonic() - self._received
@@ -226,10 +232,14 @@ def refresh_home(runtime: Runtime, slack_id: str) -> None:
     runtime.notifier.publish_home(slack_id, view)
 
 
-def after_update(runtime: Runtime, recorded: RecordedUpdate) -> None:
+def after_update(runtime: Runtime, context: BoltContext, recorded: RecordedUpdate) -> None:
     """What follows a recorded update: the owner told when someone reported for them, and
     the App Homes of the author and the owner refreshed. Failures here are logged, not
-    shown: the update itself is safe and the person already has their confirmation."""
+    shown: the update itself is safe and the person already has their confirmation.
+
+    The listener's work turn is given back first: these calls may wait on Slack's rate
+    limits (one message a second to a person), and other people's updates must not."""
+    turn_of(context).release()
     owner, author = recorded.owner_slack_id, recorded.author_slack_id
     if recorded.on_behalf and owner and owner != author:
         message = render_update_recorded(recorded, DEFAULT_SCHEME, for_owner=True)

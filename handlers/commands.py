@@ -140,7 +140,7 @@ def _record_from_command(
     if recorded.duplicate:
         return
     tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME), respond)
-    after_update(runtime, recorded)
+    after_update(runtime, context, recorded)
 
 
 def handle_actions_command(

@@ -63,7 +63,7 @@ def handle_no_change(
             return
         tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
         if not recorded.duplicate:
-            after_update(runtime, recorded)
+            after_update(runtime, context, recorded)
 
 
 def handle_open_home(

@@ -154,11 +154,12 @@ def handle_update_submission(
         return
     ack()
     with answering(runtime, body):
-        _record_submission(runtime, user, view, meta, submission)
+        _record_submission(runtime, context, user, view, meta, submission)
 
 
 def _record_submission(
     runtime: Runtime,
+    context: BoltContext,
     user: str,
     view: dict[str, Any],
     meta: UpdateFormMeta,
@@ -191,7 +192,7 @@ def _record_submission(
     if recorded.duplicate:
         return
     tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME))
-    after_update(runtime, recorded)
+    after_update(runtime, context, recorded)
 
 
 def register(app: App) -> None:
