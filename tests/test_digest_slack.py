@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,7 +33,7 @@ from support.slackapp import (
     wait_for,
 )
 
-from bot.app import create_app
+from bot.app import ListenerPool, create_app
 from bot.notifier import FileToUpload, Notifier, TransientFailure, make_client
 from bot.runtime import build_runtime
 from bot.server import PlanbotWSGI, start_http_server
@@ -70,7 +69,8 @@ def digest_bot(
         fake.add_channel(channel, name="joint-committee")  # the programme office invited planbot
     client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
     runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
-    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    # The pool production uses: a thread each, so every request is acked at once.
+    listeners = ListenerPool()
     app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
     server = start_http_server(PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET))
     try:

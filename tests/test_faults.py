@@ -286,7 +286,8 @@ def test_fifty_concurrent_signed_update_commands_are_all_recorded_and_answered(
     current = next(s for s in sections if "Q3 2019/20" in s)
     assert f">{latest.note}" in current
     assert "superseded" not in current
-    assert sum("superseded by a later update" in s for s in sections) >= min(count - 1, 40)
+    # Every earlier update is there: in full while they fit, then a line each.
+    assert sum(s.count("superseded by a later update") for s in sections) == count - 1
 
 
 # -- Slack failing a third of the interactive calls --------------------------------------------

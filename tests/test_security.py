@@ -57,7 +57,7 @@ from support.slackapp import (
 )
 from typer.testing import CliRunner
 
-from bot.app import create_app
+from bot.app import ListenerPool, create_app
 from bot.cli import app as cli_app
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
@@ -132,7 +132,8 @@ class SignedBot(Bot):
 @contextmanager
 def serving(runtime: Runtime, fake: FakeSlack, secret: str = SIGNING_SECRET) -> Iterator[Bot]:
     """The real app and HTTP server for `runtime`, as `support.slackapp.running_bot`."""
-    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    # The pool production uses: a thread each, so every request is acked at once.
+    listeners = ListenerPool()
     app = create_app(runtime, signing_secret=secret, listener_executor=listeners)
     server = start_http_server(PlanbotWSGI(app, db=runtime.db, signing_secret=secret))
     try:

@@ -19,7 +19,6 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
-from bot.app import create_app
+from bot.app import ListenerPool, create_app
 from bot.notifier import Notifier, make_client
 from bot.render.blocks import base_block_id
 from bot.runtime import Runtime, build_runtime
@@ -453,7 +452,8 @@ def running_bot(
 ) -> Iterator[Bot]:
     """planbot over HTTP on a free loopback port, for one test."""
     runtime = make_runtime(db, fake, clock=clock)
-    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    # The pool production uses: a thread each, so every request is acked at once.
+    listeners = ListenerPool()
     app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
     wsgi = PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET)
     server = start_http_server(wsgi)
