@@ -1,0 +1,51 @@
+"""The manifest asks for every scope planbot uses, and for no other.
+
+Slack grants a token exactly the scopes its app asked for; a method needing another answers
+`missing_scope` (the strict fake does the same, from `fakeslack.METHOD_SCOPES`). So the Web
+API methods planbot's code calls are read out of its source and their scopes compared with
+the manifest's.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from support.fakeslack import METHOD_SCOPES
+
+from bot.manifest import BOT_SCOPES, build_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [path for part in ("bot", "handlers", "jobs") for path in (ROOT / part).rglob("*.py")]
+
+# `client.chat_postMessage(` and the like, and `_call("chat.postMessage"` in the notifier.
+_SDK_CALL = re.compile(r"\bclient\.([a-z]+)_([A-Za-z0-9]+(?:_v2)?)\(")
+_NAMED_CALL = re.compile(r"""(?:_call|api_call)\(\s*["']([a-z]+\.[A-Za-z.]+)["']""")
+# slack_sdk methods that are several Web API calls.
+_COMPOSITE = {"files.upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
+# Bolt's own: auth.test at start-up (needs no scope).
+_BOLT = ("auth.test",)
+
+
+def methods_called() -> set[str]:
+    """The Slack Web API methods planbot's code calls."""
+    found: set[str] = set(_BOLT)
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        for family, name in _SDK_CALL.findall(text):
+            method = f"{family}.{name}"
+            found.update(_COMPOSITE.get(method, (method,)))
+        found.update(_NAMED_CALL.findall(text))
+    return found
+
+
+def test_the_manifest_holds_every_scope_the_bot_uses_and_no_others() -> None:
+    methods = methods_called()
+    # A 1:1 DM is all conversations.open is asked for: im:write is the scope for that.
+    needed = {METHOD_SCOPES[m][0] for m in methods if m in METHOD_SCOPES}
+    needed.add("commands")  # the slash commands the manifest declares
+
+    assert {"chat.postMessage", "views.open", "users.info"} <= methods  # the scan sees calls
+    assert needed == set(BOT_SCOPES), (sorted(methods), sorted(needed))
+    assert build_manifest()["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
+    assert build_manifest()["features"]["slash_commands"]
