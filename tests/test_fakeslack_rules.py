@@ -235,8 +235,13 @@ def test_an_input_allows_max_length_up_to_3000(client: WebClient) -> None:
 def test_a_message_carries_about_12000_characters_of_block_text(
     client: WebClient, fake_slack: FakeSlack
 ) -> None:
-    fits = [section("x" * 2400) for _ in range(5)]  # 12,000 exactly
+    fits = [section("x" * 2370) for _ in range(5)]  # 11,850 of text and 5 blocks: 12,000
     posted = post(client, fits)
+    # What bolt-js #2867 saw real Slack do: 9,597 characters over 50 blocks were taken, and
+    # 11,341 over 45 refused.
+    post(client, [section("x" * 191) for _ in range(49)] + [section("x" * 238)])
+    seen_refused = [section("x" * 252) for _ in range(44)] + [section("x" * 253)]
+    refused = refusal(lambda: post(client, seen_refused))
 
     over = [*fits, section("x")]
     too_long = refusal(lambda: post(client, over))
@@ -244,12 +249,14 @@ def test_a_message_carries_about_12000_characters_of_block_text(
         lambda: client.chat_update(channel=CHANNEL, ts=posted["ts"], text="x", blocks=over)
     )
 
-    assert slackrules.block_text_length(fits) == 12_000
+    assert slackrules.message_budget_used(fits) == 12_000
+    assert slackrules.block_text_length(seen_refused) == 11_341
+    assert refused["error"] == "msg_blocks_too_long"
     rich = {"type": "rich_text_section", "elements": [{"type": "text", "text": "abc"}]}
     counted = [{"type": "rich_text", "elements": [rich]}, {"type": "markdown", "text": "de"}]
     assert slackrules.block_text_length(counted) == 5
     assert too_long["error"] == update["error"] == "msg_blocks_too_long"
-    assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]
+    assert [c.method for c in fake_slack.calls] == ["chat.postMessage"] * 2
 
 
 def test_a_message_text_is_at_most_40000_characters(client: WebClient) -> None:
@@ -352,7 +359,7 @@ def test_posting_where_the_bot_is_not_a_member_is_not_in_channel(
 def test_a_response_url_takes_5_posts_within_30_minutes(fake_slack: FakeSlack) -> None:
     webhook = WebhookClient(fake_slack.response_url("five"))
     answers = [webhook.send(text=f"reply {n}") for n in range(6)]
-    old = WebhookClient(fake_slack.response_url("old", issued_at=time.monotonic() - 31 * 60))
+    old = WebhookClient(fake_slack.response_url("old", issued_at=fake_slack.clock() - 31 * 60))
     expired = old.send(text="too late")
     invalid = WebhookClient(fake_slack.response_url("bad")).send(text="a <b>")
 
@@ -369,6 +376,7 @@ def test_a_response_url_takes_5_posts_within_30_minutes(fake_slack: FakeSlack) -
 def test_methods_answer_429_with_retry_after_past_their_tier(
     client: WebClient, fake_slack: FakeSlack
 ) -> None:
+    fake_slack.clock = lambda: 1000.0  # no refill while the test runs, however slow
     for _ in range(20):  # users.list is Tier 2: 20 a minute
         client.users_list()
     listed = refusal(client.users_list)
@@ -385,6 +393,7 @@ def test_methods_answer_429_with_retry_after_past_their_tier(
 
 
 def test_a_429_carries_retry_after(fake_slack: FakeSlack, client: WebClient) -> None:
+    fake_slack.clock = lambda: 1000.0
     for _ in range(50):  # conversations.open is Tier 3
         client.conversations_open(users="U1")
     with pytest.raises(SlackApiError) as raised:

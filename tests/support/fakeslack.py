@@ -376,6 +376,8 @@ class FakeSlack:
         self.deactivated_post_error: str | None = None
         self._initial_scopes = frozenset(scopes if scopes is not None else manifest_scopes())
         self.scopes = self._initial_scopes  # what the token was granted
+        # Seconds, for rate limits and response_url lifetimes; a test may stop it.
+        self.clock: Callable[[], float] = time.monotonic
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -431,9 +433,9 @@ class FakeSlack:
 
     def response_url(self, name: str = "r", *, issued_at: float | None = None) -> str:
         """A URL that stands in for a Slack ``response_url``: 5 uses within 30 minutes of
-        ``issued_at`` (a ``time.monotonic()`` value; default now)."""
+        ``issued_at`` (a ``fake.clock()`` value; default now)."""
         path = f"/response/{name}"
-        created = time.monotonic() if issued_at is None else issued_at
+        created = self.clock() if issued_at is None else issued_at
         with self._lock:
             self._state.response_urls.setdefault(path, _ResponseUrl(created=created))
         return f"{self.root}{path[1:]}"
@@ -478,6 +480,7 @@ class FakeSlack:
             self.socket_url = None
             self.deactivated_post_error = None
             self.scopes = self._initial_scopes
+            self.clock = time.monotonic
 
     # -- what was received ---------------------------------------------------------------------
 
@@ -779,7 +782,7 @@ class FakeSlack:
             capacity, per_second = float(per_minute), per_minute / 60
         else:
             return None
-        now = time.monotonic()
+        now = self.clock()
         bucket = state.buckets.setdefault(key, _Bucket(capacity, per_second, capacity, now))
         wait = bucket.take(now)
         if wait <= 0:
@@ -996,7 +999,7 @@ class FakeSlack:
             budget
             and "budget" not in self._state.loosened
             and isinstance(blocks, list)
-            and slackrules.block_text_length(blocks) > slackrules.MAX_MESSAGE_BLOCK_TEXT
+            and slackrules.message_budget_used(blocks) > slackrules.MAX_MESSAGE_BLOCK_TEXT
         ):
             return {"ok": False, "error": "msg_blocks_too_long"}
         return None
@@ -1039,7 +1042,7 @@ class FakeSlack:
         state = self._state
         known = state.response_urls.get(path)
         if "response_urls" not in state.loosened:
-            if known is None or time.monotonic() - known.created > RESPONSE_URL_TTL_SECONDS:
+            if known is None or self.clock() - known.created > RESPONSE_URL_TTL_SECONDS:
                 return 404, {"ok": False, "error": "expired_url"}, "expired_url"
             if known.uses >= RESPONSE_URL_USES:
                 return 404, {"ok": False, "error": "used_url"}, "used_url"
