@@ -259,7 +259,7 @@ def test_a_deactivated_admin_is_not_recorded_as_having_the_draft(
     sample_db: Database, fake_slack: FakeSlack
 ) -> None:
     fake_slack.deactivate(PRIYA)
-    fake_slack.deactivated_post_error = None  # as real Slack: the DM would be accepted
+    # The fake, as real Slack, would take the DM: planbot must look first.
     friday = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)  # the draft of Q3 is due
 
     with digest_bot(sample_db, fake_slack, clock=lambda: friday) as bot:
