@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest as RetryRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryResponse
 from slack_sdk.http_retry.state import RetryState
@@ -66,6 +68,16 @@ class TransientFailure(NotifierError):
     """Rate limits, server errors or a dropped connection outlasted the retries."""
 
 
+class _BoundedJitter(Jitter):
+    """Adds up to `most` seconds at random to a retry's wait."""
+
+    def __init__(self, most: float) -> None:
+        self.most = most
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.most
+
+
 def make_client(
     *,
     token: str,
@@ -74,8 +86,13 @@ def make_client(
     backoff_factor: float = 0.5,
     timeout: int = 15,
 ) -> WebClient:
-    """A WebClient for `base_url` that retries rate limits, 5xx and dropped connections."""
-    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+    """A WebClient for `base_url` that retries rate limits, 5xx and dropped connections.
+
+    Retries back off from `backoff_factor` seconds, with a random jitter of up to twice that
+    (a second at the default, as the SDK's own jitter)."""
+    interval = BackoffRetryIntervalCalculator(
+        backoff_factor=backoff_factor, jitter=_BoundedJitter(2 * backoff_factor)
+    )
     client = WebClient(
         token=token,
         base_url=base_url,
