@@ -123,9 +123,9 @@ class PlanbotWSGI(SlackRequestHandler):
         except ValueError:
             return _text(400, "bad Content-Length")
         raw: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
-        if _is_ssl_check(raw):
-            return BoltResponse(status=200, body="")
         headers = request.get_headers()
+        if _is_ssl_check(raw, str(headers.get("content-type") or "")):
+            return BoltResponse(status=200, body="")
         timestamp = str(headers.get("x-slack-request-timestamp") or "")
         signature = str(headers.get("x-slack-signature") or "")
         if not _signed(self.secret, raw, timestamp, signature):
@@ -292,9 +292,10 @@ def shape_problem(body: object, where: str = "body", depth: int = 0) -> str | No
     return None
 
 
-def _is_ssl_check(raw: bytes) -> bool:
-    """Slack's certificate check: a form body whose `ssl_check` field is `1` (as Bolt tests)."""
-    if b"ssl_check" not in raw:
+def _is_ssl_check(raw: bytes, content_type: str) -> bool:
+    """Slack's certificate check: a form body whose `ssl_check` field is `1` (as Bolt tests).
+    A JSON body (an event) is never one, whatever its text holds."""
+    if b"ssl_check" not in raw or content_type.split(";")[0].strip() == "application/json":
         return False
     try:
         fields = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=20)

@@ -247,6 +247,21 @@ def test_an_unsigned_command_dressed_as_an_ssl_check_is_answered_and_not_dispatc
     assert not [r for r in caplog.records if r.name.startswith(("planbot", "slack_bolt"))]
 
 
+def test_an_event_whose_text_looks_like_an_ssl_check_is_still_signed_and_processed(
+    bot: Bot,
+) -> None:
+    envelope = app_home_opened(SINEAD)
+    envelope["token"] = "t&ssl_check=1&"  # a JSON body is never Slack's certificate check
+    body = json.dumps(envelope).encode()
+
+    unsigned = bot.post(body, "application/json", signed=False)
+    signed = bot.event(envelope)
+
+    assert unsigned.status_code == 401
+    assert signed.status_code == 200
+    assert bot.home_of(SINEAD)["type"] == "home"
+
+
 # -- events redelivered --------------------------------------------------------------------------
 
 
