@@ -609,8 +609,8 @@ def _action_entry(
 
 # Where the rest of a list can be seen, by the list's scope.
 _SEE_ALL = {
-    "mine": "Every one is on planbot's *Home* tab with an Update button; "
-    "`/actions ACT-n` shows one in full.",
+    "mine": "Every one is on planbot's *Home* tab; `/actions ACT-n` shows one in full and "
+    "`/update ACT-n` updates it.",
     "person": "`/actions ACT-n` shows one in full.",
     "directorate": "Narrow it with `/actions @someone`; `/actions ACT-n` shows one in full.",
     "all": "Narrow it with `/actions directorate:&lt;name&gt;` or `/actions @someone`.",

@@ -145,8 +145,8 @@ def _action_line(action: OutstandingAction, recipient_id: str, today: dt.date) -
 
 # Where a reminder too long to show every action in full sends the person for the rest.
 OWNER_SEE_ALL = (
-    "Too many to show each in full here: open planbot to see them all on its Home tab, each "
-    "with an Update button (or type `/actions`)."
+    "Too many to show each in full here: open planbot to see them all on its Home tab (or "
+    "type `/actions`); `/update ACT-n` updates any of them."
 )
 UPDATE_HINT = "Or type `/update ACT-n green &lt;note&gt;` in any channel."
 
@@ -208,18 +208,20 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
 def _by_directorate(
     actions: Sequence[OutstandingAction], line: Callable[[OutstandingAction], str]
 ) -> list[Entry]:
-    """A line per action; the first of each directorate starts with its name and count."""
+    """A line per action; the first of each directorate starts with its name and count, in
+    its line and in its key, so a list shown by ref still says whose they are."""
     counts: dict[str, int] = {}
     for action in actions:
         counts[action.directorate] = counts.get(action.directorate, 0) + 1
     entries: list[Entry] = []
     current: str | None = None
     for action in actions:
-        text = line(action)
+        text, key = line(action), f"*{escape(action.ref)}*"
         if action.directorate != current:
             current = action.directorate
-            text = f"*{typed(current, 200)}* ({counts[current]})\n{text}"
-        entries.append(Entry(key=f"*{escape(action.ref)}*", line=text))
+            heading = f"*{typed(current, 200)}* ({counts[current]})"
+            text, key = f"{heading}\n{text}", f"{heading} {key}"
+        entries.append(Entry(key=key, line=text))
     return entries
 
 
