@@ -19,8 +19,8 @@ with `views.update` (by the view id and hash `views.open` answered) once it has 
 the form needs the database, which can be slow for reasons no slot count fixes, while
 `views.open` with a fixed view needs nothing but Slack; and it keeps the pool's one limit on
 work after acks. Both use only Bolt's public API (`Ack`, the context, `listener_executor`)
-and `slack_sdk`'s `views_open`/`views_update`. Acks are not slowed: nothing of this runs
-before `ack()` returns to Slack.
+and the notifier's `open_view`/`update_view` (which name a spent trigger `TriggerSpent`).
+Acks are not slowed: nothing of this runs before `ack()` returns to Slack.
 """
 
 from __future__ import annotations

@@ -43,9 +43,19 @@ UNDELIVERABLE = frozenset(
 # What users.info says of a deactivated account; recorded as the reason it was not messaged.
 DEACTIVATED = "deleted: true"
 # Errors that mean nothing more will get through with this token: stop the run.
+# views.open and views.push answer these for a trigger_id that can open nothing now.
+SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 AUTH_FAILURES = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
 )
+
+
+@dataclass(frozen=True)
+class OpenedView:
+    """A modal Slack opened: its id, and the hash that guards an update of it."""
+
+    id: str
+    hash: str
 
 
 class NotifierError(Exception):
@@ -58,6 +68,14 @@ class NotifierError(Exception):
 
 class Undeliverable(NotifierError):
     """This recipient cannot be reached (deactivated, not found...)."""
+
+
+class TriggerSpent(NotifierError):
+    """The trigger_id can open no view: older than 3 s, used already, or not one Slack gave."""
+
+
+class ViewGone(NotifierError):
+    """The view to update was closed, or changed by the person meanwhile."""
 
 
 class AuthFailure(NotifierError):
@@ -155,10 +173,29 @@ class Notifier:
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)
 
-    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
-        """Open a modal; returns the view id."""
-        data = self._call("views.open", trigger_id=trigger_id, view=view)
-        return str(data.get("view", {}).get("id", ""))
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> OpenedView:
+        """Open a modal with the trigger of a request; TriggerSpent when it no longer works."""
+        try:
+            data = self._call("views.open", trigger_id=trigger_id, view=view)
+        except NotifierError as exc:
+            if exc.error in SPENT_TRIGGER:
+                raise TriggerSpent(str(exc), error=exc.error) from exc
+            raise
+        opened = data.get("view") or {}
+        return OpenedView(id=str(opened.get("id", "")), hash=str(opened.get("hash", "")))
+
+    def update_view(self, view_id: str, view: dict[str, Any], *, hash: str | None = None) -> None:
+        """Replace an open modal; with `hash`, only if nobody changed it since (else ViewGone,
+        as when the person has closed it)."""
+        args: dict[str, Any] = {"view_id": view_id, "view": view}
+        if hash:
+            args["hash"] = hash
+        try:
+            self._call("views.update", **args)
+        except NotifierError as exc:
+            if exc.error in {"not_found", "hash_conflict"}:
+                raise ViewGone(str(exc), error=exc.error) from exc
+            raise
 
     def respond(self, response_url: str, message: dict[str, Any]) -> None:
         """Post `message` to an interaction's response_url, retried like every other call.

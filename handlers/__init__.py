@@ -8,6 +8,7 @@ ack (`Turn`), which a listener opening a modal takes itself (`open_modal`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -15,11 +16,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import App, BoltContext, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
-from bot.notifier import NotifierError
+from bot.notifier import NotifierError, OpenedView, TriggerSpent, ViewGone
 from bot.render.blocks import (
     Message,
     render_apology,
@@ -46,7 +46,6 @@ TURN_KEY = "planbot_turn"
 # A trigger_id opens one view within this many seconds of the payload that carried it.
 TRIGGER_SECONDS = 3.0
 # What views.open answers for a trigger that can no longer open anything.
-SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
 def runtime_from(context: BoltContext) -> Runtime:
@@ -129,8 +128,28 @@ def tell_privately(
     runtime.notifier.dm(user_id, message.text, message.blocks)
 
 
-def _is_spent(error: SlackApiError) -> bool:
-    return error.response.get("error") in SPENT_TRIGGER
+def _open_or_tell(
+    runtime: Runtime,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    expired: Message,
+    respond: Respond | None,
+) -> OpenedView | None:
+    """Open `view` with the request's trigger; None, and `expired` said privately, when the
+    trigger no longer works."""
+    try:
+        return runtime.notifier.open_view(str(body.get("trigger_id") or ""), view)
+    except TriggerSpent as exc:
+        log.info("%s: the trigger was spent before the modal opened (%s)", _describe(body), exc)
+        _tell_spent(runtime, body, expired, respond)
+        return None
+
+
+def _tell_spent(
+    runtime: Runtime, body: dict[str, Any], expired: Message, respond: Respond | None
+) -> None:
+    reply = respond if body.get("response_url") else None
+    tell_privately(runtime, _user_of(body) or "", expired, reply)
 
 
 def open_modal(
@@ -148,47 +167,37 @@ def open_modal(
     For a listener that deferred its turn before acking. A turn free at once: the form is
     built and opened in one call. None free: a loading modal is opened now, before waiting,
     then filled with `views.update` (by its id and hash) once the form is built. A trigger
-    Slack says is spent gets `expired`, privately; a refusal while the loading modal is up
-    is shown in it. Other errors are left to `answering`.
+    Slack says is spent gets `expired`, privately. Whatever goes wrong once the loading
+    modal is up is shown in it (a refusal, or the apology), never left loading.
     """
-    turn, client = turn_of(context), runtime.notifier.client
-    trigger, user = str(body.get("trigger_id") or ""), _user_of(body) or ""
-    reply = respond if body.get("response_url") else None
+    turn = turn_of(context)
     if turn.take(wait=False):
         view = build()
         if turn.seconds_since_received() >= TRIGGER_SECONDS:
             log.info("%s: too late to open the modal; told privately", _describe(body))
-            tell_privately(runtime, user, expired, reply)
+            _tell_spent(runtime, body, expired, respond)
             return
-        try:
-            client.views_open(trigger_id=trigger, view=view)
-        except SlackApiError as exc:
-            if not _is_spent(exc):
-                raise
-            log.info("%s: trigger spent before the modal opened (%s)", _describe(body), exc)
-            tell_privately(runtime, user, expired, reply)
+        _open_or_tell(runtime, body, view, expired, respond)
         return
-    try:
-        opened = client.views_open(trigger_id=trigger, view=render_loading_modal())
-    except SlackApiError as exc:
-        if not _is_spent(exc):
-            raise
-        log.info("%s: trigger spent before the loading modal opened (%s)", _describe(body), exc)
-        tell_privately(runtime, user, expired, reply)
+    loading = _open_or_tell(runtime, body, render_loading_modal(), expired, respond)
+    if loading is None:
         return
-    loading: dict[str, Any] = opened.get("view") or {}
     turn.take()
     try:
         view = build()
-    except Exception as error:
+    except Exception as error:  # told in the modal; _message_for logs it
         view = render_notice_modal(_message_for(error, body))
     try:
-        client.views_update(view_id=loading.get("id"), hash=loading.get("hash"), view=view)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in {"not_found", "hash_conflict"}:
-            raise
+        runtime.notifier.update_view(loading.id, view, hash=loading.hash)
+    except ViewGone:
         # Closed by the person meanwhile: they gave up on it, and nothing was recorded.
         log.info("%s: the loading modal was gone before it was filled", _describe(body))
+    except NotifierError:
+        # Not left loading: the apology in the modal if Slack takes that, then the error
+        # reaches `answering`, which logs it and apologises privately too.
+        with contextlib.suppress(NotifierError):
+            runtime.notifier.update_view(loading.id, render_notice_modal(render_apology()))
+        raise
 
 
 def open_modal_in_time(
@@ -203,17 +212,11 @@ def open_modal_in_time(
     """Open `view` if the request's trigger_id may still work; else, or when Slack says it
     is spent, tell the person `too_late` privately. For a modal found needed only after the
     work (an update that lacks something), so not opened before it."""
-    reply = respond if body.get("response_url") else None
-    user = _user_of(body) or ""
     if turn_of(context).seconds_since_received() < TRIGGER_SECONDS:
-        try:
-            runtime.notifier.client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
-            return
-        except SlackApiError as exc:
-            if not _is_spent(exc):
-                raise
+        _open_or_tell(runtime, body, view, too_late, respond)
+        return
     log.info("%s: too late to open the form; told privately", _describe(body))
-    tell_privately(runtime, user, too_late, reply)
+    _tell_spent(runtime, body, too_late, respond)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:

@@ -13,12 +13,11 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
+from bot.notifier import ViewGone
 from bot.render.blocks import (
     UpdateFormMeta,
     action_options,
@@ -62,7 +61,6 @@ def handle_open_update(
 
 
 def _redraw(
-    client: WebClient,
     body: dict[str, Any],
     context: BoltContext,
     *,
@@ -86,10 +84,8 @@ def _redraw(
     )
     redrawn = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
     try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=redrawn)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
+        runtime.notifier.update_view(view["id"], redrawn, hash=view.get("hash"))
+    except ViewGone:
         # The person changed the form again meanwhile; the later change redraws it.
         log.info("form %s changed while it was being redrawn; left as it is", view["id"])
 
@@ -98,7 +94,6 @@ def handle_pick_action(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
-    client: WebClient,
     context: BoltContext,
 ) -> None:
     """An action was chosen in the form's picker: prefill the form for it."""
@@ -107,14 +102,13 @@ def handle_pick_action(
     if not chosen or chosen == "-":
         return
     with answering(runtime_from(context), body):
-        _redraw(client, body, context, ref=str(chosen), period=None)
+        _redraw(body, context, ref=str(chosen), period=None)
 
 
 def handle_pick_period(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
-    client: WebClient,
     context: BoltContext,
 ) -> None:
     """The programme office chose another period: prefill the form for it."""
@@ -124,7 +118,7 @@ def handle_pick_period(
     if not chosen or not meta.ref:
         return
     with answering(runtime_from(context), body):
-        _redraw(client, body, context, ref=meta.ref, period=str(chosen))
+        _redraw(body, context, ref=meta.ref, period=str(chosen))
 
 
 def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

@@ -516,3 +516,22 @@ def test_a_refusal_found_after_the_loading_modal_opened_is_shown_in_it(
     assert shown is not None
     assert "ACT-99" in all_text(shown)
     assert "submit" not in filled.args["view"]
+
+
+def test_a_loading_modal_slack_would_not_fill_shows_the_apology_not_loading(
+    busy_bot: Bot, tools: SlowTools
+) -> None:
+    busy_bot.command(SINEAD, "/update", "ACT-12")
+    [opened] = busy_bot.fake.wait_for_calls("views.open")
+    busy_bot.fake.fail_next("views.update", error="fatal_error")  # the form is not taken
+
+    tools.released.set()
+
+    [apology] = busy_bot.fake.wait_for_calls("views.update")
+    assert apology.args["view_id"] == opened.response["view"]["id"]
+    shown = busy_bot.fake.view(opened.response["view"]["id"])
+    assert shown is not None
+    assert "Getting the form ready" not in all_text(shown)
+    assert "Sorry" in all_text(shown)
+    [failed] = busy_bot.fake.faults_for("views.update")
+    assert "Getting the form ready" not in all_text(failed.args["view"])  # it was the form
