@@ -29,9 +29,10 @@ from bot.render.blocks import (
     render_notice_modal,
     render_refusal,
     render_stranger_home,
+    render_update_modal,
     render_update_recorded,
 )
-from bot.services.actions import home_for
+from bot.services.actions import home_for, update_form
 from bot.services.updates import RecordedUpdate
 from storage.db import is_unavailable
 
@@ -217,6 +218,28 @@ def open_modal_in_time(
         return
     log.info("%s: too late to open the form; told privately", _describe(body))
     _tell_spent(runtime, body, too_late, respond)
+
+
+def update_form_view(
+    runtime: Runtime,
+    actor: str,
+    ref: str,
+    *,
+    period: str | None = None,
+    picker: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The update modal for `ref`, prefilled with its last update, as `actor` may use it
+    (`period`: the programme office's choice; `picker`: the form's picker, kept)."""
+    form = update_form(
+        db=runtime.db,
+        cycle=runtime.cycle,
+        plan_key=runtime.plan_key,
+        actor_slack_id=actor,
+        ref=ref,
+        now=runtime.now(),
+        period=period,
+    )
+    return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
 from bot.notifier import ViewGone
@@ -22,10 +21,9 @@ from bot.render.blocks import (
     UpdateFormMeta,
     action_options,
     render_trigger_expired,
-    render_update_modal,
 )
 from bot.services import actions as action_service
-from handlers import answering, open_modal, runtime_from, turn_of
+from handlers import answering, open_modal, runtime_from, turn_of, update_form_view
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +44,7 @@ def handle_open_update(
     with answering(runtime, body, respond):
 
         def build() -> dict[str, Any]:
-            form = action_service.update_form(
-                db=runtime.db,
-                cycle=runtime.cycle,
-                plan_key=runtime.plan_key,
-                actor_slack_id=body["user"]["id"],
-                ref=ref,
-                now=runtime.now(),
-            )
-            return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+            return update_form_view(runtime, body["user"]["id"], ref)
 
         expired = render_trigger_expired(ref or None, pressed=True)
         open_modal(runtime, context, body, build, expired=expired, respond=respond)
@@ -70,19 +60,10 @@ def _redraw(
     """Replace the open form with one prefilled for `ref` (and `period`)."""
     runtime = runtime_from(context)
     view = body["view"]
-    form = action_service.update_form(
-        db=runtime.db,
-        cycle=runtime.cycle,
-        plan_key=runtime.plan_key,
-        actor_slack_id=body["user"]["id"],
-        ref=ref,
-        now=runtime.now(),
-        period=period,
-    )
     picker = next(
         (b for b in view.get("blocks") or [] if b.get("block_id") == BlockId.PICK_ACTION), None
     )
-    redrawn = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
+    redrawn = update_form_view(runtime, body["user"]["id"], ref, period=period, picker=picker)
     try:
         runtime.notifier.update_view(view["id"], redrawn, hash=view.get("hash"))
     except ViewGone:

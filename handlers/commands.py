@@ -39,6 +39,7 @@ from handlers import (
     runtime_from,
     tell_privately,
     turn_of,
+    update_form_view,
 )
 
 # -- listeners ---------------------------------------------------------------------------------
@@ -92,15 +93,7 @@ def _open_form(
                 now=now,
             )
             return render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
-        form = action_service.update_form(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=user,
-            ref=request.ref,
-            now=now,
-        )
-        return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
+        return update_form_view(runtime, user, request.ref)
 
     expired = render_trigger_expired(request.ref or None, pressed=False)
     open_modal(runtime, context, command, build, expired=expired, respond=respond)
