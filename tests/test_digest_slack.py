@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import openpyxl
 import pytest
 from docx import Document
@@ -25,20 +24,16 @@ from support.slackapp import (
     IN_Q3_WINDOW,
     LONDON,
     PRIYA,
-    SIGNING_SECRET,
     SINEAD,
     STRANGER,
     Bot,
     all_text,
+    running_bot,
     wait_for,
 )
 
-from bot.app import ListenerPool, create_app
 from bot.notifier import FileToUpload, Notifier, TransientFailure, make_client
-from bot.runtime import build_runtime
-from bot.server import PlanbotWSGI, start_http_server
 from bot.services.publish import DRAFT
-from bot.settings import Settings
 from jobs.digest import tick as draft_tick
 from storage import models as m
 from storage.db import Database
@@ -56,29 +51,8 @@ def digest_bot(
     webhooks: Sequence[str] = (),
 ) -> Iterator[Bot]:
     """planbot over HTTP on loopback, with a digest channel and webhooks configured."""
-    settings = Settings(
-        database_url=db.url,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
-        slack_api_url=fake.url,
-        planbot_digest_channel=channel,
-        planbot_webhook_urls=list(webhooks),
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    if channel:
-        fake.add_channel(channel, name="joint-committee")  # the programme office invited planbot
-    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
-    runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
-    # The pool production uses: a thread each, so every request is acked at once.
-    listeners = ListenerPool()
-    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
-    server = start_http_server(PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET))
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
-    finally:
-        server.stop()
-        listeners.shutdown(wait=True)  # the report's uploads finish before the fake is reset
+    with running_bot(db, fake, clock=clock, digest_channel=channel, webhooks=webhooks) as bot:
+        yield bot
 
 
 def uploads(fake: FakeSlack, count: int) -> list[dict[str, Any]]:

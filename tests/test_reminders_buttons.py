@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.fakeslack import APP_ID, TEAM_ID, Call, FakeSlack
-from support.slackapp import Bot, block_actions, running_bot
+from support.slackapp import HOME, Bot, block_actions, running_bot
 from test_reminders import (
     DANIEL,
     SINEAD,
@@ -61,18 +61,6 @@ def from_dm(bot: Bot, message: Call, pressed: dict[str, Any], name: str) -> dict
     payload["container"]["message_ts"] = message.response["ts"]
     payload["message"] = message.response["message"]
     return payload
-
-
-HOME = {
-    "id": "V0HOME0001",
-    "type": "home",
-    "blocks": [],
-    "private_metadata": "",
-    "callback_id": "",
-    "hash": "1700000000.abc",
-    "app_id": APP_ID,
-    "team_id": TEAM_ID,
-}
 
 
 def q3_updates(bot: Bot, ref: str) -> list[m.Update]:

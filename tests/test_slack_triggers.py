@@ -24,34 +24,29 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from support.fakeslack import APP_ID, TEAM_ID, FakeSlack, issue_trigger_id, trigger_issued_at
+from support.fakeslack import FakeSlack, issue_trigger_id, trigger_issued_at
 from support.slackapp import (
-    BOT_TOKEN,
     DANIEL,
     HELEN,
+    HOME,
     IN_Q3_WINDOW,
     KWAME,
     LONDON,
     MARK,
     PRIYA,
-    SIGNING_SECRET,
     SINEAD,
     TOM,
     Bot,
     all_text,
     block_actions,
+    running_bot,
     slash_command,
     update_count,
     updates_of,
     wait_for,
 )
 
-from bot.app import ListenerPool, create_app
-from bot.notifier import Notifier, make_client
-from bot.runtime import build_runtime
-from bot.server import PlanbotWSGI, start_http_server
 from bot.services import publish as publish_service
-from bot.settings import Settings
 from storage.db import Database
 
 DIGEST_CHANNEL = "C0DIGEST1"
@@ -61,16 +56,6 @@ HOLD_CAP_SECONDS = 8.0  # a held request is answered after this anyway (under WE
 AISHA = "U0IT00002"  # owner, ICT: ACT-18, 19
 FATIMA = "U0LG00001"  # director, Legal & Governance: ACT-8
 JOANNA = "U0AM00001"  # director, Asset Management: ACT-20
-HOME = {
-    "id": "V0HOME0001",
-    "type": "home",
-    "blocks": [],
-    "private_metadata": "",
-    "callback_id": "",
-    "hash": "1700000000.abc",
-    "app_id": APP_ID,
-    "team_id": TEAM_ID,
-}
 
 
 # -- what keeps planbot busy -------------------------------------------------------------------
@@ -160,27 +145,16 @@ def pooled_bot(
 ) -> Iterator[Bot]:
     """planbot over HTTP on loopback, its listeners on the pool production uses (a thread
     each, a few work turns), with a digest channel and staff webhooks."""
-    settings = Settings(
-        database_url=db.url,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
-        slack_api_url=fake.url,
-        planbot_digest_channel=DIGEST_CHANNEL,
-        planbot_webhook_urls=webhooks or [],
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    fake.add_channel(DIGEST_CHANNEL, name="joint-committee")  # the programme office invited it
-    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=15)
-    runtime = build_runtime(settings, db=db, clock=clock, notifier=Notifier(client))
-    pool = ListenerPool() if workers is None else ListenerPool(workers=workers)
-    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=pool)
-    server = start_http_server(PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET))
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
-    finally:
-        server.stop()
-        pool.shutdown(wait=True)  # every listener done before the fake is reset
+    with running_bot(
+        db,
+        fake,
+        clock=clock,
+        digest_channel=DIGEST_CHANNEL,
+        webhooks=webhooks or [],
+        workers=workers,
+        timeout=15,
+    ) as bot:
+        yield bot
 
 
 class Arrivals:

@@ -18,7 +18,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,6 +203,19 @@ def button_press(ref: str, action_id: str = "open_update") -> dict[str, Any]:
     }
 
 
+# A Home tab view as Slack hands it back in a block_actions payload from the Home.
+HOME = {
+    "id": "V0HOME0001",
+    "type": "home",
+    "blocks": [],
+    "private_metadata": "",
+    "callback_id": "",
+    "hash": "1700000000.abc",
+    "app_id": APP_ID,
+    "team_id": TEAM_ID,
+}
+
+
 def app_home_opened(user: str) -> dict[str, Any]:
     """An Events API envelope carrying app_home_opened."""
     return {
@@ -289,17 +302,31 @@ def describe(body: bytes, content_type: str) -> str:
 
 
 def make_runtime(
-    db: Database, fake: FakeSlack, *, clock: Callable[[], dt.datetime] | None = None
+    db: Database,
+    fake: FakeSlack,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    digest_channel: str | None = None,
+    webhooks: Sequence[str] = (),
+    timeout: int = 5,
 ) -> Runtime:
-    """The runtime a running planbot would build, pointed at the fake Slack."""
+    """The runtime a running planbot would build, pointed at the fake Slack: with a digest
+    channel (which the fake then knows, with planbot invited) and staff webhooks if given,
+    and Web API calls that time out after `timeout` seconds."""
     settings = Settings(
         database_url=db.url,
         slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
         slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
         slack_api_url=fake.url,
+        planbot_digest_channel=digest_channel,
+        planbot_webhook_urls=list(webhooks),
         _env_file=None,  # type: ignore[call-arg]
     )
-    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=5)
+    if digest_channel:
+        fake.add_channel(
+            digest_channel, name="joint-committee"
+        )  # the programme office invited planbot
+    client = make_client(token=BOT_TOKEN, base_url=fake.url, backoff_factor=0.01, timeout=timeout)
     return build_runtime(
         settings, db=db, clock=clock or (lambda: IN_Q3_WINDOW), notifier=Notifier(client)
     )
@@ -448,12 +475,22 @@ class Bot:
 
 @contextmanager
 def running_bot(
-    db: Database, fake: FakeSlack, *, clock: Callable[[], dt.datetime] | None = None
+    db: Database,
+    fake: FakeSlack,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    digest_channel: str | None = None,
+    webhooks: Sequence[str] = (),
+    workers: int | None = None,
+    timeout: int = 5,
 ) -> Iterator[Bot]:
-    """planbot over HTTP on a free loopback port, for one test."""
-    runtime = make_runtime(db, fake, clock=clock)
+    """planbot over HTTP on a free loopback port, for one test (`make_runtime` says what the
+    settings are; `workers`: the work turns of the listener pool, production's by default)."""
+    runtime = make_runtime(
+        db, fake, clock=clock, digest_channel=digest_channel, webhooks=webhooks, timeout=timeout
+    )
     # The pool production uses: a thread each, so every request is acked at once.
-    listeners = ListenerPool()
+    listeners = ListenerPool() if workers is None else ListenerPool(workers=workers)
     app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
     wsgi = PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET)
     server = start_http_server(wsgi)
