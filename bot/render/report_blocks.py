@@ -12,16 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.render.blocks import (
-    MAX_CONTEXT_TEXT,
     MAX_FALLBACK_TEXT,
     MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
     MESSAGE_ROOM,
     Block,
+    context,
     cut,
     cut_mrkdwn,
+    escape,
+    section,
 )
-from bot.render.blocks import escape as escape
 from bot.render.report_wording import day, direction_word, previous_word
 from bot.services.digest import ActionLine, Digest, Flag
 
@@ -67,20 +68,6 @@ def _fit(lines: Sequence[str], *, limit: int = MAX_SECTION_TEXT, unit: str = "mo
     return "\n".join(kept)
 
 
-def _section(text: str) -> Block:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": cut_mrkdwn(text, MAX_SECTION_TEXT)},
-    }
-
-
-def _context(text: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": cut_mrkdwn(text, MAX_CONTEXT_TEXT)}],
-    }
-
-
 def _emoji(digest: Digest, key: str | None) -> str:
     return digest.status(key or "no_update").emoji
 
@@ -116,7 +103,7 @@ def _exception(digest: Digest, a: ActionLine, detail: _Detail) -> Block:
         lines.append(f"> {escape(cut(' '.join(a.note.split()), detail.note_chars))}")
     if a.amendment is not None:
         lines.append(f"_Amended after publication: {escape(cut(a.amendment.reason, 200))}_")
-    return _section("\n".join(lines))
+    return section("\n".join(lines))
 
 
 def render_blocks(digest: Digest, *, files_note: str = "") -> list[Block]:
@@ -134,7 +121,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     title = f"{'Draft: ' if digest.is_draft else ''}Progress report {digest.period_label}"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER_TEXT)}},
-        _context(
+        context(
             f"{escape(digest.plan_name)} · {escape(digest.scope.label)} · "
             f"{digest.total} actions · "
             + (
@@ -149,7 +136,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
         for k in digest.status_keys
         if digest.counts[k] or digest.previous_counts[k]
     ]
-    blocks.append(_section("*Summary*\n" + "\n".join(counts)))
+    blocks.append(section("*Summary*\n" + "\n".join(counts)))
     keys = [k for k in digest.status_keys if digest.counts[k]]
     themes = [
         f"*{escape(g.name)}*: "
@@ -158,20 +145,20 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     ]
     if themes:
         blocks.append(
-            _section("*By theme*\n" + _fit(themes, limit=detail.list_chars, unit="more themes"))
+            section("*By theme*\n" + _fit(themes, limit=detail.list_chars, unit="more themes"))
         )
     blocks.append({"type": "divider"})
 
     exceptions = digest.exceptions
-    blocks.append(_section(f"*Exceptions: off track and at risk ({len(exceptions)})*"))
+    blocks.append(section(f"*Exceptions: off track and at risk ({len(exceptions)})*"))
     if not exceptions:
-        blocks.append(_context("None this period."))
+        blocks.append(context("None this period."))
     blocks += [_exception(digest, a, detail) for a in exceptions[: detail.exceptions]]
     if len(exceptions) > detail.exceptions:
         rest = exceptions[detail.exceptions :]
         shown = _fit([escape(a.ref) for a in rest], limit=detail.list_chars, unit="more")
         lead = f"…and {len(rest)} more" if detail.exceptions else "Off track and at risk"
-        blocks.append(_section(f"{lead}: " + shown.replace("\n", ", ")))
+        blocks.append(section(f"{lead}: " + shown.replace("\n", ", ")))
     blocks.append({"type": "divider"})
 
     completed = digest.completed_this_period
@@ -181,7 +168,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
             for a in completed
         ]
         blocks.append(
-            _section(
+            section(
                 f"*Completed this period ({len(completed)})*\n"
                 + _fit(lines, limit=detail.list_chars, unit="more completed")
             )
@@ -199,7 +186,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
                 shown += f" and {len(refs) - detail.refs} more"
             flagged.append(f"*{words}* ({len(refs)}): {shown}")
     if flagged:
-        blocks.append(_section("\n".join(flagged)))
+        blocks.append(section("\n".join(flagged)))
 
     amended = [a for a in digest.amended if a.amendment is not None]
     if amended:
@@ -211,7 +198,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
             if a.amendment is not None
         ]
         blocks.append(
-            _section(
+            section(
                 f"*Amended after publication ({len(amended)})*\n"
                 + _fit(lines, limit=detail.list_chars, unit="more amendments")
             )
@@ -231,7 +218,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
                 for g in digest.missing
             ]
         blocks.append(
-            _section(
+            section(
                 f"*No update received ({len(missing)})*\n"
                 + _fit(
                     lines,
@@ -241,7 +228,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
             )
         )
     else:
-        blocks.append(_section("*No update received*: none, every action has an update."))
+        blocks.append(section("*No update received*: none, every action has an update."))
     if files_note:
-        blocks.append(_context(escape(files_note)))
+        blocks.append(context(escape(files_note)))
     return blocks
