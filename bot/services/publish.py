@@ -455,7 +455,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _shown_detail(detail: str) -> str:
     """What Slack or a webhook answered, for a DM: on one line, cut, and escaped for mrkdwn
     (a webhook's body is anyone's text: `<!channel>` in it must ping nobody)."""
-    return escape(cut(" ".join(detail.split()), DETAIL_CHARS))
+    return escape(_cut(detail, DETAIL_CHARS))
 
 
 def _tell_admins(runtime: Runtime, outcome: PublishResult) -> None:
@@ -514,8 +514,8 @@ def webhook_payload(
 
 
 def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` on one line, within `limit` characters."""
+    return cut(" ".join(text.split()), limit)
 
 
 _TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]])")
