@@ -26,12 +26,12 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from cachetools import TTLCache
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -75,22 +75,16 @@ class RecentEvents:
     ) -> None:
         self.seconds = seconds
         self.size = size
-        self.clock = clock
-        self._taken: OrderedDict[str, float] = OrderedDict()  # event_id -> when, oldest first
+        # event_id -> True, for `seconds`; the oldest go first when `size` are held.
+        self._taken: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=seconds, timer=clock)
         self._lock = threading.Lock()
 
     def take(self, event_id: str) -> bool:
         """True for an event not seen lately (now remembered); False for a redelivery."""
-        now = self.clock()
         with self._lock:
-            while self._taken and (
-                len(self._taken) >= self.size
-                or next(iter(self._taken.values())) <= now - self.seconds
-            ):
-                self._taken.popitem(last=False)
             if event_id in self._taken:
                 return False
-            self._taken[event_id] = now
+            self._taken[event_id] = True
             return True
 
     def forget(self, event_id: str) -> None:
