@@ -333,6 +333,75 @@ def test_every_modal_opens_within_its_trigger_window_while_webhooks_are_retried(
     assert updates_of(sample_db, "ACT-10")[-1].note == "On track after the review"
 
 
+def test_twenty_four_commands_sent_at_once_while_a_webhook_is_retried_open_every_modal_in_time(
+    sample_db: Database,
+    fake_slack: FakeSlack,
+    tools: SlowTools,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The acceptance line as written: 24 commands at once, each modal built at once when a
+    turn is free and opened loading when none is, all within their triggers' 3 s."""
+    monkeypatch.setattr(publish_service, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
+    with pooled_bot(sample_db, fake_slack, webhooks=[f"{tools.url}/webhook"]) as bot:
+        sent = ThreadPoolExecutor(max_workers=24)
+        go = threading.Barrier(24)
+
+        def at_once(payload: bytes) -> httpx.Response:
+            go.wait()
+            return bot.post(payload, FORM)
+
+        try:
+            published = bot.command(PRIYA, "/digest", "publish")
+            tools.wait_until_held(1)  # the staff tool's webhook is being retried
+            payloads = [
+                command_payload(user, "/update", "", bot.fake.response_url(f"p{n}"))
+                for n, user in enumerate(PICKERS)
+            ]
+            payloads += [
+                command_payload(user, "/update", ref, bot.fake.response_url(f"f{ref}"))
+                for user, ref in FORMS
+            ]
+            payloads += [
+                command_payload(
+                    user, "/update", f"{ref} green On track", bot.fake.response_url(f"o{ref}")
+                )
+                for user, ref in ONE_LINERS
+            ]
+            payloads += [
+                command_payload(user, "/digest", "", f"{tools.url}/d{n}")
+                for n, user in enumerate(DIGESTS)
+            ]
+            assert len(payloads) == 24
+            with Arrivals(fake_slack) as arrivals:
+                acks = [f.result() for f in [sent.submit(at_once, p) for p in payloads]]
+                modals = len(PICKERS) + len(FORMS)
+                opened = fake_slack.wait_for_calls("views.open", count=modals, timeout=10)
+                wait_for(
+                    lambda: [c for c in opened if c.args["trigger_id"] in arrivals.at],
+                    count=modals,
+                )
+        finally:
+            tools.released.set()
+            sent.shutdown(wait=True)
+        assert {a.status_code for a in acks} == {200}
+        assert published.status_code == 200
+        assert fake_slack.faults_for("views.open") == []
+        late = {
+            str(c.args["trigger_id"]): arrivals.at[str(c.args["trigger_id"])]
+            - (trigger_issued_at(str(c.args["trigger_id"])) or 0.0)
+            for c in opened
+        }
+        assert max(late.values()) < TRIGGER_SECONDS, late
+        # Every modal ends as the picker or the form, loading first or not.
+        loading = [c for c in opened if "Getting the form ready" in all_text(c.args["view"])]
+        fake_slack.wait_for_calls("views.update", count=len(loading), timeout=15)
+        for call in opened:
+            view = fake_slack.view(call.response["view"]["id"])
+            assert view is not None and view["callback_id"] == "update_modal"
+        for _, ref in ONE_LINERS:
+            told(fake_slack, f"Recorded {ref}")
+
+
 def told(fake: FakeSlack, *words: str) -> None:
     """Wait until a private answer (a response_url post or a DM) says all of `words`."""
     wait_for(
