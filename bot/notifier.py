@@ -138,12 +138,8 @@ class Notifier:
         self.client = client
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        try:
+        with _translated(method):
             response = self.client.api_call(method, json=kwargs)
-        except SlackApiError as exc:
-            raise _classify(method, exc.response.get("error", "") or "", exc) from exc
-        except OSError as exc:  # connection errors that outlasted the retries
-            raise TransientFailure(f"{method}: {exc}", error="connection") from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def dm(self, user_id: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
@@ -224,12 +220,9 @@ class Notifier:
 
     def require_active(self, user_id: str) -> None:
         """Raise Undeliverable when users.info says the user is deactivated or unknown."""
-        try:
+        # users.info reads its arguments from the query or a form, not a JSON body.
+        with _translated("users.info"):
             response = self.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            raise _classify("users.info", exc.response.get("error", "") or "", exc) from exc
-        except OSError as exc:  # connection errors that outlasted the retries
-            raise TransientFailure(f"users.info: {exc}", error="connection") from exc
         user = response.get("user") or {}
         if user.get("deleted"):
             raise Undeliverable(
