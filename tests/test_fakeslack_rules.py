@@ -353,6 +353,18 @@ def test_posting_where_the_bot_is_not_a_member_is_not_in_channel(
     assert unknown["error"] == "channel_not_found"
 
 
+# -- JSON bodies -----------------------------------------------------------------------------
+
+
+def test_read_methods_take_no_arguments_from_a_json_body(client: WebClient) -> None:
+    assert client.users_info(user="U0HERE")["user"]["id"] == "U0HERE"  # the SDK sends a form
+
+    unread = refusal(lambda: client.api_call("users.info", json={"user": "U0HERE"}))
+
+    assert unread["error"] == "user_not_found"  # no `user` argument reached Slack
+    assert client.api_call("conversations.open", json={"users": "U0HERE"})["ok"] is True
+
+
 # -- response_url ----------------------------------------------------------------------------
 
 

@@ -63,6 +63,8 @@ its source; tests/test_fakeslack_rules.py shows each one enforced):
   ``#name`` channel need ``fake.add_channel(id, name=..., members=..., bot=True)`` first
   (``channel_not_found``), with the bot a member (``not_in_channel``). DMs (a user id, a ``D…``
   id, or a ``conversations.open`` answer) need nothing.
+- JSON bodies: read methods (``FORM_ONLY_METHODS``, ``users.info`` among them) take their
+  arguments from the query string or a form; a JSON body's go unread, as on Slack.
 - ``response_url``: 5 posts within 30 minutes of ``fake.response_url()`` (then 404 ``used_url`` or
   ``expired_url``); a message Slack would refuse gets 400.
 - Rate limits: each method's tier (``METHOD_TIERS``: calls a minute, bursts up to a minute's
@@ -142,7 +144,23 @@ FAULT_KINDS = frozenset({"429", "500", "503", "drop", "reset"})
 
 # What a strict fake enforces; `loosen(rule, why=...)` lifts one for a test (docs/slack-rules.md).
 RULES = frozenset(
-    {"blocks", "mrkdwn", "budget", "triggers", "scopes", "channels", "response_urls", "rate_limits"}
+    {
+        "blocks",
+        "mrkdwn",
+        "budget",
+        "triggers",
+        "scopes",
+        "channels",
+        "response_urls",
+        "rate_limits",
+        "json_bodies",
+    }
+)
+
+# "Most write methods allow arguments with application/json": these read methods take theirs
+# from the query string or a form only, and a JSON body's arguments go unread.
+FORM_ONLY_METHODS = frozenset(
+    {"users.info", "users.list", "users.lookupByEmail", "files.info", "chat.getPermalink"}
 )
 
 # The scopes a bot token needs for each method (any one of them will do).
@@ -682,8 +700,15 @@ class FakeSlack:
         if method == "upload":
             args: JsonDict = {"file_id": path.removeprefix("/upload/"), "content": body}
         else:
+            content_type = headers.get("content-type", "")
+            if (
+                method in FORM_ONLY_METHODS
+                and content_type.split(";")[0].strip().lower() == "application/json"
+                and self.enforces("json_bodies")
+            ):
+                body = b""  # Slack does not read it
             try:
-                args = _parse_args(split.query, headers.get("content-type", ""), body)
+                args = _parse_args(split.query, content_type, body)
             except ValueError as exc:
                 _send(request, 400, {"ok": False, "error": str(exc)})
                 return
