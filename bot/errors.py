@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# What Slack's users.info says of a deactivated account: the reason recorded when someone was
+# not messaged, which the programme office is told in words.
+DEACTIVATED = "deleted: true"
+
 
 class PlanbotError(Exception):
     """An error whose message is shown to the user as it is, privately."""

@@ -24,6 +24,8 @@ from slack_sdk.http_retry.request import HttpRequest as RetryRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.errors import DEACTIVATED
+
 log = logging.getLogger(__name__)
 
 # Errors that mean this recipient cannot be reached; the rest of a run goes on.
@@ -40,8 +42,6 @@ UNDELIVERABLE = frozenset(
         "user_is_restricted",
     }
 )
-# What users.info says of a deactivated account; recorded as the reason it was not messaged.
-DEACTIVATED = "deleted: true"
 # Errors that mean nothing more will get through with this token: stop the run.
 # views.open and views.push answer these for a trigger_id that can open nothing now.
 SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})

@@ -703,6 +703,9 @@ def test_deactivated_user_is_reported_to_the_admins_once_and_the_rest_are_remind
     [tom_report] = [r for r in reports if "Tom Ellis" in r]
     [aisha_report] = [r for r in reports if "Aisha Rahman" in r]
     assert "deleted: true" in tom_report and "user_not_found" in aisha_report
+    # The programme office is told in words what to do about someone who has left.
+    assert "has been deactivated" in tom_report and "need a new owner" in tom_report
+    assert "deactivated" not in aisha_report
     tried = fake_slack.calls_to("chat.postMessage") + fake_slack.faults_for("chat.postMessage")
     assert not {TOM, AISHA} & {str(c.args.get("channel")) for c in tried}
 

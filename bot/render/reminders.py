@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bot.domain.calendar import Step
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
+from bot.errors import DEACTIVATED
 from bot.ids import ActionId
 from bot.render.blocks import (
     BLOCK_TEXT_BUDGET,
@@ -320,15 +321,26 @@ def render_admin_summary(reminder: Reminder) -> Message:
 
 def render_unreachable(item: Unreachable) -> Message:
     """Tells an admin, once, that someone could not be sent their reminders."""
-    text = (
-        f"I could not send {short_period(item.period_key)} reminders to "
-        f"{typed(item.name, NAME_CHARS)} ({escape(item.slack_id)}): Slack answered "
-        f"`{typed(item.error, 100)}`, so their Slack account may be deactivated or unknown."
-    )
-    detail = (
-        "Everyone else's reminders go on as planned. Please set a delegate for them, or "
-        "correct their Slack ID in the plan's people list and import it again."
-    )
+    who = f"{typed(item.name, NAME_CHARS)} ({escape(item.slack_id)})"
+    if item.error == DEACTIVATED:
+        text = (
+            f"I did not send {short_period(item.period_key)} reminders to {who}: their Slack "
+            "account has been deactivated (Slack says `deleted: true`), so they may have left."
+        )
+        detail = (
+            "Everyone else's reminders go on as planned. Their actions need a new owner: "
+            "change the owner in the plan's actions sheet and import it again, or set a "
+            "delegate for them meanwhile."
+        )
+    else:
+        text = (
+            f"I could not send {short_period(item.period_key)} reminders to {who}: Slack "
+            f"answered `{typed(item.error, 100)}`, so their Slack account may be unknown."
+        )
+        detail = (
+            "Everyone else's reminders go on as planned. Please set a delegate for them, or "
+            "correct their Slack ID in the plan's people list and import it again."
+        )
     return Message(_fallback(text), [section(f":warning: {text}"), context(detail)])
 
 
