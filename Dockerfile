@@ -1,18 +1,26 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t planbot .   Run: docker run --env-file .env planbot
+# BASE_IMAGE: a Python 3.11 image; pinned to one release (override to build on a base of your own).
+ARG BASE_IMAGE=python:3.11.14-slim-bookworm
 
-FROM python:3.11-slim AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/planbot
+# Dependencies first, in a layer of their own: a code change does not reinstall them. The
+# packages are empty stand-ins here, so pip can read the project's dependencies.
 COPY pyproject.toml requirements.lock README.md ./
+RUN mkdir -p bot handlers jobs storage \
+    && touch bot/__init__.py handlers/__init__.py jobs/__init__.py storage/__init__.py \
+    && /opt/planbot/bin/pip install -c requirements.lock . \
+    && /opt/planbot/bin/pip uninstall -y planbot
 COPY bot ./bot
 COPY handlers ./handlers
 COPY jobs ./jobs
 COPY storage ./storage
-RUN /opt/planbot/bin/pip install -c requirements.lock .
+RUN /opt/planbot/bin/pip install --no-deps .
 
-FROM python:3.11-slim
+FROM ${BASE_IMAGE}
 ENV PATH=/opt/planbot/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 RUN groupadd --system planbot && useradd --system --gid planbot --home-dir /app planbot \
