@@ -311,16 +311,20 @@ def _header(block: JsonDict, pointer: str) -> list[str]:
     )
 
 
-def _context(block: JsonDict, pointer: str) -> list[str]:
+def _elements(block: JsonDict, pointer: str, most: int) -> tuple[list[Any], list[str]]:
+    """A block's `elements` and the problems of their number (1 to `most`)."""
     elements = block.get("elements")
     if not isinstance(elements, list) or not elements:
-        return [f"[ERROR] elements must be a non-empty array [json-pointer:{pointer}]"]
-    problems: list[str] = []
-    if len(elements) > MAX_CONTEXT_ELEMENTS:
-        problems.append(
-            f"[ERROR] no more than {MAX_CONTEXT_ELEMENTS} items allowed "
-            f"[json-pointer:{pointer}/elements]"
-        )
+        return [], [f"[ERROR] elements must be a non-empty array [json-pointer:{pointer}]"]
+    if len(elements) > most:
+        return elements, [
+            f"[ERROR] no more than {most} items allowed [json-pointer:{pointer}/elements]"
+        ]
+    return elements, []
+
+
+def _context(block: JsonDict, pointer: str) -> list[str]:
+    elements, problems = _elements(block, pointer, MAX_CONTEXT_ELEMENTS)
     for index, element in enumerate(elements):
         at = f"{pointer}/elements/{index}"
         if isinstance(element, dict) and element.get("type") == "image":
@@ -331,15 +335,7 @@ def _context(block: JsonDict, pointer: str) -> list[str]:
 
 
 def _actions(block: JsonDict, pointer: str) -> list[str]:
-    elements = block.get("elements")
-    if not isinstance(elements, list) or not elements:
-        return [f"[ERROR] elements must be a non-empty array [json-pointer:{pointer}]"]
-    problems: list[str] = []
-    if len(elements) > MAX_ACTIONS_ELEMENTS:
-        problems.append(
-            f"[ERROR] no more than {MAX_ACTIONS_ELEMENTS} items allowed "
-            f"[json-pointer:{pointer}/elements]"
-        )
+    elements, problems = _elements(block, pointer, MAX_ACTIONS_ELEMENTS)
     action_ids: set[str] = set()
     for index, element in enumerate(elements):
         at = f"{pointer}/elements/{index}"
