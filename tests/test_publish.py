@@ -9,13 +9,14 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from docx import Document
 from sqlalchemy import select
 from support.fakeslack import FakeSlack
+from support.loopback import loopback_server
 from support.slackapp import LONDON, PRIYA, SINEAD, TOM, all_text, wait_for
 from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 
@@ -110,15 +111,9 @@ def webhooks() -> Iterator[WebhookServer]:
             default = b"1" if status == 200 else b"server error"
             self.wfile.write(state.bodies.get(self.path, default))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with loopback_server(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- /digest publish ---------------------------------------------------------------------------

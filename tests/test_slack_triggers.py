@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from support.fakeslack import FakeSlack, issue_trigger_id, trigger_issued_at
+from support.loopback import loopback_server
 from support.slackapp import (
     DANIEL,
     HELEN,
@@ -121,17 +122,12 @@ def tools() -> Iterator[SlowTools]:
             self.end_headers()
             self.wfile.write(b"ok")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        state.released.set()
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as url:
+        state.url = url
+        try:
+            yield state
+        finally:
+            state.released.set()  # held requests answer, so the server can stop
 
 
 @contextmanager
