@@ -172,7 +172,7 @@ class ListenerPool(Executor):
             try:
                 if future.set_running_or_notify_cancel():
                     future.set_result(self._run(ack, fn, args, kwargs))
-            except BaseException as error:
+            except BaseException as error:  # noqa: BLE001 - handed to the Future, as executors do
                 future.set_exception(error)
             finally:
                 with self._lock:

@@ -82,7 +82,7 @@ MEETING_REQUIRED = MEETING_COLUMNS[:2]
 NOTE_SUFFIX = " note"
 
 # Fixed workbook properties and zip timestamps make the .xlsx byte-stable.
-_FIXED_TIMESTAMP = dt.datetime(2000, 1, 1)
+_FIXED_TIMESTAMP = dt.datetime(2000, 1, 1)  # noqa: DTZ001 - openpyxl writes naive times
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
@@ -617,7 +617,7 @@ def _csv_tables(folder: Path, errors: list[CellError]) -> dict[str, _Table]:
 def _workbook_tables(path: Path, errors: list[CellError]) -> dict[str, _Table]:
     try:
         workbook = openpyxl.load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
         reason = str(exc) or type(exc).__name__
         errors.append(
             CellError(

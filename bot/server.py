@@ -128,8 +128,8 @@ class PlanbotWSGI(SlackRequestHandler):
             body = raw.decode("utf-8")
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
             problem = shape_problem(bolt_request.body)
-        except Exception as exc:  # not UTF-8, not JSON, a `payload` that is not JSON, or a
-            # JSON shape Bolt's own parsing trips over
+        except Exception as exc:  # noqa: BLE001 - not UTF-8, not JSON, a `payload` that is
+            # not JSON, or a JSON shape Bolt's own parsing trips over: refused with a 400
             problem = f"unreadable ({type(exc).__name__})"
         if problem is not None:
             log.warning("rejected a signed request whose body Slack would not send: %s", problem)
@@ -147,7 +147,7 @@ class PlanbotWSGI(SlackRequestHandler):
         try:
             response = self.app.dispatch(bolt_request)
             return response
-        except Exception as exc:  # a signed body of a shape no check above foresaw
+        except Exception as exc:  # noqa: BLE001 - a signed body no check above foresaw: a 400
             log.warning("rejected a signed request Bolt could not handle: %s", type(exc).__name__)
             return _text(400, "malformed request body")
         finally:

@@ -186,7 +186,7 @@ def open_modal(
     turn.take()
     try:
         view = build()
-    except Exception as error:  # told in the modal; _message_for logs it
+    except Exception as error:  # noqa: BLE001 - told in the modal; _message_for logs it
         view = render_notice_modal(_message_for(error, body))
     try:
         runtime.notifier.update_view(loading.id, view, hash=loading.hash)
@@ -356,7 +356,7 @@ def report_error(
     reply = respond if body.get("response_url") else None
     try:
         tell_privately(runtime, user, message, reply)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last resort: logged, nothing else to tell
         log.warning("could not tell %s what happened to their %s: %s", user, what, exc)
 
 
@@ -372,5 +372,5 @@ def answering(
     """
     try:
         yield
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - every error is told and logged by report_error
         report_error(runtime, error, body, respond)

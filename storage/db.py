@@ -143,7 +143,7 @@ class Database:
         try:
             with self._reader.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except Exception:
+        except (exc.SQLAlchemyError, OSError):
             return False
         return True
 

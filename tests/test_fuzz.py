@@ -299,7 +299,7 @@ class Inline(Executor):
         future: Future[T] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # pragma: no cover - listeners catch their own
+        except BaseException as error:  # noqa: BLE001 # pragma: no cover - handed to the Future
             future.set_exception(error)
         return future
 

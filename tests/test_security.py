@@ -643,8 +643,12 @@ def test_mentions_and_mrkdwn_in_notes_titles_and_names_never_reach_slack_unescap
         bot.event(app_home_opened(PRIYA))
         bot.home_of(PRIYA)
     # Reminder DMs and the escalation to directors list the same titles and names.
-    for moment in (dt.datetime(2020, 1, 16, 9, 30), dt.datetime(2020, 1, 27, 9, 30)):
-        assert run_tick(runtime, moment.replace(tzinfo=runtime.cycle.tz), pace=0).sent
+    tz = runtime.cycle.tz
+    for moment in (
+        dt.datetime(2020, 1, 16, 9, 30, tzinfo=tz),
+        dt.datetime(2020, 1, 27, 9, 30, tzinfo=tz),
+    ):
+        assert run_tick(runtime, moment, pace=0).sent
     db.dispose()
 
     posted = {c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")}

@@ -40,7 +40,7 @@ def serve(
             log.warning("SLACK_BOT_TOKEN does not start with xoxb-; is it the bot token?")
         try:
             app = create_app(runtime, signing_secret=signing_secret)
-        except Exception as exc:  # BoltError: auth.test refused the token
+        except Exception as exc:  # noqa: BLE001 - auth.test refused or unreachable: said in one line
             raise fail(f"Slack did not accept SLACK_BOT_TOKEN: {exc}") from None
     from jobs.scheduler import start_scheduler
 
