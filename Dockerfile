@@ -13,7 +13,8 @@ COPY pyproject.toml requirements.lock README.md ./
 RUN mkdir -p bot handlers jobs storage \
     && touch bot/__init__.py handlers/__init__.py jobs/__init__.py storage/__init__.py \
     && /opt/planbot/bin/pip install -c requirements.lock . \
-    && /opt/planbot/bin/pip uninstall -y planbot
+    && /opt/planbot/bin/pip uninstall -y planbot \
+    && rm -rf build planbot.egg-info  # else the next build reuses the stand-ins' build/lib
 COPY bot ./bot
 COPY handlers ./handlers
 COPY jobs ./jobs

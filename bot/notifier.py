@@ -42,9 +42,9 @@ UNDELIVERABLE = frozenset(
         "user_is_restricted",
     }
 )
-# Errors that mean nothing more will get through with this token: stop the run.
 # views.open and views.push answer these for a trigger_id that can open nothing now.
 SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
+# Errors that mean nothing more will get through with this token: stop the run.
 AUTH_FAILURES = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "no_permission"}
 )

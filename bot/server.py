@@ -288,8 +288,9 @@ def shape_problem(body: object, where: str = "body", depth: int = 0) -> str | No
 
 def _is_ssl_check(raw: bytes, content_type: str) -> bool:
     """Slack's certificate check: a form body whose `ssl_check` field is `1` (as Bolt tests).
-    A JSON body (an event) is never one, whatever its text holds."""
-    if b"ssl_check" not in raw or content_type.split(";")[0].strip() == "application/json":
+    Any other body (a JSON event, say) is never one, whatever its text holds."""
+    form = content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    if not form or b"ssl_check" not in raw:
         return False
     try:
         fields = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=20)

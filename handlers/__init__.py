@@ -46,7 +46,6 @@ TURN_KEY = "planbot_turn"
 
 # A trigger_id opens one view within this many seconds of the payload that carried it.
 TRIGGER_SECONDS = 3.0
-# What views.open answers for a trigger that can no longer open anything.
 
 
 def runtime_from(context: BoltContext) -> Runtime:

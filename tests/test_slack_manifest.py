@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from slack_sdk import WebClient
 from support.fakeslack import METHOD_SCOPES
 
 from bot.manifest import BOT_SCOPES, build_manifest
@@ -18,10 +19,11 @@ from bot.manifest import BOT_SCOPES, build_manifest
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [path for part in ("bot", "handlers", "jobs") for path in (ROOT / part).rglob("*.py")]
 
-# `client.chat_postMessage(` and the like, and `_call("chat.postMessage"` in the notifier.
-_FAMILIES = "apps|auth|bookmarks|bots|chat|conversations|dnd|files|pins|reactions|team|users|views"
-_SDK_CALL = re.compile(rf"\bclient\.({_FAMILIES})_([A-Za-z0-9]+(?:_v2)?)\(")
+# `client.chat_postMessage(` and the like (any WebClient method named for a Web API method),
+# and `_call("chat.postMessage"` in the notifier.
+_SDK_CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
 _NAMED_CALL = re.compile(r"""(?:_call|api_call)\(\s*["']([a-z]+\.[A-Za-z.]+)["']""")
+_NOT_METHODS = frozenset({"api_call"})  # WebClient's own plumbing
 # slack_sdk methods that are several Web API calls.
 _COMPOSITE = {"files.upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
 # Bolt's own: auth.test at start-up (needs no scope).
@@ -37,8 +39,12 @@ def methods_called() -> set[str]:
     found: set[str] = set(_BOLT)
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
-        for family, name in _SDK_CALL.findall(text):
-            method = f"{family}.{name}"
+        for name in _SDK_CALL.findall(text):
+            if name in _NOT_METHODS or not callable(getattr(WebClient, name, None)):
+                continue  # not a Web API method (a webhook client's `send_dict`, say)
+            method = name.removesuffix("_v2").replace("_", ".") + (
+                "_v2" if name.endswith("_v2") else ""
+            )
             found.update(_COMPOSITE.get(method, (method,)))
         found.update(_NAMED_CALL.findall(text))
     return found
