@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 from PIL import Image
 from sqlalchemy import select
@@ -176,6 +177,15 @@ def test_markdown_renders_to_the_same_text_without_markup_leaking(digest: Digest
     assert "<script>" not in markdown
 
 
+def style_name(paragraph: Paragraph) -> str:
+    """The name of a Word paragraph's style (python-docx gives each paragraph one)."""
+    style = paragraph.style
+    assert style is not None
+    name = style.name
+    assert isinstance(name, str)
+    return name
+
+
 def test_word_document_is_a_landscape_appendix_with_every_action(digest: Digest) -> None:
     content = render_docx(digest)
     document = Document(io.BytesIO(content))
@@ -187,7 +197,9 @@ def test_word_document_is_a_landscape_appendix_with_every_action(digest: Digest)
         assert intact(title) in text
     assert intact(NOTES["ACT-3"]) in squash(" ".join(cells))
     section = document.sections[0]
-    assert section.page_width > section.page_height  # landscape
+    width, height = section.page_width, section.page_height
+    assert width is not None and height is not None
+    assert width > height  # landscape
     for table in document.tables:
         header = table.rows[0]._tr
         assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None
@@ -202,7 +214,7 @@ def test_word_document_is_a_landscape_appendix_with_every_action(digest: Digest)
     assert rows["ACT-5"].cells[5].text == "No update received"
     assert rows["Money & <people>"].cells[0].text == "Money & <people>"  # a theme row
     # Headings the clerk expects, in order.
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in document.paragraphs if style_name(p).startswith("Heading")]
     assert headings == [
         "1. Summary",
         "2. Exceptions: actions off track or at risk",

@@ -72,7 +72,7 @@ from storage.db import Database
 
 LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 Q3 = "2019-20-Q3"
-CYCLE = Settings(_env_file=None).cycle()  # type: ignore[call-arg]
+CYCLE = Settings(_env_file=None).cycle()
 
 
 # -- PostgreSQL stopped during an /update ------------------------------------------------------

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import SAMPLE_PLAN
 from sqlalchemy import func, select
 
-from bot.planio import read_plan, write_plan
+from bot.planio import SAMPLE_PLAN, read_plan, write_plan
 from bot.services.plans import export_plan, load_plan
 from storage import models as m
 from storage.db import Database
@@ -45,7 +44,7 @@ def test_sample_plan_loads_with_its_history(sample_db: Database) -> None:
     assert count(sample_db, m.Person) == 13
     assert count(sample_db, m.Theme) == 5
     with sample_db.session() as session:
-        meetings = dict(session.execute(select(m.Period.key, m.Period.meeting_date)).all())
+        meetings = dict(session.execute(select(m.Period.key, m.Period.meeting_date)).tuples().all())
         act14 = session.scalar(select(m.Action).where(m.Action.ref == "ACT-14"))
         assert act14 is not None
         statuses = session.scalars(

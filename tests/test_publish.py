@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from docx import Document
@@ -228,8 +228,19 @@ def test_a_publication_slack_refused_can_be_published_again(
     assert post.args["text"].startswith("Published: ")
 
 
+class LockArgs(TypedDict):
+    """`lock_period`'s arguments but the moment."""
+
+    db: Database
+    plan_key: str | None
+    period: Period
+    actor_slack_id: str
+    channel: str
+    cycle: Cycle
+
+
 def test_a_second_publish_while_the_first_is_posting_is_refused(sample_db: Database) -> None:
-    lock = {
+    lock: LockArgs = {
         "db": sample_db,
         "plan_key": None,
         "period": Q3,
@@ -364,7 +375,9 @@ def test_a_failing_webhook_is_retried_then_reported_and_the_slack_post_still_hap
                 select(m.Delivery.kind, m.Delivery.state).where(
                     m.Delivery.recipient.like("127.0.0.1#%"), m.Delivery.state == "failed"
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     assert states == {"digest_webhook_v1": "failed"}
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -938,10 +938,24 @@ def test_reminders_go_out_at_0930_london_time_across_the_october_clock_change(
 # -- exactly once: claims ------------------------------------------------------------------------
 
 
+class DeliveryKey(TypedDict):
+    """What names one message: `claim_delivery`'s arguments but the moment."""
+
+    plan_id: int
+    period_key: str
+    kind: str
+    recipient: str
+
+
 def test_a_claim_is_exclusive_and_a_dead_senders_claim_is_taken_over(sample_db: Database) -> None:
     with sample_db.session() as session:
         plan_id = resolve_plan(session, None).id
-    key = {"plan_id": plan_id, "period_key": Q3, "kind": "invitation", "recipient": TOM}
+    key: DeliveryKey = {
+        "plan_id": plan_id,
+        "period_key": Q3,
+        "kind": "invitation",
+        "recipient": TOM,
+    }
     now = utc(2020, 1, 9, 9, 30)
 
     first = claim_delivery(sample_db, **key, now=now)

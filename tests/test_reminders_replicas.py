@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from support.fakeslack import FakeSlack
-from test_reminders import Q3_OUTSTANDING, SAMPLE_PLAN, utc
+from test_reminders import Q3_OUTSTANDING, utc
 
-from bot.planio import read_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage import models as m
 from storage.db import Database

@@ -31,7 +31,7 @@ import httpx
 import openpyxl
 import pytest
 from sqlalchemy import select, update
-from support.fakeslack import FakeSlack
+from support.fakeslack import Call, FakeSlack, Fault
 from support.slackapp import (
     BOT_TOKEN,
     HELEN,
@@ -94,11 +94,11 @@ def runtime_for(
 ) -> Runtime:
     settings = Settings(
         database_url=db.url,
-        slack_bot_token=token,  # type: ignore[arg-type]
-        slack_signing_secret=secret,  # type: ignore[arg-type]
+        slack_bot_token=token,
+        slack_signing_secret=secret,
         slack_api_url=fake.url,
         planbot_digest_channel=DIGEST_CHANNEL,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     fake.add_channel(DIGEST_CHANNEL, name="joint-committee")  # planbot was invited to it
     client = make_client(token=token, base_url=fake.url, backoff_factor=0.01, timeout=5)
@@ -119,6 +119,8 @@ class SignedBot(Bot):
         timestamp: int | None = None,
         secret: str | None = None,
         signature: str | None = None,
+        signed: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         return super().post(
             body,
@@ -126,6 +128,8 @@ class SignedBot(Bot):
             timestamp=timestamp,
             secret=secret or self.secret,
             signature=signature,
+            signed=signed,
+            headers=headers,
         )
 
 
@@ -845,7 +849,8 @@ def test_no_secret_in_logs_or_answers_when_requests_fail(
         assert_no_secret("a log record", repr(record.args) + str(record.exc_info))
     for answer in answers:
         assert_no_secret("an answer", answer)
-    for call in [*fake_slack.calls, *fake_slack.faults]:
+    requests: list[Call | Fault] = [*fake_slack.calls, *fake_slack.faults]
+    for call in requests:
         assert_no_secret(f"the body of {call.method}", json.dumps(call.args, default=str))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -45,11 +46,11 @@ def bot(sample_db: Database, fake_slack: FakeSlack) -> Iterator[Bot]:
         yield running
 
 
-def blocks_of(view: dict[str, object], block_type: str) -> list[dict[str, object]]:
-    return [b for b in view["blocks"] if b["type"] == block_type]  # type: ignore[index,union-attr]
+def blocks_of(view: dict[str, Any], block_type: str) -> list[dict[str, Any]]:
+    return [b for b in view["blocks"] if b["type"] == block_type]
 
 
-def input_block(view: dict, base: str) -> dict:  # type: ignore[type-arg]
+def input_block(view: dict[str, Any], base: str) -> dict[str, Any]:
     return next(b for b in view["blocks"] if b.get("block_id", "").split(".")[0] == base)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -35,7 +36,7 @@ def bot(sample_db: Database, fake_slack: FakeSlack) -> Iterator[Bot]:
         yield running
 
 
-def reply(bot: Bot, user: str, command: str, text: str = "") -> dict[str, object]:
+def reply(bot: Bot, user: str, command: str, text: str = "") -> dict[str, Any]:
     response = bot.command(user, command, text)
     assert response.status_code == 200
     [answer] = bot.replies_to(response)
@@ -43,15 +44,11 @@ def reply(bot: Bot, user: str, command: str, text: str = "") -> dict[str, object
     return answer
 
 
-def sections(message: dict[str, object]) -> list[str]:
-    return [
-        b["text"]["text"]  # type: ignore[index]
-        for b in message["blocks"]  # type: ignore[attr-defined]
-        if b["type"] == "section" and "text" in b
-    ]
+def sections(message: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
 
 
-def line_for(message: dict[str, object], ref: str) -> str:
+def line_for(message: dict[str, Any], ref: str) -> str:
     [line] = [s for s in sections(message) if s.startswith(f"*{ref}*")]
     return line
 
@@ -73,7 +70,7 @@ def test_owner_sees_their_open_actions_with_what_is_due(bot: Bot) -> None:
     act9 = line_for(answer, "ACT-9")
     assert "target 31 Dec 2019 :warning: passed" in act9
     assert not any(s.startswith("*ACT-11*") for s in sections(answer))  # closed in Q2
-    buttons = [b["accessory"]["value"] for b in answer["blocks"] if "accessory" in b]  # type: ignore[attr-defined,index]
+    buttons = [b["accessory"]["value"] for b in answer["blocks"] if "accessory" in b]
     assert buttons == ["ACT-9", "ACT-12"]
 
 

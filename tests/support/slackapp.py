@@ -315,12 +315,12 @@ def make_runtime(
     and Web API calls that time out after `timeout` seconds."""
     settings = Settings(
         database_url=db.url,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.url,
         planbot_digest_channel=digest_channel,
         planbot_webhook_urls=list(webhooks),
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     if digest_channel:
         fake.add_channel(
