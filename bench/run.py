@@ -299,7 +299,8 @@ def _record_many(
     db: Database, targets: list[tuple[str, str]], count: int, threads: int
 ) -> tuple[float, list[BaseException]]:
     """Record `count` green updates through `record_update` from `threads` threads."""
-    from bot.services.updates import Source, record_update
+    from bot.model.updates import Source
+    from bot.services.updates import record_update
     from bot.settings import Settings
 
     cycle = Settings(_env_file=None).cycle()

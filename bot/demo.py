@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
+from bot.model.report import Digest, ReportAudience
+from bot.model.updates import Source
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.render.report_chart import render_chart
 from bot.render.report_docx import render_docx
@@ -24,10 +26,10 @@ from bot.render.report_html import render_html
 from bot.render.report_json import render_json
 from bot.render.report_markdown import render_markdown
 from bot.render.report_xlsx import render_xlsx
-from bot.services.digest import Audience, Digest, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from bot.services.publish import lock_period
-from bot.services.updates import Source, record_update
+from bot.services.updates import record_update
 from storage.db import Database
 
 PERIOD = Period(2019, 3)  # Q3 2019/20: October–December 2019
@@ -244,7 +246,7 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
             period=PERIOD,
             scope="all",
             now=PUBLISHED_AT,
-            audience=Audience.COMMITTEE,
+            audience=ReportAudience.COMMITTEE,
             cycle=cycle,
         )
         named = compile_digest(
@@ -252,7 +254,7 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
             plan_key=plan_file.key,
             period=PERIOD,
             now=PUBLISHED_AT,
-            audience=Audience.DRAFT,
+            audience=ReportAudience.DRAFT,
             cycle=cycle,
         )
     finally:

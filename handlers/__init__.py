@@ -19,6 +19,7 @@ from slack_bolt import App, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
+from bot.model.updates import RecordedUpdate
 from bot.notifier import NotifierError, OpenedView, TriggerSpent, ViewGone
 from bot.render.blocks import (
     Message,
@@ -33,7 +34,6 @@ from bot.render.blocks import (
     render_update_recorded,
 )
 from bot.services.actions import home_for, update_form
-from bot.services.updates import RecordedUpdate
 from storage.db import is_unavailable
 
 if TYPE_CHECKING:

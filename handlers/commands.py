@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, parse_update
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import Command
+from bot.model.updates import IncompleteUpdate, Source
 from bot.render.blocks import (
     Message,
     render_absence,
@@ -29,7 +30,7 @@ from bot.render.blocks import (
 )
 from bot.runtime import Runtime
 from bot.services import actions as action_service
-from bot.services.updates import IncompleteUpdate, Source, record_update
+from bot.services.updates import record_update
 from handlers import (
     after_update,
     answering,

@@ -20,6 +20,7 @@ from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.model.updates import IncompleteUpdate, Source
 from bot.render.blocks import (
     UpdateFormMeta,
     base_block_id,
@@ -27,7 +28,7 @@ from bot.render.blocks import (
     render_update_recorded,
 )
 from bot.runtime import Runtime
-from bot.services.updates import IncompleteUpdate, Source, missing_fields, record_update
+from bot.services.updates import missing_fields, record_update
 from handlers import after_update, answering, runtime_from, tell_privately
 
 # The service's field names, and the form blocks that hold them.

@@ -15,18 +15,11 @@ from bot.cli import app
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.model.report import ReportAudience, Scope, ScopeKind, parse_scope
+from bot.model.updates import Source
 from bot.render.report_json import render_json
-from bot.services.digest import (
-    Audience,
-    Scope,
-    ScopeKind,
-    compile_digest,
-    default_period,
-    digest_for,
-    parse_digest_request,
-    parse_scope,
-)
-from bot.services.updates import Source, record_update
+from bot.services.digest import compile_digest, default_period, digest_for, parse_digest_request
+from bot.services.updates import record_update
 from bot.settings import get_settings
 from storage.db import Database
 
@@ -221,8 +214,8 @@ def test_on_behalf_updates_name_the_owner(sample_db: Database) -> None:
 
 
 def test_no_update_names_owners_in_drafts_only(sample_db: Database) -> None:
-    draft = report(sample_db, Q3, "theme:Finance & savings", audience=Audience.DRAFT)
-    committee = report(sample_db, Q3, "theme:Finance & savings", audience=Audience.COMMITTEE)
+    draft = report(sample_db, Q3, "theme:Finance & savings", audience=ReportAudience.DRAFT)
+    committee = report(sample_db, Q3, "theme:Finance & savings", audience=ReportAudience.COMMITTEE)
 
     assert {(g["owner"], tuple(g["refs"])) for g in draft["no_update"]} == {
         ("Kwame Mensah", ("ACT-13", "ACT-15")),
@@ -279,14 +272,14 @@ def test_digest_for_owners_directors_and_admins(sample_db: Database) -> None:
 
     owner = ask(SINEAD)
     assert owner.with_files is False
-    assert owner.digest.audience is Audience.COMMITTEE
+    assert owner.digest.audience is ReportAudience.COMMITTEE
     assert owner.digest.scope == Scope()
     director = ask(HELEN)
     assert director.with_files is True
     assert director.digest.scope == Scope(ScopeKind.DIRECTORATE, "Business Services")
     assert ask(HELEN, Scope()).digest.total == 20
     admin = ask(PRIYA)
-    assert admin.digest.audience is Audience.DRAFT
+    assert admin.digest.audience is ReportAudience.DRAFT
     assert admin.digest.total == 20
     with pytest.raises(NotAllowed):
         ask("U0STRANGER")

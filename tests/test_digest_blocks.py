@@ -11,10 +11,11 @@ from support.slackrules import message_problems
 
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
+from bot.model.report import Digest, ReportAudience
 from bot.render.blocks import BLOCK_TEXT_BUDGET, message_cost
 from bot.render.blocks import MAX_MESSAGE_BLOCKS as MAX_BLOCKS
 from bot.render.report_blocks import render_blocks, summary_text
-from bot.services.digest import Audience, Digest, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from storage.db import Database
 
@@ -71,7 +72,7 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return db
 
 
-def compiled(db: Database, audience: Audience) -> Digest:
+def compiled(db: Database, audience: ReportAudience) -> Digest:
     return compile_digest(db=db, plan_key="big", period=Q2, now=NOW, audience=audience)
 
 
@@ -102,9 +103,9 @@ def assert_within_slack_limits(blocks: list[dict[str, Any]]) -> None:
     assert len(json.dumps({"blocks": blocks})) < 50_000
 
 
-@pytest.mark.parametrize("audience", [Audience.DRAFT, Audience.COMMITTEE])
+@pytest.mark.parametrize("audience", [ReportAudience.DRAFT, ReportAudience.COMMITTEE])
 def test_summary_of_a_300_action_plan_stays_within_slack_limits(
-    big_db: Database, audience: Audience
+    big_db: Database, audience: ReportAudience
 ) -> None:
     digest = compiled(big_db, audience)
     assert digest.total == 300
@@ -121,7 +122,7 @@ def test_summary_of_a_300_action_plan_stays_within_slack_limits(
 
 
 def test_typed_text_never_pings_or_links(big_db: Database) -> None:
-    blocks = render_blocks(compiled(big_db, Audience.DRAFT))
+    blocks = render_blocks(compiled(big_db, ReportAudience.DRAFT))
     for text in texts(blocks):
         assert "<!channel>" not in text
         assert "<@U" not in text
@@ -132,8 +133,8 @@ def test_typed_text_never_pings_or_links(big_db: Database) -> None:
 def test_names_of_people_who_have_not_replied_only_for_directors_and_admins(
     big_db: Database,
 ) -> None:
-    draft = "\n".join(texts(render_blocks(compiled(big_db, Audience.DRAFT))))
-    committee = "\n".join(texts(render_blocks(compiled(big_db, Audience.COMMITTEE))))
+    draft = "\n".join(texts(render_blocks(compiled(big_db, ReportAudience.DRAFT))))
+    committee = "\n".join(texts(render_blocks(compiled(big_db, ReportAudience.COMMITTEE))))
     assert "with a rather long double-barrelled name" in draft
     assert "Owner " not in committee
     assert "Directorate" in committee

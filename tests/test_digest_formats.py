@@ -22,13 +22,14 @@ from sqlalchemy import select
 
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
+from bot.model.report import Digest, ReportAudience
 from bot.render.report_chart import render_chart
 from bot.render.report_docx import render_docx
 from bot.render.report_html import render_html
 from bot.render.report_json import render_json
 from bot.render.report_markdown import render_markdown
 from bot.render.report_xlsx import render_xlsx
-from bot.services.digest import Audience, Digest, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from storage import models as m
 from storage.db import Database
@@ -92,7 +93,7 @@ def digest(tmp_path_factory: pytest.TempPathFactory) -> Digest:
     db.create_all()
     load_plan(db=db, plan_file=hostile_plan(), now=NOW)
     compiled = compile_digest(
-        db=db, plan_key="hostile", period=Q2, scope="all", now=NOW, audience=Audience.DRAFT
+        db=db, plan_key="hostile", period=Q2, scope="all", now=NOW, audience=ReportAudience.DRAFT
     )
     db.dispose()
     return compiled

@@ -62,10 +62,12 @@ from support.slackapp import (
 )
 
 from bot.domain.periods import Period
+from bot.model.report import ReportAudience
+from bot.model.updates import RecordedUpdate, Source
 from bot.planio import SAMPLE_PLAN, read_plan
-from bot.services.digest import Audience, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
-from bot.services.updates import RecordedUpdate, Source, record_update
+from bot.services.updates import record_update
 from bot.settings import Settings
 from storage import models as m
 from storage.db import Database
@@ -247,7 +249,7 @@ def test_fifty_concurrent_updates_to_one_action_are_all_kept_and_the_latest_wins
         period=Period.from_key(period_key),
         scope="all",
         now=now,
-        audience=Audience.DRAFT,
+        audience=ReportAudience.DRAFT,
         cycle=CYCLE,
     )
     [line] = [a for a in digest.actions if a.ref == "ACT-12"]

@@ -23,6 +23,7 @@ from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
+from bot.model.updates import Source
 from bot.services import publish as publish_service
 from bot.services.digest import compile_digest
 from bot.services.publish import (
@@ -34,7 +35,7 @@ from bot.services.publish import (
     teams_text,
     webhook_payload,
 )
-from bot.services.updates import Source, record_update
+from bot.services.updates import record_update
 from jobs.digest import tick
 from storage import models as m
 from storage.db import Database

@@ -27,20 +27,14 @@ from bot.cli import app as cli_app
 from bot.cli.reminders import preview_lines
 from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
+from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, ReminderPreview
+from bot.model.updates import Source
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
 from bot.services.deliveries import claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
-from bot.services.reminders import (
-    Pacer,
-    PreviewStep,
-    ReminderPreview,
-    TickReport,
-    due_reminders,
-    preview,
-    run_tick,
-)
-from bot.services.updates import Source, record_update
+from bot.services.reminders import Pacer, TickReport, due_reminders, preview, run_tick
+from bot.services.updates import record_update
 from bot.settings import get_settings
 from storage import models as m
 from storage.db import Database
@@ -667,14 +661,14 @@ def test_one_bad_item_does_not_stop_the_batch(
 ) -> None:
     import bot.services.reminders as service
 
-    real = service._RENDERERS[service.Audience.OWNER]
+    real = service._RENDERERS[ReminderAudience.OWNER]
 
-    def broken_for_tom(reminder: service.Reminder) -> Any:
+    def broken_for_tom(reminder: Reminder) -> Any:
         if reminder.recipient.slack_id == TOM:
             raise ValueError("a row the renderer cannot handle")
         return real(reminder)
 
-    monkeypatch.setitem(service._RENDERERS, service.Audience.OWNER, broken_for_tom)
+    monkeypatch.setitem(service._RENDERERS, ReminderAudience.OWNER, broken_for_tom)
 
     report = tick(runtime, at(2020, 1, 9))
 

@@ -62,6 +62,7 @@ from bot.cli import app as cli_app
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.manifest import build_manifest
+from bot.model.report import ReportAudience
 from bot.notifier import FileToUpload, Notifier, make_client
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.render.blocks import render_update_modal
@@ -69,7 +70,7 @@ from bot.render.report_html import render_html
 from bot.runtime import Runtime, build_runtime
 from bot.server import PlanbotWSGI, start_http_server
 from bot.services.actions import update_form
-from bot.services.digest import Audience, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from bot.services.reminders import run_tick
 from bot.settings import Settings, get_settings
@@ -784,7 +785,7 @@ def test_the_html_report_shows_markup_in_notes_as_text(sqlite_url: str) -> None:
         period=Period.from_key("2019-20-Q2"),
         scope="all",
         now=IN_Q3_WINDOW,
-        audience=Audience.DRAFT,
+        audience=ReportAudience.DRAFT,
     )
     page = render_html(digest)
     assert "<script>" not in page and "<img src=x" not in page

@@ -19,6 +19,15 @@ from bot.domain.grammar import (
 )
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import InvalidInput, NotFound
+from bot.model.updates import UpdateDraft
+from bot.model.views import (
+    ActionChoice,
+    ActionsList,
+    DirectorateProgress,
+    Home,
+    ListedAction,
+    PeriodInfo,
+)
 from bot.render.blocks import (
     BLOCK_TEXT_BUDGET,
     MAX_MESSAGE_BLOCKS,
@@ -42,15 +51,6 @@ from bot.render.blocks import (
     render_update_modal,
     section,
 )
-from bot.services.actions import (
-    ActionChoice,
-    ActionLine,
-    ActionsList,
-    DirectorateProgress,
-    HomeData,
-    PeriodInfo,
-)
-from bot.services.updates import UpdateDraft
 
 TODAY = dt.date(2020, 1, 10)
 PERIOD = PeriodInfo(
@@ -66,8 +66,8 @@ PERIOD = PeriodInfo(
 HOSTILE = "<!channel> & <@U123> " * 400  # 8,400 characters of trouble
 
 
-def line(n: int, title: str = "An action", status: str | None = None) -> ActionLine:
-    return ActionLine(
+def line(n: int, title: str = "An action", status: str | None = None) -> ListedAction:
+    return ListedAction(
         ref=f"ACT-{n}",
         title=title,
         theme="Theme",
@@ -181,7 +181,7 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
 
 def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
     lines = tuple(line(n, title=HOSTILE) for n in range(300))
-    home = HomeData(
+    home = Home(
         plan_name="Plan " * 50,
         person_name="Priya",
         slack_id="U1",

@@ -12,13 +12,8 @@ from sqlalchemy import func, select
 
 from bot.domain.calendar import Cycle
 from bot.errors import InvalidInput, NotAllowed, NotFound, PeriodLocked
-from bot.services.updates import (
-    IncompleteUpdate,
-    RecordedUpdate,
-    Source,
-    prepare_update,
-    record_update,
-)
+from bot.model.updates import IncompleteUpdate, RecordedUpdate, Source
+from bot.services.updates import prepare_update, record_update
 from storage import models as m
 from storage.db import Database
 

@@ -15,15 +15,9 @@ import typer
 from bot.cli import PlanOption, database, fail, settings, user_errors
 from bot.cli import now as clock_now
 from bot.domain.calendar import Cycle
+from bot.model.reminders import ReminderAudience, ReminderPreview
 from bot.render.blocks import weekday
-from bot.services.reminders import (
-    SLACK_POST_INTERVAL,
-    Audience,
-    ReminderPreview,
-    TickReport,
-    preview,
-    run_tick,
-)
+from bot.services.reminders import SLACK_POST_INTERVAL, TickReport, preview, run_tick
 
 reminders_app = typer.Typer(
     help="Reminders and escalation: the calendar, and sending what is due.",
@@ -133,13 +127,13 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
             lines.append("  nobody: every open action has an update")
         for message in step.messages:
             name = message.recipient.name
-            if message.audience is Audience.ADMIN:
+            if message.audience is ReminderAudience.ADMIN:
                 lines.append(
                     f"  {name} (programme office): summary of {len(message.actions)} "
                     "outstanding actions"
                 )
                 continue
-            role = " (director)" if message.audience is Audience.DIRECTOR else ""
+            role = " (director)" if message.audience is ReminderAudience.DIRECTOR else ""
             line = f"  {name}{role}: {', '.join(message.refs)}"
             others = sorted(
                 {
@@ -148,7 +142,7 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
                     if a.owner_slack_id != message.recipient.slack_id
                 }
             )
-            if others and message.audience is Audience.OWNER:
+            if others and message.audience is ReminderAudience.OWNER:
                 line += f" (standing in for {', '.join(others)})"
             lines.append(line)
     lines.append("")

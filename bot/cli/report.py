@@ -13,7 +13,7 @@ import typer
 from bot.cli import PlanOption, database, now, settings, user_errors
 
 if TYPE_CHECKING:
-    from bot.services.digest import Digest
+    from bot.model.report import Digest
 
 
 class ReportFormat(StrEnum):
@@ -61,7 +61,8 @@ def digest(
 ) -> None:
     """Compile the committee report for a period and scope, in one format."""
     from bot.domain.periods import parse_period
-    from bot.services.digest import Audience, compile_digest, default_period, parse_scope
+    from bot.model.report import ReportAudience, parse_scope
+    from bot.services.digest import compile_digest, default_period
 
     current = settings()
     with user_errors():
@@ -79,7 +80,7 @@ def digest(
             period=chosen,
             scope=parse_scope(scope),
             now=moment,
-            audience=Audience.COMMITTEE if committee else Audience.DRAFT,
+            audience=ReportAudience.COMMITTEE if committee else ReportAudience.DRAFT,
             cycle=cycle,
         )
     content = render(compiled, report_format)

@@ -22,18 +22,18 @@ from typing import Any
 from bot.domain.status import StatusScheme
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.actions import (
+from bot.model.updates import MAX_NOTE_CHARS, RecordedUpdate, UpdateDraft
+from bot.model.views import (
     Absence,
     ActionChoice,
     ActionHistory,
-    ActionLine,
     ActionsList,
     DirectorateProgress,
-    HomeData,
+    Home,
+    ListedAction,
     PeriodChoice,
     PeriodInfo,
 )
-from bot.services.updates import MAX_NOTE_CHARS, RecordedUpdate, UpdateDraft
 
 Block = dict[str, Any]
 
@@ -155,7 +155,7 @@ def badge(scheme: StatusScheme, key: str | None) -> str:
     return f"{status.emoji} {status.label}"
 
 
-def _status_now(scheme: StatusScheme, line: ActionLine, period: PeriodInfo) -> str:
+def _status_now(scheme: StatusScheme, line: ListedAction, period: PeriodInfo) -> str:
     if line.status is None:
         return f"{DUE_EMOJI} due by {day(period.due_date)}"
     return badge(scheme, line.status)
@@ -572,7 +572,7 @@ def _period_context(period: PeriodInfo) -> str:
 
 
 def _action_line(
-    scheme: StatusScheme, line: ActionLine, period: PeriodInfo, *, show_owner: bool
+    scheme: StatusScheme, line: ListedAction, period: PeriodInfo, *, show_owner: bool
 ) -> Block:
     first = f"*{escape(line.ref)}* {escape(cut(line.title, 300))}"
     facts = [
@@ -595,7 +595,7 @@ def _action_line(
 
 
 def _action_entry(
-    scheme: StatusScheme, line: ActionLine, period: PeriodInfo, *, show_owner: bool
+    scheme: StatusScheme, line: ListedAction, period: PeriodInfo, *, show_owner: bool
 ) -> Entry:
     """An action as a list shows it: in full with its button, or on one short line."""
     short = (
@@ -748,7 +748,7 @@ HOME_FOOTER = (
 )
 
 
-def render_home(home: HomeData, scheme: StatusScheme) -> dict[str, Any]:
+def render_home(home: Home, scheme: StatusScheme) -> dict[str, Any]:
     """The App Home for an owner, a director or an admin: within a Home tab at any size,
     your own actions first and every one of them listed (in full, on a line, or by ref)."""
     period = home.period

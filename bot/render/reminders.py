@@ -42,8 +42,8 @@ from bot.render.blocks import (
 )
 
 if TYPE_CHECKING:
-    from bot.services.reminders import OutstandingAction, Reminder, Unreachable
-    from bot.services.updates import RecordedUpdate
+    from bot.model.reminders import OutstandingAction, Reminder, Unreachable
+    from bot.model.updates import RecordedUpdate
 
 MAX_FALLBACK = 300  # the notification text; the blocks carry the detail
 TITLE_CHARS = 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.model.report import Digest, Flag, ReportLine
 from bot.render.blocks import (
     MAX_FALLBACK_TEXT,
     MAX_HEADER_TEXT,
@@ -24,7 +25,6 @@ from bot.render.blocks import (
     section,
 )
 from bot.render.report_wording import day, direction_word, previous_word
-from bot.services.digest import ActionLine, Digest, Flag
 
 EXCEPTION_BLOCKS = 12  # at most this many exceptions are shown one by one; the rest by ref
 
@@ -91,7 +91,7 @@ def summary_text(digest: Digest) -> str:
     )
 
 
-def _exception(digest: Digest, a: ActionLine, detail: _Detail) -> Block:
+def _exception(digest: Digest, a: ReportLine, detail: _Detail) -> Block:
     lines = [
         f"*{escape(a.ref)}* {escape(cut(a.title, detail.title_chars))}",
         f"{_status(digest, a.status)} · {escape(direction_word(a.direction))} "

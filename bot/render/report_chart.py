@@ -10,7 +10,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from bot.services.digest import NO_UPDATE, Digest
+from bot.model.report import NO_UPDATE, Digest
 
 # Okabe-Ito colours, safe for the common colour-vision deficiencies; the RAG meaning survives
 # (orange for at risk, vermillion for off track), and each status also has its own hatching.

@@ -15,6 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     commentary,
@@ -26,7 +27,6 @@ from bot.render.report_wording import (
     publication_note,
     status_word,
 )
-from bot.services.digest import ActionLine, Digest, Flag
 
 FONT = "Arial"  # the house font of most council committee papers
 HEADER_FILL = "D9D9D9"
@@ -429,7 +429,7 @@ def _theme_rows(table: object, digest: Digest) -> None:
         anchor.addprevious(new_row._tr)
 
 
-def _full_row(digest: Digest, a: ActionLine) -> list[str]:
+def _full_row(digest: Digest, a: ReportLine) -> list[str]:
     return [
         a.ref,
         a.title,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape as _escape
 
+from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     commentary,
@@ -16,7 +17,6 @@ from bot.render.report_wording import (
     status_word,
     target_dates,
 )
-from bot.services.digest import ActionLine, Digest, Flag
 
 _CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:2rem auto;max-width:80rem;padding:0 1rem;
@@ -65,7 +65,7 @@ def _num(value: int) -> str:
     return f'<td class="num">{value}</td>'
 
 
-def _action_row(digest: Digest, a: ActionLine) -> str:
+def _action_row(digest: Digest, a: ReportLine) -> str:
     note = commentary(a)
     note_class = "note amended" if a.has(Flag.AMENDED) else "note"
     return (

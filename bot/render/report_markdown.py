@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
     commentary,
     counts_cell,
@@ -15,7 +16,6 @@ from bot.render.report_wording import (
     status_word,
     target_dates,
 )
-from bot.services.digest import ActionLine, Digest, Flag
 
 # CommonMark treats these as markup; a backslash before any ASCII punctuation is literal.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -40,7 +40,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [*lines, ""]
 
 
-def _line_ref(line: ActionLine) -> str:
+def _line_ref(line: ReportLine) -> str:
     return f"**{escape(line.ref)}** {escape(line.title)}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.services.digest import ActionLine, Digest, Flag
+from bot.model.report import Digest, Flag, ReportLine
 
 DIRECTION_WORDS = {
     "improved": "Improved",
@@ -32,7 +32,7 @@ def day(value: dt.date | dt.datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def target_dates(line: ActionLine) -> str:
+def target_dates(line: ReportLine) -> str:
     """`31 Mar 2020`, or `31 Mar 2020; revised 30 Jun 2020` when it has been moved."""
     if line.revised_target_date is None:
         return day(line.target_date)
@@ -66,15 +66,15 @@ def status_word(digest: Digest, key: str | None) -> str:
     return digest.label(key)
 
 
-def previous_word(digest: Digest, line: ActionLine) -> str:
+def previous_word(digest: Digest, line: ReportLine) -> str:
     return digest.label(line.previous_status) if line.previous_status else NOT_APPLICABLE
 
 
-def flag_words(line: ActionLine) -> list[str]:
+def flag_words(line: ReportLine) -> list[str]:
     return [FLAG_WORDS.get(Flag(f), f) for f in line.flags if f in FLAG_WORDS]
 
 
-def commentary(line: ActionLine) -> str:
+def commentary(line: ReportLine) -> str:
     """The note as the committee reads it, with an amendment and who wrote it for whom."""
     parts = []
     if line.has(Flag.NO_UPDATE):

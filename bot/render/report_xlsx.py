@@ -15,6 +15,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
     commentary,
     direction_word,
@@ -24,7 +25,6 @@ from bot.render.report_wording import (
     publication_note,
     status_word,
 )
-from bot.services.digest import ActionLine, Digest, Flag
 
 Value = str | int | None
 HEADER_FONT = Font(bold=True)
@@ -147,7 +147,7 @@ def _status_colours(
         )
 
 
-def _action_values(digest: Digest, a: ActionLine) -> list[Value]:
+def _action_values(digest: Digest, a: ReportLine) -> list[Value]:
     return [
         a.ref,
         a.title,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -19,171 +18,29 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.refs import normalise_ref, resolve_ref
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.model.views import (
+    Absence,
+    ActionChoice,
+    ActionHistory,
+    ActionsList,
+    DirectorateProgress,
+    HistoryEntry,
+    Home,
+    ListedAction,
+    PeriodChoice,
+    PeriodInfo,
+    PickerForm,
+    UpdateForm,
+)
 from bot.services import people as ppl
 from bot.services.plans import latest_updates, locked_periods, meetings, open_period, resolve_plan
-from bot.services.updates import UpdateDraft, prepare_update
+from bot.services.updates import prepare_update
 from storage import models as m
 from storage.db import Database
 
 RECENT_PERIODS = 5  # the periods an admin may pick in the update form: the open one and 4 before
 # Up to this many actions, their updates are read by id; more, and the plan's are read whole.
 FEW_ACTIONS = 200
-
-
-@dataclass(frozen=True)
-class PeriodInfo:
-    """The period updates count for now, and its dates."""
-
-    key: str
-    label: str
-    due_date: dt.date
-    window_opens: dt.date
-    meeting_date: dt.date | None
-    locked: bool
-    previous_key: str
-    previous_label: str
-
-
-@dataclass(frozen=True)
-class ActionLine:
-    """One action as a list shows it: this period's status (or that it is due) and the last."""
-
-    ref: str
-    title: str
-    theme: str
-    directorate: str
-    owner_name: str
-    owner_slack_id: str
-    target_date: dt.date
-    revised_target_date: dt.date | None
-    closed: bool
-    status: str | None  # this period's, None while it is outstanding
-    note: str
-    last_status: str | None  # the previous period's
-    overdue_target: bool  # the target date has passed on an open action
-    delegated: bool  # the viewer acts for the owner as their delegate
-    owner_away: bool
-    may_update: bool
-
-    @property
-    def effective_target(self) -> dt.date:
-        return self.revised_target_date or self.target_date
-
-    @property
-    def outstanding(self) -> bool:
-        return self.status is None
-
-
-@dataclass(frozen=True)
-class ActionsList:
-    """The answer to `/actions`: a titled list for one person, directorate or the whole plan."""
-
-    title: str
-    scope: str  # mine | person | directorate | all
-    period: PeriodInfo
-    actions: tuple[ActionLine, ...]
-    viewer_role: str
-
-    @property
-    def updated(self) -> int:
-        return sum(1 for a in self.actions if not a.outstanding)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    period_key: str
-    period_label: str
-    status: str
-    note: str
-    revised_target_date: dt.date | None
-    author_name: str  # "import" for history loaded from a plan file
-    on_behalf_of: str | None  # the owner's name when someone else wrote it
-    recorded_at: dt.datetime  # plan-local
-    source: str
-    amendment_reason: str | None
-    superseded: bool  # a later update in the same period counts instead
-
-
-@dataclass(frozen=True)
-class ActionHistory:
-    ref: str
-    title: str
-    theme: str
-    directorate: str
-    owner_name: str
-    target_date: dt.date
-    revised_target_date: dt.date | None
-    closed: bool
-    entries: tuple[HistoryEntry, ...]  # newest first
-
-
-@dataclass(frozen=True)
-class DirectorateProgress:
-    name: str
-    updated: int
-    total: int
-    outstanding: tuple[ActionLine, ...]
-
-
-@dataclass(frozen=True)
-class HomeData:
-    """Everything one person's App Home shows, for their role."""
-
-    plan_name: str
-    person_name: str
-    slack_id: str
-    role: str
-    period: PeriodInfo
-    mine: tuple[ActionLine, ...]  # owned, and those of owners they are delegate for
-    away_from: dt.date | None
-    away_to: dt.date | None
-    delegate_name: str | None
-    directorate: str | None
-    team: tuple[ActionLine, ...]  # a director's directorate
-    status_counts: dict[str, int]  # a director's directorate, an admin's whole plan
-    updated: int
-    total: int
-    by_directorate: tuple[DirectorateProgress, ...]  # admins only
-
-
-@dataclass(frozen=True)
-class ActionChoice:
-    ref: str
-    title: str
-    owner_name: str
-    own: bool
-
-
-@dataclass(frozen=True)
-class PickerForm:
-    """The update form before an action is chosen: the actions the caller may update."""
-
-    choices: tuple[ActionChoice, ...]
-    period: PeriodInfo
-
-
-@dataclass(frozen=True)
-class PeriodChoice:
-    key: str
-    label: str
-    locked: bool
-
-
-@dataclass(frozen=True)
-class UpdateForm:
-    """The update form for one action: the draft, and for admins the periods they may pick."""
-
-    draft: UpdateDraft
-    periods: tuple[PeriodChoice, ...]
-
-
-@dataclass(frozen=True)
-class Absence:
-    name: str
-    away_from: dt.date | None
-    away_to: dt.date | None
-    delegate_name: str | None
-    director_names: tuple[str, ...]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -213,7 +70,7 @@ def _lines(
     period: PeriodInfo,
     viewer: m.Person,
     today: dt.date,
-) -> tuple[ActionLine, ...]:
+) -> tuple[ListedAction, ...]:
     """Lines for `actions` that are open or were updated this period (closed earlier: left out)."""
     actions = list(actions)
     ids = [a.id for a in actions] if len(actions) <= FEW_ACTIONS else None
@@ -226,7 +83,7 @@ def _lines(
         last = latest.get((action.id, period.previous_key))
         owner = action.owner
         lines.append(
-            ActionLine(
+            ListedAction(
                 ref=action.ref,
                 title=action.title,
                 theme=action.theme.name,
@@ -429,7 +286,7 @@ def action_history(
 
 def home_for(
     *, db: Database, cycle: Cycle, plan_key: str | None, slack_id: str, now: dt.datetime
-) -> HomeData:
+) -> Home:
     """One person's App Home: their actions; a director's directorate; an admin's whole plan."""
     today = cycle.local_date(now)
     with db.read_session() as session:
@@ -452,8 +309,8 @@ def home_for(
         everything = _lines(session, plan, shown, period, person, today)
         mine_refs = {a.ref for a in own}
         mine = tuple(line for line in everything if line.ref in mine_refs)
-        team: tuple[ActionLine, ...] = ()
-        scope: Sequence[ActionLine] = ()
+        team: tuple[ListedAction, ...] = ()
+        scope: Sequence[ListedAction] = ()
         by_directorate: list[DirectorateProgress] = []
         if person.role == ppl.DIRECTOR and directorate is not None:
             team = tuple(line for line in everything if line.directorate == directorate)
@@ -472,7 +329,7 @@ def home_for(
                     )
                 )
         counts = Counter(line.status for line in scope if line.status is not None)
-        return HomeData(
+        return Home(
             plan_name=plan.name,
             person_name=person.name,
             slack_id=person.slack_id,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,335 +14,30 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
 from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
 from bot.errors import InvalidInput, NotFound
+from bot.model.report import (
+    ALL,
+    NO_UPDATE,
+    NO_UPDATE_COLOUR,
+    NO_UPDATE_LABEL,
+    Amendment,
+    Digest,
+    Flag,
+    GroupCounts,
+    MissingGroup,
+    ReportAudience,
+    ReportLine,
+    Scope,
+    ScopeKind,
+    StatusInfo,
+    TrendPoint,
+    parse_scope,
+)
 from bot.services import people as ppl
 from bot.services.plans import latest_updates, open_period, resolve_plan
 from storage import models as m
 from storage.db import Database
 
-NO_UPDATE = "no_update"  # the pseudo-status of an open action with no update this period
-NO_UPDATE_LABEL = "No update received"
-NO_UPDATE_COLOUR = "FFFFFF"
 TREND_QUARTERS = 6  # the chart's trend covers at most this many quarters, ending at the period
-JSON_SCHEMA_VERSION = 1
-
-
-class Audience(StrEnum):
-    """Who the report is for: drafts name the people who have not replied; committee ones not."""
-
-    DRAFT = "draft"
-    COMMITTEE = "committee"
-
-
-class ScopeKind(StrEnum):
-    ALL = "all"
-    THEME = "theme"
-    DIRECTORATE = "directorate"
-
-
-class Flag(StrEnum):
-    """What the report calls out about an action."""
-
-    NO_UPDATE = "no_update"
-    GREEN_BUT_OVERDUE = "green_but_overdue"
-    SLIPPED = "slipped"
-    COMPLETED_THIS_PERIOD = "completed_this_period"
-    CARRIED_FORWARD = "carried_forward"
-    NEW = "new"
-    AMENDED = "amended"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The whole plan, one theme or one directorate."""
-
-    kind: ScopeKind = ScopeKind.ALL
-    name: str = ""
-
-    @property
-    def key(self) -> str:
-        return "all" if self.kind is ScopeKind.ALL else f"{self.kind}:{self.name}"
-
-    @property
-    def label(self) -> str:
-        if self.kind is ScopeKind.ALL:
-            return "Whole plan"
-        return f"{self.kind.value.capitalize()}: {self.name}"
-
-
-ALL = Scope()
-
-
-def parse_scope(text: str | None) -> Scope:
-    """Read `all`, `theme:<name>` or `directorate:<name>` (names are matched when compiling)."""
-    cleaned = " ".join((text or "").split())
-    if not cleaned or cleaned.lower() in {"all", "plan", "whole", "whole plan"}:
-        return ALL
-    kind_text, sep, name = cleaned.partition(":")
-    kind_text = kind_text.strip().lower()
-    kinds = {"theme": ScopeKind.THEME, "directorate": ScopeKind.DIRECTORATE}
-    kind = kinds.get(kind_text)
-    if not sep or kind is None or not name.strip():
-        raise InvalidInput(
-            f"'{cleaned}' is not a scope.",
-            hint="Use all, theme:<name> or directorate:<name>.",
-        )
-    return Scope(kind, name.strip())
-
-
-@dataclass(frozen=True)
-class StatusInfo:
-    """A status as the renderers show it (the scheme's statuses, then `no_update`)."""
-
-    key: str
-    label: str
-    colour: str  # hex RGB without '#'
-    emoji: str
-    needs_note: bool = False
-    rank: int | None = None  # higher is better; None: no order
-
-
-@dataclass(frozen=True)
-class Amendment:
-    """A change made by an admin after the period was published."""
-
-    reason: str
-    by: str
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class ActionLine:
-    """One action as the report shows it for the period."""
-
-    ref: str
-    title: str
-    theme: str
-    directorate: str
-    owner: str
-    target_date: dt.date
-    revised_target_date: dt.date | None
-    status: str | None  # None: no update received this period
-    status_period: str | None  # where `status` was reported (an earlier one when carried forward)
-    previous_status: str | None
-    previous_status_period: str | None
-    direction: str | None
-    note: str
-    updated_by: str | None
-    updated_at: dt.datetime | None
-    on_behalf_of: str | None
-    source: str | None
-    amendment: Amendment | None
-    flags: tuple[str, ...]
-
-    @property
-    def status_key(self) -> str:
-        """The status, or `no_update`."""
-        return self.status or NO_UPDATE
-
-    @property
-    def effective_target(self) -> dt.date:
-        return self.revised_target_date or self.target_date
-
-    def has(self, flag: str) -> bool:
-        return flag in self.flags
-
-
-@dataclass(frozen=True)
-class GroupCounts:
-    """Counts by status (with `no_update`) for a theme or directorate, now and last period."""
-
-    name: str
-    counts: dict[str, int]
-    previous_counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    period_key: str
-    label: str  # short: "Q3 2019/20"
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class MissingGroup:
-    """Actions with no update: by owner in drafts, by directorate only in committee versions."""
-
-    directorate: str
-    owner: str | None
-    refs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Digest:
-    """The committee report for one period and scope: every format is rendered from this."""
-
-    plan_key: str
-    plan_name: str
-    period_key: str
-    period_label: str
-    previous_period_key: str
-    previous_period_label: str
-    committee: str
-    meeting_date: dt.date | None
-    update_deadline: dt.date
-    publication_deadline: dt.date | None
-    as_of: dt.date  # targets before this date count as passed ("green but overdue")
-    published_at: dt.datetime | None
-    published_by: str | None
-    scope: Scope
-    audience: Audience
-    generated_at: dt.datetime
-    statuses: tuple[StatusInfo, ...]
-    counts: dict[str, int]
-    previous_counts: dict[str, int]
-    by_theme: tuple[GroupCounts, ...]
-    by_directorate: tuple[GroupCounts, ...]
-    actions: tuple[ActionLine, ...]
-    trend: tuple[TrendPoint, ...]
-    missing: tuple[MissingGroup, ...]
-
-    @property
-    def title(self) -> str:
-        return f"{self.plan_name}: progress report, {self.period_label}"
-
-    @property
-    def is_draft(self) -> bool:
-        return self.published_at is None
-
-    @property
-    def total(self) -> int:
-        return len(self.actions)
-
-    @property
-    def status_keys(self) -> tuple[str, ...]:
-        return tuple(s.key for s in self.statuses)
-
-    def status(self, key: str) -> StatusInfo:
-        for info in self.statuses:
-            if info.key == key:
-                return info
-        raise KeyError(key)
-
-    def label(self, key: str | None) -> str:
-        return self.status(key or NO_UPDATE).label
-
-    @property
-    def exceptions(self) -> tuple[ActionLine, ...]:
-        """Actions whose status needs a narrative (red, amber), the worst first."""
-        rank = {s.key: s.rank or 0 for s in self.statuses if s.needs_note}
-        chosen = [a for a in self.actions if a.status in rank]
-        return tuple(sorted(chosen, key=lambda a: rank[a.status_key]))
-
-    def flagged(self, flag: str) -> tuple[ActionLine, ...]:
-        return tuple(a for a in self.actions if a.has(flag))
-
-    @property
-    def completed_this_period(self) -> tuple[ActionLine, ...]:
-        return self.flagged(Flag.COMPLETED_THIS_PERIOD)
-
-    @property
-    def no_update(self) -> tuple[ActionLine, ...]:
-        return self.flagged(Flag.NO_UPDATE)
-
-    @property
-    def amended(self) -> tuple[ActionLine, ...]:
-        return self.flagged(Flag.AMENDED)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document described in docs/digest-json.md."""
-        return {
-            "schema_version": JSON_SCHEMA_VERSION,
-            "plan": {"key": self.plan_key, "name": self.plan_name},
-            "period": {
-                "key": self.period_key,
-                "label": self.period_label,
-                "previous_key": self.previous_period_key,
-                "previous_label": self.previous_period_label,
-                "committee": self.committee,
-                "meeting_date": _iso(self.meeting_date),
-                "update_deadline": _iso(self.update_deadline),
-                "publication_deadline": _iso(self.publication_deadline),
-                "as_of": _iso(self.as_of),
-                "published_at": _iso(self.published_at),
-                "published_by": self.published_by,
-            },
-            "scope": {"kind": str(self.scope.kind), "name": self.scope.name or None},
-            "audience": str(self.audience),
-            "generated_at": _iso(self.generated_at),
-            "statuses": [
-                {"key": s.key, "label": s.label, "colour": f"#{s.colour}"} for s in self.statuses
-            ],
-            "total": self.total,
-            "counts": dict(self.counts),
-            "previous_counts": dict(self.previous_counts),
-            "by_theme": [_group_dict(g) for g in self.by_theme],
-            "by_directorate": [_group_dict(g) for g in self.by_directorate],
-            "sections": {
-                "exceptions": [a.ref for a in self.exceptions],
-                "completed_this_period": [a.ref for a in self.completed_this_period],
-                "new": [a.ref for a in self.flagged(Flag.NEW)],
-                "slipped": [a.ref for a in self.flagged(Flag.SLIPPED)],
-                "green_but_overdue": [a.ref for a in self.flagged(Flag.GREEN_BUT_OVERDUE)],
-                "amended": [a.ref for a in self.amended],
-            },
-            "no_update": [
-                {"directorate": g.directorate, "owner": g.owner, "refs": list(g.refs)}
-                for g in self.missing
-            ],
-            "trend": [
-                {"period": t.period_key, "label": t.label, "counts": dict(t.counts)}
-                for t in self.trend
-            ],
-            "actions": [_action_dict(a) for a in self.actions],
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _group_dict(group: GroupCounts) -> dict[str, Any]:
-    return {
-        "name": group.name,
-        "total": group.total,
-        "counts": dict(group.counts),
-        "previous_counts": dict(group.previous_counts),
-    }
-
-
-def _action_dict(a: ActionLine) -> dict[str, Any]:
-    return {
-        "ref": a.ref,
-        "title": a.title,
-        "theme": a.theme,
-        "directorate": a.directorate,
-        "owner": a.owner,
-        "status": a.status,
-        "status_period": a.status_period,
-        "previous_status": a.previous_status,
-        "previous_status_period": a.previous_status_period,
-        "direction": a.direction,
-        "note": a.note,
-        "target_date": _iso(a.target_date),
-        "revised_target_date": _iso(a.revised_target_date),
-        "updated_by": a.updated_by,
-        "updated_at": _iso(a.updated_at),
-        "on_behalf_of": a.on_behalf_of,
-        "source": a.source,
-        "amendment": (
-            {"reason": a.amendment.reason, "by": a.amendment.by, "at": _iso(a.amendment.at)}
-            if a.amendment
-            else None
-        ),
-        "flags": list(a.flags),
-    }
 
 
 # -- compiling -------------------------------------------------------------------------------
@@ -476,7 +168,7 @@ def compile_digest(
     period: Period,
     scope: Scope | str = ALL,
     now: dt.datetime,
-    audience: Audience = Audience.DRAFT,
+    audience: ReportAudience = ReportAudience.DRAFT,
     cycle: Cycle | None = None,
     scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> Digest:
@@ -580,7 +272,7 @@ def _line(
     previous: Period,
     as_of: dt.date,
     scheme: StatusScheme,
-) -> ActionLine:
+) -> ReportLine:
     now = history.at(action.id, period.key, scheme)
     before = history.at(action.id, previous.key, scheme)
     previous_status, previous_period = before.status, before.period_key
@@ -623,7 +315,7 @@ def _line(
     carried_note = ""
     if now.carried and now.period_key:
         carried_note = f"Completed in {short_label(Period.from_key(now.period_key))}."
-    return ActionLine(
+    return ReportLine(
         ref=action.ref,
         title=action.title,
         theme=action.theme.name,
@@ -649,13 +341,13 @@ def _line(
 
 
 def _missing(
-    actions: list[m.Action], lines: list[ActionLine], audience: Audience
+    actions: list[m.Action], lines: list[ReportLine], audience: ReportAudience
 ) -> tuple[MissingGroup, ...]:
     groups: dict[tuple[str, str | None], list[str]] = {}
     for action, line in zip(actions, lines, strict=True):
         if not line.has(Flag.NO_UPDATE):
             continue
-        owner = action.owner.name if audience is Audience.DRAFT else None
+        owner = action.owner.name if audience is ReportAudience.DRAFT else None
         groups.setdefault((action.directorate.name, owner), []).append(action.ref)
     return tuple(
         MissingGroup(directorate, owner, tuple(refs))
@@ -763,7 +455,7 @@ def digest_for(
         period=period,
         scope=scope,
         now=now,
-        audience=Audience.DRAFT if privileged else Audience.COMMITTEE,
+        audience=ReportAudience.DRAFT if privileged else ReportAudience.COMMITTEE,
         cycle=cycle,
     )
     return PersonalDigest(digest, with_files=privileged)

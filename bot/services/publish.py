@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
+from bot.model.report import Digest, ReportAudience
 from bot.notifier import ActiveUsers, FileToUpload, NotifierError, TransientFailure
 from bot.render.blocks import cut, escape
 from bot.render.report_blocks import render_blocks, summary_text
+from bot.render.report_json import report_dict
 from bot.render.report_wording import day, direction_word
 from bot.runtime import Runtime
 from bot.services import people as ppl
@@ -36,7 +38,7 @@ from bot.services.deliveries import (
     release,
     settle,
 )
-from bot.services.digest import Audience, Digest, compile_digest
+from bot.services.digest import compile_digest
 from bot.services.plans import locked_periods, meetings, open_period, period_row, resolve_plan
 from storage import models as m
 from storage.db import Database
@@ -338,7 +340,7 @@ def publish_report(
         period=period,
         scope="all",
         now=now,
-        audience=Audience.COMMITTEE,
+        audience=ReportAudience.COMMITTEE,
         cycle=runtime.cycle,
     )
     slack_ok, slack_detail = True, ""
@@ -509,7 +511,7 @@ def webhook_payload(
         "event": "planbot.report_published",
         "version": version,
         "text": summary_text(digest),
-        "report": digest.to_dict(),
+        "report": report_dict(digest),
     }
 
 
@@ -692,7 +694,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
         plan_key=due.plan_key,
         period=due.period,
         now=now,
-        audience=Audience.DRAFT,
+        audience=ReportAudience.DRAFT,
         cycle=runtime.cycle,
     )
     files = report_files(digest)

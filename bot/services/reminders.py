@@ -21,7 +21,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -31,6 +30,16 @@ from bot.domain.periods import Period, parse_period
 from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
+from bot.model.reminders import (
+    OutstandingAction,
+    PreviewStep,
+    Recipient,
+    Reminder,
+    ReminderAudience,
+    ReminderPreview,
+    Unreachable,
+)
+from bot.model.updates import RecordedUpdate, Source
 from bot.notifier import ActiveUsers, AuthFailure, NotifierError, Undeliverable
 from bot.render import reminders as render
 from bot.render.blocks import Message, weekday
@@ -46,7 +55,7 @@ from bot.services.deliveries import (
     release,
 )
 from bot.services.plans import latest_updates, meetings, open_period, resolve_plan
-from bot.services.updates import RecordedUpdate, Source, record_update
+from bot.services.updates import record_update
 from storage import models as m
 from storage.db import Database
 
@@ -58,77 +67,6 @@ SLACK_POST_INTERVAL = 1.0
 OWNER_STEPS = (Step.INVITATION, Step.REMINDER, Step.FINAL_REMINDER, Step.DEADLINE, Step.OVERDUE)
 UNREACHABLE_PREFIX = "unreachable:"
 OWNER_ESCALATION = "escalation_owner"  # the owner's DM at the escalation step
-
-
-class Audience(StrEnum):
-    """Who a reminder message is written for."""
-
-    OWNER = "owner"  # the ladder DM, to the owner or whoever stands in for them
-    DIRECTOR = "director"  # the escalation DM: the directorate's outstanding actions
-    ADMIN = "admin"  # the programme office's "still outstanding" summary
-
-
-@dataclass(frozen=True)
-class OutstandingAction:
-    """An open action with no update yet for the period, as a reminder shows it."""
-
-    ref: str
-    title: str
-    directorate: str
-    owner_name: str
-    owner_slack_id: str
-    target_date: dt.date
-    last_status: str | None
-    last_note: str
-    last_period_key: str | None
-    # Whether "No change since last quarter" can record last quarter's status as it is:
-    # a status that needs no new reason, on an action whose target date has not passed.
-    no_change_ok: bool
-
-
-@dataclass(frozen=True)
-class Recipient:
-    slack_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """One message owed to one person for one period: the unit that is claimed and sent."""
-
-    plan_id: int
-    plan_key: str
-    plan_name: str
-    period_key: str
-    period_label: str
-    kind: str  # the claim's kind: a ladder step, "escalation", "summary:<date>"...
-    step: Step
-    audience: Audience
-    recipient: Recipient
-    day: dt.date  # the plan-local day it is (or would be) sent
-    update_deadline: dt.date
-    actions: tuple[OutstandingAction, ...]
-    # Why the recipient gets someone else's actions ("Tom Ellis is away until 31 Jan 2020").
-    notes: tuple[str, ...] = ()
-    open_actions: int = 0  # open actions in the plan, for "12 of 20 outstanding"
-    escalated: bool = False  # an admin summary sent with the directors' escalation
-
-    @property
-    def refs(self) -> tuple[str, ...]:
-        return tuple(a.ref for a in self.actions)
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """A person the bot could not message, to be reported to an admin once per period."""
-
-    plan_id: int
-    plan_key: str
-    period_key: str
-    slack_id: str
-    name: str
-    error: str
-    admin: Recipient
 
 
 # -- what is due ---------------------------------------------------------------------------------
@@ -311,7 +249,7 @@ def _owner_reminders(
             notes.append(why)
     kind = OWNER_ESCALATION if step is Step.ESCALATION else step.value
     return [
-        _reminder(state, step, kind, Audience.OWNER, person, day, shown, notes)
+        _reminder(state, step, kind, ReminderAudience.OWNER, person, day, shown, notes)
         for person, shown, notes in grouped.values()
     ]
 
@@ -337,7 +275,7 @@ def _escalations(session: Session, state: _PeriodState, day: dt.date) -> list[Re
             state,
             Step.ESCALATION,
             Step.ESCALATION.value,
-            Audience.DIRECTOR,
+            ReminderAudience.DIRECTOR,
             person,
             day,
             sorted(shown, key=lambda a: (a.directorate, a.owner_name)),
@@ -368,7 +306,7 @@ def _admin_summaries(
             continue
         person, why = routed
         summary = _reminder(
-            state, step, kind, Audience.ADMIN, person, day, shown, [why] if why else []
+            state, step, kind, ReminderAudience.ADMIN, person, day, shown, [why] if why else []
         )
         summaries[person.id] = replace(summary, escalated=escalated)
     return list(summaries.values())
@@ -378,7 +316,7 @@ def _reminder(
     state: _PeriodState,
     step: Step,
     kind: str,
-    audience: Audience,
+    audience: ReminderAudience,
     person: m.Person,
     day: dt.date,
     shown: Sequence[OutstandingAction],
@@ -509,36 +447,6 @@ def _unreachable(
 
 
 # -- the calendar, for the programme office ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreviewStep:
-    step: Step
-    day: dt.date
-    at: dt.datetime  # plan-local send time
-    working_day: bool
-    holiday: str | None
-    messages: tuple[Reminder, ...]
-
-
-@dataclass(frozen=True)
-class ReminderPreview:
-    """A period's reminder calendar and who would get what on each step."""
-
-    plan_key: str
-    plan_name: str
-    period_key: str
-    period_label: str
-    meeting_date: dt.date | None
-    publication_deadline: dt.date | None
-    update_deadline: dt.date
-    locked: bool
-    timezone: str
-    calendar: str
-    outstanding: int
-    open_actions: int
-    admin_daily_summary: bool
-    steps: tuple[PreviewStep, ...]
 
 
 def preview(
@@ -764,10 +672,10 @@ def _deliver_one(
     report.sent.append(outcome)
 
 
-_RENDERERS: dict[Audience, Callable[[Reminder], Message]] = {
-    Audience.OWNER: render.render_owner_reminder,
-    Audience.DIRECTOR: render.render_escalation,
-    Audience.ADMIN: render.render_admin_summary,
+_RENDERERS: dict[ReminderAudience, Callable[[Reminder], Message]] = {
+    ReminderAudience.OWNER: render.render_owner_reminder,
+    ReminderAudience.DIRECTOR: render.render_escalation,
+    ReminderAudience.ADMIN: render.render_admin_summary,
 }
 
 

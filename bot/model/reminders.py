@@ -1,0 +1,110 @@
+"""Reminders as plain data: who is owed which message, and the calendar shown to the office."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.calendar import Step
+
+
+class ReminderAudience(StrEnum):
+    """Who a reminder message is written for."""
+
+    OWNER = "owner"  # the ladder DM, to the owner or whoever stands in for them
+    DIRECTOR = "director"  # the escalation DM: the directorate's outstanding actions
+    ADMIN = "admin"  # the programme office's "still outstanding" summary
+
+
+@dataclass(frozen=True)
+class OutstandingAction:
+    """An open action with no update yet for the period, as a reminder shows it."""
+
+    ref: str
+    title: str
+    directorate: str
+    owner_name: str
+    owner_slack_id: str
+    target_date: dt.date
+    last_status: str | None
+    last_note: str
+    last_period_key: str | None
+    # Whether "No change since last quarter" can record last quarter's status as it is:
+    # a status that needs no new reason, on an action whose target date has not passed.
+    no_change_ok: bool
+
+
+@dataclass(frozen=True)
+class Recipient:
+    slack_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message owed to one person for one period: the unit that is claimed and sent."""
+
+    plan_id: int
+    plan_key: str
+    plan_name: str
+    period_key: str
+    period_label: str
+    kind: str  # the claim's kind: a ladder step, "escalation", "summary:<date>"...
+    step: Step
+    audience: ReminderAudience
+    recipient: Recipient
+    day: dt.date  # the plan-local day it is (or would be) sent
+    update_deadline: dt.date
+    actions: tuple[OutstandingAction, ...]
+    # Why the recipient gets someone else's actions ("Tom Ellis is away until 31 Jan 2020").
+    notes: tuple[str, ...] = ()
+    open_actions: int = 0  # open actions in the plan, for "12 of 20 outstanding"
+    escalated: bool = False  # an admin summary sent with the directors' escalation
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return tuple(a.ref for a in self.actions)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """A person the bot could not message, to be reported to an admin once per period."""
+
+    plan_id: int
+    plan_key: str
+    period_key: str
+    slack_id: str
+    name: str
+    error: str
+    admin: Recipient
+
+
+@dataclass(frozen=True)
+class PreviewStep:
+    step: Step
+    day: dt.date
+    at: dt.datetime  # plan-local send time
+    working_day: bool
+    holiday: str | None
+    messages: tuple[Reminder, ...]
+
+
+@dataclass(frozen=True)
+class ReminderPreview:
+    """A period's reminder calendar and who would get what on each step."""
+
+    plan_key: str
+    plan_name: str
+    period_key: str
+    period_label: str
+    meeting_date: dt.date | None
+    publication_deadline: dt.date | None
+    update_deadline: dt.date
+    locked: bool
+    timezone: str
+    calendar: str
+    outstanding: int
+    open_actions: int
+    admin_daily_summary: bool
+    steps: tuple[PreviewStep, ...]
