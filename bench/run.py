@@ -392,7 +392,7 @@ def _time_slack_calls(runtime: Any) -> list[float]:
 
 
 def phase_reminders(fig: Figures, size: Size, backends: Backends) -> None:
-    from bot.services.reminders import run_tick
+    from bot.delivery.reminders import run_tick
 
     owners = size.reminder_owners
     plan = bench_plan(actions=owners * 3, owners=owners, quarters=2, complete_every=0)

@@ -16,10 +16,10 @@ import httpx
 from planfactory import PLAN_KEY, BenchPlan
 from sqlalchemy import func, select
 
+from bot.delivery.reminders import run_tick
 from bot.notifier import Notifier, make_client
 from bot.runtime import Runtime, build_runtime
 from bot.services.plans import load_plan
-from bot.services.reminders import run_tick
 from bot.settings import Settings
 from storage import models as m
 from storage.db import Database

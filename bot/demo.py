@@ -28,7 +28,7 @@ from bot.render.report_markdown import render_markdown
 from bot.render.report_xlsx import render_xlsx
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
-from bot.services.publish import lock_period
+from bot.services.publication import lock_period
 from bot.services.updates import record_update
 from storage.db import Database
 
@@ -239,6 +239,7 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
             period=PERIOD,
             actor_slack_id=ADMIN,
             now=PUBLISHED_AT,
+            cycle=cycle,
         )
         digest = compile_digest(
             db=db,

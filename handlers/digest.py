@@ -13,13 +13,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
+from bot.delivery.publication import PublishResult, publish_report, report_files
 from bot.domain.grammar import plain_from_slack
 from bot.ids import Command
 from bot.render.blocks import Message, escape
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest import digest_for, parse_digest_request
-from bot.services.publish import PublishResult, publish_report, report_files, url_key
+from bot.services.publication import url_key
 from handlers import answering, runtime_from, tell_privately
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.ids import ActionId
 from bot.model.updates import IncompleteUpdate
 from bot.render.blocks import render_incomplete, render_update_modal
 from bot.render.reminders import render_home_link, render_no_change_recorded
-from bot.services.reminders import record_no_change
+from bot.services.no_change import record_no_change
 from handlers import after_update, answering, open_modal_in_time, runtime_from, tell_privately
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.delivery.drafts import send_draft
 from bot.runtime import Runtime
-from bot.services.publish import due_drafts, send_draft
+from bot.services.publication import due_drafts
 
 log = logging.getLogger(__name__)
 

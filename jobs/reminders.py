@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.runtime import Runtime
-from bot.services.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 
 log = logging.getLogger(__name__)
 

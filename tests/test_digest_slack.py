@@ -33,7 +33,7 @@ from support.slackapp import (
 )
 
 from bot.notifier import FileToUpload, Notifier, TransientFailure, make_client
-from bot.services.publish import DRAFT
+from bot.services.publication import DRAFT
 from jobs.digest import tick as draft_tick
 from storage import models as m
 from storage.db import Database

@@ -20,21 +20,18 @@ from support.loopback import loopback_server
 from support.slackapp import LONDON, PRIYA, SINEAD, TOM, all_text, wait_for
 from test_digest_slack import DIGEST_CHANNEL, digest_bot, uploads
 
+from bot.delivery import publication as publication_delivery
+from bot.delivery import webhooks as webhook_delivery
+from bot.delivery.publication import publish_report
+from bot.delivery.webhooks import post_webhook
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
 from bot.model.updates import Source
-from bot.services import publish as publish_service
+from bot.render.webhook_payload import is_teams_url, teams_message, teams_text, webhook_payload
+from bot.services import publication as publication_service
 from bot.services.digest import compile_digest
-from bot.services.publish import (
-    is_teams_url,
-    lock_period,
-    post_webhook,
-    publish_report,
-    teams_message,
-    teams_text,
-    webhook_payload,
-)
+from bot.services.publication import lock_period
 from bot.services.updates import record_update
 from jobs.digest import tick
 from storage import models as m
@@ -48,7 +45,7 @@ IN_WINDOW = dt.datetime(2020, 1, 15, 10, 0, tzinfo=LONDON)
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(publish_service, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
+    monkeypatch.setattr(webhook_delivery, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
 
 
 def reply(db: Database, actor: str, ref: str, status: str, **kw: Any) -> None:
@@ -538,7 +535,9 @@ def test_draft_missed_while_down_is_sent_late_but_never_after_publication(
     with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
         saturday = dt.datetime(2020, 1, 25, 10, 0, tzinfo=LONDON)
         assert tick(replace(bot.runtime, clock=lambda: saturday)) == []  # never at weekends
-        lock_period(db=sample_db, plan_key=None, period=Q3, actor_slack_id=PRIYA, now=saturday)
+        lock_period(
+            db=sample_db, plan_key=None, period=Q3, actor_slack_id=PRIYA, now=saturday, cycle=CYCLE
+        )
         monday = dt.datetime(2020, 1, 27, 10, 0, tzinfo=LONDON)
         assert tick(replace(bot.runtime, clock=lambda: monday)) == []  # published: no draft
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -556,7 +555,7 @@ def test_draft_is_sent_late_after_a_weekend_down(
 
 def test_a_bare_publish_never_takes_the_period_still_collecting(sample_db: Database) -> None:
     def chosen(now: dt.datetime) -> str:
-        return publish_service.period_to_publish(
+        return publication_service.period_to_publish(
             db=sample_db, plan_key=None, cycle=CYCLE, now=now
         ).key
 
@@ -600,7 +599,7 @@ def test_a_redelivery_racing_the_first_publishes_once_and_is_not_refused(
     claim, leaving a gap between them).
     """
     on_publication_day = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)
-    choose = publish_service.period_to_publish
+    choose = publication_service.period_to_publish
     held, other_done = threading.Event(), threading.Event()
 
     def first_caller_waits(**kw: Any) -> Period:
@@ -609,7 +608,7 @@ def test_a_redelivery_racing_the_first_publishes_once_and_is_not_refused(
             assert other_done.wait(10), "the other delivery never finished"
         return choose(**kw)
 
-    monkeypatch.setattr(publish_service, "period_to_publish", first_caller_waits)
+    monkeypatch.setattr(publication_delivery, "period_to_publish", first_caller_waits)
     outcomes: list[object] = []
 
     def deliver() -> None:
@@ -634,7 +633,7 @@ def test_a_redelivery_racing_the_first_publishes_once_and_is_not_refused(
 
     assert len(outcomes) == 2 and outcomes.count(None) == 1, outcomes
     [published] = [o for o in outcomes if o is not None]
-    assert isinstance(published, publish_service.PublishResult)
+    assert isinstance(published, publication_delivery.PublishResult)
     assert published.locked.period == Q3
     posts = fake_slack.calls_to("chat.postMessage")
     assert [p.args["text"].split(":")[0] for p in posts] == ["Published"]

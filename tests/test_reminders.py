@@ -25,15 +25,16 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli_app
 from bot.cli.reminders import preview_lines
+from bot.delivery.reminders import Pacer, TickReport, run_tick
 from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
 from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, ReminderPreview
 from bot.model.updates import Source
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
-from bot.services.deliveries import claim_delivery, mark_sent
+from bot.services.claims import claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
-from bot.services.reminders import Pacer, TickReport, due_reminders, preview, run_tick
+from bot.services.reminders import due_reminders, preview
 from bot.services.updates import record_update
 from bot.settings import get_settings
 from storage import models as m
@@ -659,7 +660,7 @@ def test_a_message_that_still_fails_is_left_for_the_next_tick(
 def test_one_bad_item_does_not_stop_the_batch(
     runtime: Runtime, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.services.reminders as service
+    import bot.delivery.reminders as service
 
     real = service._RENDERERS[ReminderAudience.OWNER]
 

@@ -26,7 +26,7 @@ from test_reminders import (
     tick,
 )
 
-from bot.services import reminders as reminder_service
+from bot.services import no_change as no_change_service
 from storage import models as m
 
 
@@ -129,16 +129,16 @@ def test_no_change_delivered_again_while_the_first_records_answers_with_the_firs
         "now": at(2020, 1, 10, 10, 30),
         "idempotency_key": "click:ACT-16:1",
     }
-    first = reminder_service.record_no_change(**click)
-    looked = reminder_service._first_delivery
+    first = no_change_service.record_no_change(**click)
+    looked = no_change_service._first_delivery
     looks: list[str] = []
 
     def not_there_on_the_first_look(session: Any, key: str) -> tuple[str, str] | None:
         looks.append(key)
         return None if len(looks) == 1 else looked(session, key)
 
-    monkeypatch.setattr(reminder_service, "_first_delivery", not_there_on_the_first_look)
-    again = reminder_service.record_no_change(**click)
+    monkeypatch.setattr(no_change_service, "_first_delivery", not_there_on_the_first_look)
+    again = no_change_service.record_no_change(**click)
 
     assert len(looks) == 2
     assert (again.ref, again.status, again.note, again.duplicate) == (

@@ -59,6 +59,7 @@ from typer.testing import CliRunner
 
 from bot.app import ListenerPool, create_app
 from bot.cli import app as cli_app
+from bot.delivery.reminders import run_tick
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.manifest import build_manifest
@@ -72,7 +73,6 @@ from bot.server import PlanbotWSGI, start_http_server
 from bot.services.actions import update_form
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
-from bot.services.reminders import run_tick
 from bot.settings import Settings, get_settings
 from storage import models as m
 from storage.db import Database
@@ -158,7 +158,7 @@ def light_reports(monkeypatch: pytest.MonkeyPatch) -> None:
         return [FileToUpload("report.txt", b"report", "Report")]
 
     monkeypatch.setattr("handlers.digest.report_files", one_file)
-    monkeypatch.setattr("bot.services.publish.report_files", one_file)
+    monkeypatch.setattr("bot.delivery.publication.report_files", one_file)
 
 
 def snapshot(db: Database) -> list[list[tuple[Any, ...]]]:

@@ -35,10 +35,10 @@ from support.slackapp import (
 )
 from support.slackrules import message_problems, view_problems
 
+from bot.delivery.reminders import run_tick
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
 from bot.render.blocks import BLOCK_TEXT_BUDGET, escape, message_cost
 from bot.services.plans import load_plan
-from bot.services.reminders import run_tick
 from storage.db import Database
 
 LONDON = ZoneInfo("Europe/London")

@@ -47,7 +47,7 @@ from support.slackapp import (
     wait_for,
 )
 
-from bot.services import publish as publish_service
+from bot.delivery import webhooks as webhook_delivery
 from storage.db import Database
 
 DIGEST_CHANNEL = "C0DIGEST1"
@@ -230,7 +230,7 @@ def test_every_modal_opens_within_its_trigger_window_while_webhooks_are_retried(
     tools: SlowTools,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(publish_service, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
+    monkeypatch.setattr(webhook_delivery, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
     assert len(PICKERS) + len(FORMS) + len(ONE_LINERS) + len(DIGESTS) == 24
     before = update_count(sample_db)
     with pooled_bot(sample_db, fake_slack, webhooks=[f"{tools.url}/webhook"]) as bot:
@@ -337,7 +337,7 @@ def test_twenty_four_commands_sent_at_once_while_a_webhook_is_retried_open_every
 ) -> None:
     """The acceptance line as written: 24 commands at once, each modal built at once when a
     turn is free and opened loading when none is, all within their triggers' 3 s."""
-    monkeypatch.setattr(publish_service, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
+    monkeypatch.setattr(webhook_delivery, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
     with pooled_bot(sample_db, fake_slack, webhooks=[f"{tools.url}/webhook"]) as bot:
         sent = ThreadPoolExecutor(max_workers=24)
         go = threading.Barrier(24)

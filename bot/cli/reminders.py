@@ -14,10 +14,11 @@ import typer
 
 from bot.cli import PlanOption, database, fail, settings, user_errors
 from bot.cli import now as clock_now
+from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.domain.calendar import Cycle
 from bot.model.reminders import ReminderAudience, ReminderPreview
 from bot.render.blocks import weekday
-from bot.services.reminders import SLACK_POST_INTERVAL, TickReport, preview, run_tick
+from bot.services.reminders import preview
 
 reminders_app = typer.Typer(
     help="Reminders and escalation: the calendar, and sending what is due.",

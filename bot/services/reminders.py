@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
+from bot.domain.dates import weekday
 from bot.domain.periods import Period, parse_period
-from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
-from bot.errors import InvalidInput, PlanbotError
 from bot.model.reminders import (
     OutstandingAction,
     PreviewStep,
@@ -39,31 +37,16 @@ from bot.model.reminders import (
     ReminderPreview,
     Unreachable,
 )
-from bot.model.updates import RecordedUpdate, Source
-from bot.notifier import ActiveUsers, AuthFailure, NotifierError, Undeliverable
-from bot.render import reminders as render
-from bot.render.blocks import Message, weekday
-from bot.runtime import Runtime
 from bot.services import people as ppl
-from bot.services.deliveries import (
-    CLAIM_LEASE,
+from bot.services.claims import (
     FAILED,
-    Claim,
-    claim_delivery,
-    mark_failed,
-    mark_sent,
-    release,
 )
 from bot.services.plans import latest_updates, meetings, open_period, resolve_plan
-from bot.services.updates import record_update
 from storage import models as m
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-# Slack allows about one message a second per channel and a few hundred a minute per
-# workspace; pacing every post at this interval stays well inside both.
-SLACK_POST_INTERVAL = 1.0
 OWNER_STEPS = (Step.INVITATION, Step.REMINDER, Step.FINAL_REMINDER, Step.DEADLINE, Step.OVERDUE)
 UNREACHABLE_PREFIX = "unreachable:"
 OWNER_ESCALATION = "escalation_owner"  # the owner's DM at the escalation step
@@ -88,7 +71,9 @@ class _PeriodState:
     open_actions: int
 
 
-def _history(session: Session, plan: m.Plan, period: Period) -> dict[int, dict[str, m.Update]]:
+def updates_by_period(
+    session: Session, plan: m.Plan, period: Period
+) -> dict[int, dict[str, m.Update]]:
     """The update that counts, by action id and period key, up to and including `period`."""
     by_action: dict[int, dict[str, m.Update]] = defaultdict(dict)
     for (action_id, key), found in latest_updates(session, plan).items():
@@ -115,7 +100,7 @@ def _outstanding(
             joinedload(m.Action.directorate, innerjoin=True),
         )
     ).all()
-    by_action = _history(session, plan, period)
+    by_action = updates_by_period(session, plan, period)
     items = []
     for action in actions:
         history = by_action.get(action.id, {})
@@ -399,7 +384,7 @@ def due_reminders(
     return due
 
 
-def _unreachable(
+def unreachable_to_report(
     *, db: Database, cycle: Cycle, now: dt.datetime, plan_key: str | None
 ) -> list[Unreachable]:
     """People whose messages failed as undeliverable this period, once for each admin."""
@@ -491,296 +476,3 @@ def preview(
             admin_daily_summary=cycle.rules.admin_daily_summary,
             steps=tuple(steps),
         )
-
-
-# -- sending -------------------------------------------------------------------------------------
-
-
-class Pacer:
-    """Spaces posts at least `interval` seconds apart (Slack's posting rate)."""
-
-    def __init__(
-        self,
-        interval: float,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = interval
-        self._sleep, self._monotonic = sleep, monotonic
-        self._last: float | None = None
-
-    def wait(self) -> None:
-        if self.interval <= 0:
-            return
-        current = self._monotonic()
-        if self._last is not None and (delay := self._last + self.interval - current) > 0:
-            self._sleep(delay)
-            current += delay
-        self._last = current
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one message."""
-
-    plan_key: str
-    period_key: str
-    kind: str
-    recipient: Recipient
-    refs: tuple[str, ...] = ()
-    detail: str = ""
-
-
-@dataclass
-class TickReport:
-    """What one tick did."""
-
-    now: dt.datetime
-    idle: str | None = None  # why nothing could be sent now (weekend, before 09:30...)
-    sent: list[Outcome] = field(default_factory=list)
-    undeliverable: list[Outcome] = field(default_factory=list)
-    retry_later: list[Outcome] = field(default_factory=list)
-    already_done: int = 0  # sent earlier, or claimed by another replica
-    stopped: str | None = None  # Slack refused the token: the run stopped here
-
-    @property
-    def ok(self) -> bool:
-        return self.stopped is None
-
-
-class _Stop(Exception):
-    pass
-
-
-def _idle_reason(cycle: Cycle, now: dt.datetime) -> str:
-    local = now.astimezone(cycle.tz)
-    day = local.date()
-    if day.weekday() >= 5:
-        return f"{local:%A} is not a working day"
-    if (holiday := cycle.calendar.holiday_name(day)) is not None:
-        return f"{weekday(day)} is a bank holiday ({holiday})"
-    return f"reminders go out from {cycle.rules.send_at:%H:%M} ({cycle.tz.key})"
-
-
-def run_tick(
-    runtime: Runtime,
-    now: dt.datetime,
-    *,
-    plan_key: str | None = None,
-    pace: float = SLACK_POST_INTERVAL,
-    pacer: Pacer | None = None,
-    lease: dt.timedelta = CLAIM_LEASE,
-) -> TickReport:
-    """Send every message due at `now` that nobody has sent yet; one bad item stops nothing.
-
-    Rate limits, server errors and dropped connections are retried by the Slack client;
-    a message that still fails is released for the next tick. An undeliverable recipient
-    (deactivated, unknown, or refused by Slack) is recorded and reported to the admins once.
-    A refused token stops the run.
-    """
-    report = TickReport(now=now)
-    cycle = runtime.cycle
-    if not cycle.can_send_now(now):
-        report.idle = _idle_reason(cycle, now)
-        return report
-    key = plan_key or runtime.plan_key
-    pacer = pacer or Pacer(pace)
-    active = ActiveUsers(runtime.notifier)  # one users.info per person for this tick
-    try:
-        for reminder in due_reminders(db=runtime.db, cycle=cycle, now=now, plan_key=key):
-            _deliver_one(runtime, reminder, now, pacer, active, report, lease)
-        for unreachable in _unreachable(db=runtime.db, cycle=cycle, now=now, plan_key=key):
-            _deliver_one(runtime, unreachable, now, pacer, active, report, lease)
-    except _Stop:
-        pass
-    return report
-
-
-def _deliver_one(
-    runtime: Runtime,
-    item: Reminder | Unreachable,
-    now: dt.datetime,
-    pacer: Pacer,
-    active: ActiveUsers,
-    report: TickReport,
-    lease: dt.timedelta,
-) -> None:
-    """Claim, send and record one message; whatever goes wrong, the batch goes on."""
-    if isinstance(item, Reminder):
-        recipient, kind, refs = item.recipient, item.kind, item.refs
-    else:
-        recipient, kind, refs = item.admin, f"{UNREACHABLE_PREFIX}{item.slack_id}", ()
-    outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs)
-    db = runtime.db
-    claim: Claim | None = None
-    try:
-        message = (
-            _RENDERERS[item.audience](item)
-            if isinstance(item, Reminder)
-            else render.render_unreachable(item)
-        )
-        claim = claim_delivery(
-            db,
-            plan_id=item.plan_id,
-            period_key=item.period_key,
-            kind=kind,
-            recipient=recipient.slack_id,
-            now=now,
-            lease=lease,
-        )
-        if claim is None:
-            report.already_done += 1
-            return
-        # A deactivated or unknown recipient raises Undeliverable: failed, and reported. A
-        # lookup Slack could not answer raises TransientFailure: released, tried next tick,
-        # like a post that failed (sending blind could record a deactivated owner as told).
-        active.require(recipient.slack_id)
-        pacer.wait()
-        ts = runtime.notifier.dm(recipient.slack_id, message.text, message.blocks)
-    except AuthFailure as exc:
-        if claim is not None:
-            _release_quietly(db, claim)
-        report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error
-        raise _Stop from exc
-    except Undeliverable as exc:
-        assert claim is not None
-        detail = exc.error or str(exc)
-        report.undeliverable.append(replace(outcome, detail=detail))
-        log.warning("cannot reach %s (%s): %s", recipient.name, recipient.slack_id, exc)
-        try:
-            mark_failed(db, claim, detail=detail)
-        except Exception:
-            log.exception("could not record that %s is unreachable", recipient.slack_id)
-        return
-    except Exception as exc:
-        # Slack still failing after the client's retries (or anything unexpected): give the
-        # claim back so the next tick tries again, and go on with the batch.
-        if claim is not None:
-            _release_quietly(db, claim)
-        report.retry_later.append(replace(outcome, detail=str(exc) or repr(exc)))
-        if isinstance(exc, NotifierError):
-            log.warning("will retry %s to %s next tick: %s", kind, recipient.slack_id, exc)
-        else:
-            log.exception("failed to send %s to %s", kind, recipient.slack_id)
-        return
-    try:
-        mark_sent(db, claim, now=now, detail=f"ts={ts}")
-    except Exception:
-        # Sent but not recorded: the claim lapses after the lease and the message may repeat.
-        log.exception("sent %s to %s but could not record it", kind, recipient.slack_id)
-    report.sent.append(outcome)
-
-
-_RENDERERS: dict[ReminderAudience, Callable[[Reminder], Message]] = {
-    ReminderAudience.OWNER: render.render_owner_reminder,
-    ReminderAudience.DIRECTOR: render.render_escalation,
-    ReminderAudience.ADMIN: render.render_admin_summary,
-}
-
-
-def _release_quietly(db: Database, claim: Claim) -> None:
-    try:
-        release(db, claim)
-    except Exception:
-        log.exception("could not release the claim on %s to %s", claim.kind, claim.recipient)
-
-
-# -- "No change since last quarter" ---------------------------------------------------------------
-
-
-class AlreadyUpdated(PlanbotError):
-    """The action already has an update for the open period."""
-
-
-def record_no_change(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    ref: str,
-    now: dt.datetime,
-    idempotency_key: str,
-    scheme: StatusScheme = DEFAULT_SCHEME,
-) -> RecordedUpdate:
-    """Record last quarter's status and note again for the open period (the reminder button).
-
-    Refused, with the reason, when there is nothing to repeat, when last quarter's status
-    needs a fresh reason (amber, red) or when the action was already updated this period.
-    """
-    try:
-        with db.session() as session:
-            first = _first_delivery(session, idempotency_key)
-            if first is not None:
-                # The same click delivered twice: record_update answers with the first result.
-                status, note = first
-            else:
-                plan = resolve_plan(session, plan_key)
-                period = open_period(session, plan, cycle, cycle.local_date(now))
-                person = ppl.require_member(session, plan, actor_slack_id)
-                status, note = _last_quarter(session, plan, person, period, ref, scheme)
-    except AlreadyUpdated:
-        # The first delivery of this click may have recorded it since we looked.
-        with db.session() as session:
-            first = _first_delivery(session, idempotency_key)
-        if first is None:
-            raise
-        status, note = first
-    return record_update(
-        db=db,
-        cycle=cycle,
-        plan_key=plan_key,
-        actor_slack_id=actor_slack_id,
-        ref=ref,
-        status=status,
-        note=note,
-        source=Source.BUTTON,
-        now=now,
-        idempotency_key=idempotency_key,
-        scheme=scheme,
-    )
-
-
-def _first_delivery(session: Session, idempotency_key: str) -> tuple[str, str] | None:
-    """The status and note recorded by an earlier delivery of the same click, if any."""
-    first = session.scalar(select(m.Update).where(m.Update.idempotency_key == idempotency_key))
-    return None if first is None else (first.status, first.note)
-
-
-def _last_quarter(
-    session: Session,
-    plan: m.Plan,
-    person: m.Person,
-    period: Period,
-    ref: str,
-    scheme: StatusScheme,
-) -> tuple[str, str]:
-    refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
-    ref = resolve_ref(ref, refs)
-    action = session.scalar(
-        select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == ref)
-    )
-    assert action is not None
-    ppl.require_may_update(session, plan, person, action)
-    history = _history(session, plan, period).get(action.id, {})
-    if period.key in history:
-        current = history[period.key]
-        raise AlreadyUpdated(
-            f"{ref} already has an update for {period.label}: "
-            f"{scheme.label(current.status)}. Nothing was changed.",
-            hint="Use Update to change it.",
-        )
-    if not history:
-        raise InvalidInput(
-            f"{ref} has no update from an earlier quarter to repeat; nothing was recorded.",
-            hint="Use Update to report its status.",
-        )
-    last = history[max(history)]
-    if scheme.needs_note(last.status):
-        raise InvalidInput(
-            f"{ref} was {scheme.label(last.status)} last quarter, which needs a fresh reason; "
-            "nothing was recorded.",
-            hint="Use Update to say what has changed and how it will be recovered.",
-        )
-    return last.status, last.note

@@ -1,4 +1,4 @@
-"""Deliveries: every message the bot owes someone once, claimed in the database first.
+"""Claims: every message the bot owes someone is claimed in the database before it is sent.
 
 A claim is an `INSERT ... ON CONFLICT DO NOTHING` on the unique (plan, period, kind,
 recipient) of `Delivery`, so of several replicas or ticks exactly one sends. The sender then
@@ -28,6 +28,16 @@ CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 # A claim older than this whose sender never said "sent" belonged to a process that died
 # mid-send: it is taken over, so nobody is left unreminded (at most that one message doubles).
 CLAIM_LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class DeliveryKey:
+    """What names one message owed: the unique key of its `deliveries` row."""
+
+    plan_id: int
+    period_key: str
+    kind: str
+    recipient: str
 
 
 @dataclass(frozen=True)
