@@ -474,6 +474,7 @@ def _median(runs: int, action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def phase_digest(fig: Figures, size: Size, backends: Backends) -> None:
+    from bot.domain.calendar import Cycle
     from bot.render.report_blocks import render_blocks
     from bot.render.report_chart import render_chart
     from bot.render.report_docx import render_docx
@@ -501,7 +502,9 @@ def phase_digest(fig: Figures, size: Size, backends: Backends) -> None:
 
     compile_s, digest = _median(
         runs,
-        lambda: compile_digest(db=db, plan_key=PLAN_KEY, period=plan.reported, now=now),
+        lambda: compile_digest(
+            cycle=Cycle(), db=db, plan_key=PLAN_KEY, period=plan.reported, now=now
+        ),
     )
     fig.put("digest_compile_s", compile_s)
     chart_s, chart = _median(runs, lambda: render_chart(digest))

@@ -259,7 +259,9 @@ def test_a_second_publish_while_the_first_is_posting_is_refused(sample_db: Datab
 def test_teams_card_says_re_published_only_after_a_publication_that_was_seen(
     sample_db: Database,
 ) -> None:
-    digest = compile_digest(db=sample_db, plan_key=None, period=Q3, now=PUBLICATION_DAY)
+    digest = compile_digest(
+        cycle=Cycle(), db=sample_db, plan_key=None, period=Q3, now=PUBLICATION_DAY
+    )
     teams = "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d"
 
     def subtitle(payload: dict[str, Any]) -> str:
@@ -437,7 +439,7 @@ def test_teams_urls_are_recognised(url: str, teams: bool) -> None:
 
 def test_teams_card_stays_under_the_size_limit_for_a_big_plan(sample_db: Database) -> None:
     digest = compile_digest(
-        db=sample_db, plan_key=None, period=Period(2019, 2), now=PUBLICATION_DAY
+        cycle=Cycle(), db=sample_db, plan_key=None, period=Period(2019, 2), now=PUBLICATION_DAY
     )
     message = teams_message(digest)
     assert len(json.dumps(message).encode()) < 28_000
@@ -466,7 +468,7 @@ def test_teams_text_shows_what_was_typed_not_markdown(typed: str, shown: str) ->
 def test_a_title_and_note_typed_with_markdown_reach_teams_literally(sample_db: Database) -> None:
     q2 = Period(2019, 2)
     ref = (
-        compile_digest(db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
+        compile_digest(cycle=Cycle(), db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
         .exceptions[0]
         .ref
     )
@@ -482,7 +484,9 @@ def test_a_title_and_note_typed_with_markdown_reach_teams_literally(sample_db: D
         )
         assert latest is not None
         latest.note = "_x_"
-    digest = compile_digest(db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
+    digest = compile_digest(
+        cycle=Cycle(), db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY
+    )
 
     body = teams_message(digest)["attachments"][0]["content"]["body"]
 

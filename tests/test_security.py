@@ -60,6 +60,7 @@ from typer.testing import CliRunner
 from bot.app import ListenerPool, create_app
 from bot.cli import app as cli_app
 from bot.delivery.reminders import run_tick
+from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.manifest import build_manifest
@@ -780,6 +781,7 @@ def test_the_html_report_shows_markup_in_notes_as_text(sqlite_url: str) -> None:
             update(m.Update).values(note='<script>alert("x")</script><img src=x onerror=alert(1)>')
         )
     digest = compile_digest(
+        cycle=Cycle(),
         db=sample_db,
         plan_key=None,
         period=Period.from_key("2019-20-Q2"),

@@ -183,7 +183,7 @@ def list_actions(
 ) -> ActionsList:
     """The caller's actions, or (directors and admins) a person's, a directorate's or all."""
     today = cycle.local_date(now)
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         viewer = ppl.require_member(session, plan, actor_slack_id)
         period = _period_info(session, plan, cycle, today)
@@ -237,7 +237,7 @@ def action_history(
     *, db: Database, cycle: Cycle, plan_key: str | None, actor_slack_id: str, ref: str
 ) -> ActionHistory:
     """Every update of one action, newest first, with who, when and on whose behalf."""
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         ppl.require_member(session, plan, actor_slack_id)
         refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()

@@ -169,14 +169,13 @@ def compile_digest(
     scope: Scope | str = ALL,
     now: dt.datetime,
     audience: ReportAudience = ReportAudience.DRAFT,
-    cycle: Cycle | None = None,
+    cycle: Cycle,
     scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> Digest:
     """Compile the report for `period` and `scope` from the updates that count."""
-    cycle = cycle or Cycle()
     if isinstance(scope, str):
         scope = parse_scope(scope)
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         actions, scope = _scope_actions(session, plan, scope)
         themes = {
@@ -363,7 +362,7 @@ def _missing(
 def default_period(*, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime) -> Period:
     """The latest period with updates, up to the open period; with none, the open period."""
     today = cycle.local_date(now)
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         current = open_period(session, plan, cycle, today)
         keys = session.scalars(
@@ -435,7 +434,7 @@ def digest_for(
 ) -> PersonalDigest:
     """`/digest`: owners get the summary without names; directors (their directorate by
     default) and admins (the whole plan by default) get the draft, with names and files."""
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         person = ppl.require_member(session, plan, actor_slack_id)
         role = person.role

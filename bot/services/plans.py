@@ -257,7 +257,7 @@ def _named(session: Session, model: type[Named], plan: m.Plan) -> dict[str, Name
 
 def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
     """The plan and the update that counts for each action and period, as a plan file."""
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         people = session.scalars(
             select(m.Person).where(m.Person.plan_id == plan.id).order_by(m.Person.id)

@@ -445,7 +445,7 @@ def preview(
     """The reminder calendar of a period (the open one by default), with today's outstanding."""
     today = cycle.local_date(now)
     chosen = parse_period(period, today=today) if period else None
-    with db.session() as session:
+    with db.read_session() as session:
         plan = resolve_plan(session, plan_key)
         state = _period_state(session, plan, cycle, today, chosen)
         steps = []
