@@ -29,6 +29,7 @@ from bot.render.blocks import (
     render_update_recorded,
 )
 from bot.runtime import Runtime
+from bot.services import absence as absence_service
 from bot.services import actions as action_service
 from bot.services.updates import record_update
 from handlers import (
@@ -183,13 +184,13 @@ def handle_planbot_command(
         if request.kind == "help":
             message = render_help("planbot", DEFAULT_SCHEME)
         elif request.kind == "back":
-            absence = action_service.back(
+            absence = absence_service.back(
                 db=runtime.db, plan_key=runtime.plan_key, actor_slack_id=user
             )
             message = render_absence(absence)
         else:
             assert request.start is not None and request.end is not None
-            absence = action_service.set_away(
+            absence = absence_service.set_away(
                 db=runtime.db,
                 cycle=runtime.cycle,
                 plan_key=runtime.plan_key,

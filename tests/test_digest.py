@@ -18,7 +18,8 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.model.report import ReportAudience, Scope, ScopeKind, parse_scope
 from bot.model.updates import Source
 from bot.render.report_json import render_json
-from bot.services.digest import compile_digest, default_period, digest_for, parse_digest_request
+from bot.services.digest import compile_digest
+from bot.services.digest_requests import default_period, digest_for, parse_digest_request
 from bot.services.updates import record_update
 from bot.settings import get_settings
 from storage.db import Database

@@ -77,7 +77,7 @@ from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
 from bot.render.blocks import render_update_modal
 from bot.server import PlanbotWSGI
 from bot.services.actions import update_form
-from bot.services.digest import parse_digest_request
+from bot.services.digest_requests import parse_digest_request
 from bot.services.plans import load_plan
 from storage import models as m
 from storage.db import Database

@@ -34,7 +34,8 @@ from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
 from bot.services.claims import claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
-from bot.services.reminders import due_reminders, preview
+from bot.services.reminder_calendar import preview
+from bot.services.reminders import due_reminders
 from bot.services.updates import record_update
 from bot.settings import get_settings
 from storage import models as m

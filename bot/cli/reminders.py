@@ -18,7 +18,7 @@ from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.domain.calendar import Cycle
 from bot.model.reminders import ReminderAudience, ReminderPreview
 from bot.render.blocks import weekday
-from bot.services.reminders import preview
+from bot.services.reminder_calendar import preview
 
 reminders_app = typer.Typer(
     help="Reminders and escalation: the calendar, and sending what is due.",

@@ -62,7 +62,8 @@ def digest(
     """Compile the committee report for a period and scope, in one format."""
     from bot.domain.periods import parse_period
     from bot.model.report import ReportAudience, parse_scope
-    from bot.services.digest import compile_digest, default_period
+    from bot.services.digest import compile_digest
+    from bot.services.digest_requests import default_period
 
     current = settings()
     with user_errors():

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
-from bot.domain.periods import Period, parse_period
+from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
 from bot.model.report import (
     ALL,
     NO_UPDATE,
@@ -32,8 +32,7 @@ from bot.model.report import (
     TrendPoint,
     parse_scope,
 )
-from bot.services import people as ppl
-from bot.services.plans import latest_updates, open_period, resolve_plan
+from bot.services.plans import latest_updates, resolve_plan
 from storage import models as m
 from storage.db import Database
 
@@ -354,107 +353,3 @@ def _missing(
             groups.items(), key=lambda i: (i[0][0], i[0][1] or "")
         )
     )
-
-
-# -- choosing the period -------------------------------------------------------------------
-
-
-def default_period(*, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime) -> Period:
-    """The latest period with updates, up to the open period; with none, the open period."""
-    today = cycle.local_date(now)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        current = open_period(session, plan, cycle, today)
-        keys = session.scalars(
-            select(m.Period.key)
-            .join(m.Update, m.Update.period_id == m.Period.id)
-            .where(m.Period.plan_id == plan.id, m.Period.key <= current.key)
-            .distinct()
-        ).all()
-    return Period.from_key(max(keys)) if keys else current
-
-
-@dataclass(frozen=True)
-class DigestRequest:
-    """What `/digest ...` asked for."""
-
-    publish: bool
-    period: Period | None
-    scope: Scope | None
-
-
-def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
-    """Read `[publish] [period] [scope]`: `Q2 2019/20 theme:Finance & savings`, `publish Q3`."""
-    words = text.split()
-    publish = bool(words) and words[0].lower() == "publish"
-    if publish:
-        words = words[1:]
-    period: Period | None = None
-    scope_start = 0
-    for size in (2, 1):
-        if len(words) >= size and ":" not in " ".join(words[:size]):
-            try:
-                period = parse_period(" ".join(words[:size]), today=today)
-            except InvalidInput:
-                continue
-            scope_start = size
-            break
-    rest = " ".join(words[scope_start:])
-    if publish and rest:
-        raise InvalidInput(
-            f"'{rest}' is not a period.",
-            hint="Publish the whole plan with `/digest publish` or `/digest publish Q3 2019/20`.",
-        )
-    if rest and period is None and ":" not in rest and rest.lower() not in {"all", "plan"}:
-        raise InvalidInput(
-            f"'{rest}' is neither a period nor a scope.",
-            hint="Try `/digest`, `/digest Q3 2019/20`, `/digest theme:<name>` "
-            "or `/digest directorate:<name>`.",
-        )
-    return DigestRequest(publish, period, parse_scope(rest) if rest else None)
-
-
-@dataclass(frozen=True)
-class PersonalDigest:
-    """The report a person asked for, compiled for what their role lets them see."""
-
-    digest: Digest
-    with_files: bool  # directors and admins get the Word, Excel and chart files
-
-
-def digest_for(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    now: dt.datetime,
-    period: Period | None = None,
-    scope: Scope | None = None,
-) -> PersonalDigest:
-    """`/digest`: owners get the summary without names; directors (their directorate by
-    default) and admins (the whole plan by default) get the draft, with names and files."""
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
-        role = person.role
-        own_directorate = person.directorate.name if person.directorate else None
-        key = plan.key
-    if scope is None:
-        if role == ppl.DIRECTOR and own_directorate:
-            scope = Scope(ScopeKind.DIRECTORATE, own_directorate)
-        else:
-            scope = ALL
-    if period is None:
-        period = default_period(db=db, plan_key=key, cycle=cycle, now=now)
-    privileged = role in (ppl.ADMIN, ppl.DIRECTOR)
-    digest = compile_digest(
-        db=db,
-        plan_key=key,
-        period=period,
-        scope=scope,
-        now=now,
-        audience=ReportAudience.DRAFT if privileged else ReportAudience.COMMITTEE,
-        cycle=cycle,
-    )
-    return PersonalDigest(digest, with_files=privileged)

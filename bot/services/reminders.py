@@ -26,15 +26,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
 from bot.domain.dates import weekday
-from bot.domain.periods import Period, parse_period
+from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.model.reminders import (
     OutstandingAction,
-    PreviewStep,
     Recipient,
     Reminder,
     ReminderAudience,
-    ReminderPreview,
     Unreachable,
 )
 from bot.services import people as ppl
@@ -135,7 +133,7 @@ def _outstanding(
     return items, len(actions)
 
 
-def _period_state(
+def period_state(
     session: Session,
     plan: m.Plan,
     cycle: Cycle,
@@ -376,7 +374,7 @@ def due_reminders(
     due: list[Reminder] = []
     with db.read_session() as session:
         for plan in _plans(session, plan_key):
-            state = _period_state(session, plan, cycle, today)
+            state = period_state(session, plan, cycle, today)
             step = cycle.due_step(state.schedule, now)
             if step is None or state.locked:
                 continue
@@ -429,50 +427,3 @@ def unreachable_to_report(
                     ", ".join(by_person),
                 )
     return found
-
-
-# -- the calendar, for the programme office ------------------------------------------------------
-
-
-def preview(
-    *,
-    db: Database,
-    cycle: Cycle,
-    now: dt.datetime,
-    plan_key: str | None = None,
-    period: str | None = None,
-) -> ReminderPreview:
-    """The reminder calendar of a period (the open one by default), with today's outstanding."""
-    today = cycle.local_date(now)
-    chosen = parse_period(period, today=today) if period else None
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        state = _period_state(session, plan, cycle, today, chosen)
-        steps = []
-        for step, day in state.schedule.steps:
-            steps.append(
-                PreviewStep(
-                    step=step,
-                    day=day,
-                    at=cycle.send_time(day),
-                    working_day=cycle.calendar.is_working_day(day),
-                    holiday=cycle.calendar.holiday_name(day),
-                    messages=tuple(plan_reminders(session, state, cycle, step, day)),
-                )
-            )
-        return ReminderPreview(
-            plan_key=plan.key,
-            plan_name=plan.name,
-            period_key=state.period.key,
-            period_label=state.period.label,
-            meeting_date=state.schedule.meeting_date,
-            publication_deadline=state.schedule.publication_deadline,
-            update_deadline=state.schedule.update_deadline,
-            locked=state.locked,
-            timezone=cycle.tz.key,
-            calendar="-".join(filter(None, (cycle.calendar.country, cycle.calendar.subdiv))),
-            outstanding=len(state.outstanding),
-            open_actions=state.open_actions,
-            admin_daily_summary=cycle.rules.admin_daily_summary,
-            steps=tuple(steps),
-        )

@@ -1,0 +1,58 @@
+"""`planbot reminders preview`: a period's reminder calendar, and who would get what when."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain.calendar import Cycle
+from bot.domain.periods import parse_period
+from bot.model.reminders import PreviewStep, ReminderPreview
+from bot.services.plans import resolve_plan
+from bot.services.reminders import period_state, plan_reminders
+from storage.db import Database
+
+# -- the calendar, for the programme office ------------------------------------------------------
+
+
+def preview(
+    *,
+    db: Database,
+    cycle: Cycle,
+    now: dt.datetime,
+    plan_key: str | None = None,
+    period: str | None = None,
+) -> ReminderPreview:
+    """The reminder calendar of a period (the open one by default), with today's outstanding."""
+    today = cycle.local_date(now)
+    chosen = parse_period(period, today=today) if period else None
+    with db.read_session() as session:
+        plan = resolve_plan(session, plan_key)
+        state = period_state(session, plan, cycle, today, chosen)
+        steps = []
+        for step, day in state.schedule.steps:
+            steps.append(
+                PreviewStep(
+                    step=step,
+                    day=day,
+                    at=cycle.send_time(day),
+                    working_day=cycle.calendar.is_working_day(day),
+                    holiday=cycle.calendar.holiday_name(day),
+                    messages=tuple(plan_reminders(session, state, cycle, step, day)),
+                )
+            )
+        return ReminderPreview(
+            plan_key=plan.key,
+            plan_name=plan.name,
+            period_key=state.period.key,
+            period_label=state.period.label,
+            meeting_date=state.schedule.meeting_date,
+            publication_deadline=state.schedule.publication_deadline,
+            update_deadline=state.schedule.update_deadline,
+            locked=state.locked,
+            timezone=cycle.tz.key,
+            calendar="-".join(filter(None, (cycle.calendar.country, cycle.calendar.subdiv))),
+            outstanding=len(state.outstanding),
+            open_actions=state.open_actions,
+            admin_daily_summary=cycle.rules.admin_daily_summary,
+            steps=tuple(steps),
+        )
