@@ -1,25 +1,26 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t planbot .   Run: docker run --env-file .env planbot
-# BASE_IMAGE: a Python 3.11 image; pinned to one release (override to build on a base of your own).
+# BASE_IMAGE: a Python 3.11+ image with venv; pinned to one release (override to build on a base
+# of your own: docs/container.md builds one from Debian's packages).
 ARG BASE_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-RUN python -m venv /opt/planbot
-# Dependencies first, in a layer of their own: a code change does not reinstall them. The
-# packages are empty stand-ins here, so pip can read the project's dependencies.
-COPY pyproject.toml requirements.lock README.md ./
-RUN mkdir -p bot handlers jobs storage \
-    && touch bot/__init__.py handlers/__init__.py jobs/__init__.py storage/__init__.py \
-    && /opt/planbot/bin/pip install -c requirements.lock . \
-    && /opt/planbot/bin/pip uninstall -y planbot \
-    && rm -rf build planbot.egg-info  # else the next build reuses the stand-ins' build/lib
+RUN python3 -m venv /opt/planbot
+# Dependencies first, in a layer of their own: a code change does not reinstall them. Every
+# package, the build backend included, is checked against its hash in the lock.
+COPY requirements.lock ./
+RUN /opt/planbot/bin/pip install --require-hashes -r requirements.lock
+# Then planbot itself, with no dependencies and the locked setuptools (no isolated build
+# environment, so nothing unhashed is fetched).
+COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY jobs ./jobs
 COPY storage ./storage
-RUN /opt/planbot/bin/pip install --no-deps .
+RUN /opt/planbot/bin/pip install --no-deps --no-build-isolation . \
+    && /opt/planbot/bin/pip check
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/planbot/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
