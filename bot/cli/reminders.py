@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import PlanOption, database, fail, settings, user_errors
-from bot.cli import now as clock_now
+from bot.cli.common import PlanOption, database, fail, settings, user_errors
+from bot.cli.common import now as clock_now
 from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.domain.calendar import Cycle
 from bot.model.reminders import ReminderAudience, ReminderPreview

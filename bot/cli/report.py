@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli import PlanOption, database, now, settings, user_errors
+from bot.cli.common import PlanOption, database, now, settings, user_errors
 
 if TYPE_CHECKING:
     from bot.model.report import Digest

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import database, fail, settings, user_errors
+from bot.cli.common import database, fail, settings, user_errors
 
 log = logging.getLogger(__name__)
 
