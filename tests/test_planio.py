@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.formulas import FORMULA_TRIGGERS
+from bot.domain.periods import Period
 from bot.domain.planfile import CellError, HistoryRow, PlanFile
 from bot.planio import PlanFileError, neutralise, read_plan, unneutralise, write_plan
+from bot.render.report_xlsx import render_xlsx
+from bot.services.digest import compile_digest
+from bot.services.plans import load_plan
+from storage.db import Database
 
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "sample_plan"
 
@@ -539,6 +546,57 @@ def test_neutralise_round_trips_and_never_starts_with_a_trigger(value: str) -> N
 
     assert unneutralise(stored) == value
     assert stored[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+# Leading characters to try: ASCII (but NUL, which a CSV file cannot hold), the full-width
+# forms of the formula characters, a minus sign and other apostrophes.
+LEADING_CHARACTERS = [chr(code) for code in range(1, 128)] + list("＝＋－＠−‘’＇")
+REPORTED_AT = dt.datetime(2020, 1, 30, 16, 0, tzinfo=dt.UTC)
+
+
+def test_the_report_and_the_plan_export_treat_the_same_leading_characters_as_formulas(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    base = read_plan(SAMPLE)
+    leading = {f"ACT-{n}": c for n, c in enumerate(LEADING_CHARACTERS, start=1)}
+    title = {ref: f"{c}1 and the rest" for ref, c in leading.items()}
+    plan = dataclasses.replace(
+        base,
+        actions=[dataclasses.replace(base.actions[0], ref=r, title=t) for r, t in title.items()],
+        history=[],
+    )
+    write_plan(plan, tmp_path / "plan")
+    write_plan(plan, tmp_path / "plan.xlsx")
+    with (tmp_path / "plan" / "actions.csv").open(encoding="utf-8", newline="") as handle:
+        csv_rows = list(csv.reader(handle))[1:]
+    workbook_rows = openpyxl.load_workbook(tmp_path / "plan.xlsx")["actions"].iter_rows(
+        min_row=2, values_only=True
+    )
+    guarded_in_csv = {leading[ref] for ref, text, *_ in csv_rows if text == "'" + title[ref]}
+    guarded_in_workbook = {
+        leading[str(ref)] for ref, text, *_ in workbook_rows if text == "'" + title[str(ref)]
+    }
+
+    db = Database(sqlite_url)
+    db.create_all()
+    load_plan(db=db, plan_file=dataclasses.replace(plan, actions=plan.actions[:1]), now=REPORTED_AT)
+    digest = compile_digest(
+        db=db, plan_key=None, period=Period.from_key("2019-20-Q2"), scope="all", now=REPORTED_AT
+    )
+    db.dispose()
+    line = digest.actions[0]
+    report = dataclasses.replace(
+        digest,
+        actions=tuple(dataclasses.replace(line, ref=r, title=t) for r, t in title.items()),
+    )
+    actions_sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(report)))["Actions"]
+    quote_prefixed = {
+        leading[str(row[0].value)]
+        for row in actions_sheet.iter_rows(min_row=2)
+        if row[1].value == title[str(row[0].value)] and row[1].quotePrefix
+    }
+
+    assert guarded_in_csv == guarded_in_workbook == quote_prefixed == set(FORMULA_TRIGGERS)
 
 
 def test_write_plan_refuses_history_for_an_unknown_action(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.domain.formulas import looks_like_formula
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
     commentary,
@@ -30,8 +31,6 @@ Value = str | int | None
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 WRAP = Alignment(wrap_text=True, vertical="top")
-# Excel runs text that starts with one of these as a formula (or DDE) when a person edits it.
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -51,8 +50,10 @@ def _put(
         value = _ILLEGAL.sub("", value)
         cell.value = value
         cell.data_type = "s"
-        if _FORMULA_START.match(value):
-            cell.quotePrefix = True  # Excel shows the text as typed and keeps it text
+        if looks_like_formula(value):
+            # The report's guard: the text unchanged, with Excel's quote prefix so it stays text
+            # when a person edits the cell (plan files guard with an apostrophe: bot.planio).
+            cell.quotePrefix = True
     else:
         cell.value = value
     return wrapped

@@ -1,0 +1,35 @@
+"""The layout of a plan file: its sheets, their columns, and the roles a person may have."""
+
+from __future__ import annotations
+
+SHEETS = ("actions", "people", "meetings")
+ROLES = ("owner", "director", "admin")
+
+ACTION_COLUMNS = (
+    "ref",
+    "action",
+    "theme",
+    "directorate",
+    "owner",
+    "target_date",
+    "revised_target_date",
+    "closed",
+)
+ACTION_REQUIRED = ACTION_COLUMNS[:6]
+PEOPLE_COLUMNS = (
+    "slack_id",
+    "name",
+    "email",
+    "role",
+    "directorate",
+    "delegate",
+    "away_from",
+    "away_to",
+    "active",
+)
+PEOPLE_REQUIRED = PEOPLE_COLUMNS[:5]
+MEETING_COLUMNS = ("period", "meeting_date", "committee")
+MEETING_REQUIRED = MEETING_COLUMNS[:2]
+
+# After the fixed action columns, each period has a status column and a note column.
+NOTE_SUFFIX = " note"

@@ -1,0 +1,90 @@
+"""A plan laid out as the rows of its three sheets, in a stable order, ready to write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain.periods import Period
+from bot.domain.planfile import HistoryRow, PlanFile
+from bot.domain.refs import ref_number
+from bot.errors import InvalidInput
+from bot.planio.apostrophe_guard import neutralise
+from bot.planio.columns import ACTION_COLUMNS, MEETING_COLUMNS, NOTE_SUFFIX, PEOPLE_COLUMNS
+
+Cell = str | dt.date | None
+
+
+def _ref_order(ref: str) -> tuple[str, int, str]:
+    return (ref.rsplit("-", 1)[0], ref_number(ref), ref)
+
+
+def _period_order(key: str) -> tuple[int, int, str]:
+    try:
+        period = Period.from_key(key)
+    except InvalidInput:
+        return (0, 0, key)
+    return (period.start_year, period.quarter, key)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
+    """The three sheets of `plan` as rows of cells, header first, in a stable order."""
+    known_refs = {action.ref for action in plan.actions}
+    latest: dict[tuple[str, str], HistoryRow] = {}
+    for row in plan.history:  # the latest row for a period counts
+        if row.ref not in known_refs:
+            raise ValueError(f"history row for {row.ref}, which is not an action of the plan")
+        latest[(row.ref, row.period)] = row
+    periods = sorted({period for _, period in latest}, key=_period_order)
+
+    actions: list[list[Cell]] = [
+        [*ACTION_COLUMNS, *(c for p in periods for c in (p, p + NOTE_SUFFIX))]
+    ]
+    for action in sorted(plan.actions, key=lambda a: _ref_order(a.ref)):
+        cells: list[Cell] = [
+            action.ref,
+            action.title,
+            action.theme,
+            action.directorate,
+            action.owner,
+            action.target_date,
+            action.revised_target_date,
+            _yes_no(action.closed),
+        ]
+        for period in periods:
+            update = latest.get((action.ref, period))
+            cells += [update.status, update.note] if update else [None, None]
+        actions.append(cells)
+
+    people: list[list[Cell]] = [list(PEOPLE_COLUMNS)]
+    for person in plan.people:
+        people.append(
+            [
+                person.slack_id,
+                person.name,
+                person.email,
+                person.role,
+                person.directorate,
+                person.delegate,
+                person.away_from,
+                person.away_to,
+                _yes_no(person.active),
+            ]
+        )
+
+    meetings: list[list[Cell]] = [list(MEETING_COLUMNS)]
+    for meeting in sorted(plan.meetings, key=lambda m: _period_order(m.period)):
+        meetings.append([meeting.period, meeting.meeting_date, meeting.committee])
+    return {"actions": actions, "people": people, "meetings": meetings}
+
+
+def text_to_write(cell: Cell) -> str:
+    """The text a cell is written as: dates in ISO form, formula-looking text guarded."""
+    if cell is None:
+        return ""
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return neutralise(cell)
