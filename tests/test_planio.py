@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.calendar import Cycle
 from bot.domain.formulas import FORMULA_TRIGGERS
 from bot.domain.periods import Period
 from bot.domain.planfile import CellError, HistoryRow, PlanFile
@@ -581,7 +582,12 @@ def test_the_report_and_the_plan_export_treat_the_same_leading_characters_as_for
     db.create_all()
     load_plan(db=db, plan_file=dataclasses.replace(plan, actions=plan.actions[:1]), now=REPORTED_AT)
     digest = compile_digest(
-        db=db, plan_key=None, period=Period.from_key("2019-20-Q2"), scope="all", now=REPORTED_AT
+        db=db,
+        plan_key=None,
+        period=Period.from_key("2019-20-Q2"),
+        scope="all",
+        now=REPORTED_AT,
+        cycle=Cycle(),
     )
     db.dispose()
     line = digest.actions[0]
