@@ -102,7 +102,7 @@ class PlanbotWSGI(SlackRequestHandler):
     """Bolt's WSGI handler, with `/healthz`, Slack's `ssl_check`, a 4xx for bodies Bolt could
     not read, and Events API redeliveries acknowledged without being processed again.
 
-    It adds to `app` the middleware that skips redeliveries: one `PlanbotWSGI` an app."""
+    It adds the middleware that skips redeliveries to `app`: build one for each app."""
 
     def __init__(
         self, app: App, *, db: Database, recent_events: RecentEvents | None = None
