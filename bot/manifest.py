@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.entrypoints.http import EVENTS_PATH
 from bot.ids import Command
-from bot.server import EVENTS_PATH
 
 # Only what planbot calls. commands: the slash commands. chat:write: DMs, ephemeral replies and
 # report posts. im:write: conversations.open, for the DM that report files are uploaded to.

@@ -5,11 +5,12 @@ requests, and broken plan files.
   `PlanbotError`s is ever raised, and what `parse_update` accepts round-trips.
 - Signed `/update` (and `/actions`, `/planbot`) commands and `view_submission`s with random
   text, refs, statuses, dates and JSON shapes, through the real Bolt app and planbot's own WSGI
-  endpoint (`bot.server.PlanbotWSGI`, called in-process with real signatures; listeners run
-  inline so every answer has been sent when the call returns), plus a smaller sample over
-  HTTP to the real waitress server: never a 5xx, never a traceback or exception text shown,
-  never the "something went wrong" apology (an unexpected exception), every answer private
-  (ephemeral, a DM, a modal or the ack of a form) and every well-formed request answered.
+  endpoint (`bot.entrypoints.http.PlanbotWSGI`, called in-process with real signatures;
+  listeners run inline so every answer has been sent when the call returns), plus a smaller
+  sample over HTTP to the real waitress server: never a 5xx, never a traceback or exception
+  text shown, never the "something went wrong" apology (an unexpected exception), every answer
+  private (ephemeral, a DM, a modal or the ack of a form) and every well-formed request
+  answered.
 - Broken `.xlsx` workbooks and CSV folders for `read_plan` + `load_plan`: random bytes,
   truncated and corrupted zips, random cells and headers: a `PlanFileError` (or another
   `PlanbotError`) naming the problem, and the database untouched.
@@ -72,10 +73,10 @@ from bot.domain.grammar import (
 from bot.domain.periods import parse_period
 from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
+from bot.entrypoints.http import PlanbotWSGI
 from bot.errors import PlanbotError
 from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
 from bot.render.blocks import render_update_modal
-from bot.server import PlanbotWSGI
 from bot.services.actions import update_form
 from bot.services.digest_requests import parse_digest_request
 from bot.services.plans import load_plan
@@ -367,9 +368,7 @@ def harness(
     )
     view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
     stored = {**view, "id": "V0FUZZ0001", "hash": "1.fuzz", "state": {"values": {}}}
-    yield Harness(
-        PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET), db, fake_slack_server, stored
-    )
+    yield Harness(PlanbotWSGI(app, db=db), db, fake_slack_server, stored)
     fake_slack_server.reset()
     db.dispose()
 
@@ -633,7 +632,7 @@ def test_signed_payloads_of_any_json_shape_never_get_a_5xx(harness: Harness, env
 @pytest.fixture(scope="module")
 def http_endpoint(harness: Harness) -> Iterator[str]:
     """The same endpoint served by the real waitress server on loopback."""
-    from bot.server import start_http_server
+    from support.httpserver import start_http_server
 
     server = start_http_server(harness.wsgi)
     try:

@@ -1,6 +1,7 @@
 """The reminder DM's buttons, pressed as Slack sends them: signed `block_actions` requests over
-HTTP to the real Bolt app (`bot.app.create_app` behind `bot.server`), answering through the fake
-Slack Web API. Pressed from the DM, and from the App Home (a view: no `response_url`).
+HTTP to the real Bolt app (`bot.app.create_app` behind `bot.entrypoints.http`), answering
+through the fake Slack Web API. Pressed from the DM, and from the App Home (a view: no
+`response_url`).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 from support.fakeslack import Call, FakeSlack, Fault
+from support.httpserver import start_http_server
 from support.slackapp import (
     BOT_TOKEN,
     HELEN,
@@ -63,6 +64,7 @@ from bot.delivery.reminders import run_tick
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
+from bot.entrypoints.http import PlanbotWSGI
 from bot.manifest import build_manifest
 from bot.model.report import ReportAudience
 from bot.notifier import FileToUpload, Notifier, make_client
@@ -70,7 +72,6 @@ from bot.planio import SAMPLE_PLAN, read_plan
 from bot.render.blocks import render_update_modal
 from bot.render.report_html import render_html
 from bot.runtime import Runtime, build_runtime
-from bot.server import PlanbotWSGI, start_http_server
 from bot.services.actions import update_form
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
@@ -141,7 +142,7 @@ def serving(runtime: Runtime, fake: FakeSlack, secret: str = SIGNING_SECRET) -> 
     # The pool production uses: a thread each, so every request is acked at once.
     listeners = ListenerPool()
     app = create_app(runtime, signing_secret=secret, listener_executor=listeners)
-    server = start_http_server(PlanbotWSGI(app, db=runtime.db, signing_secret=secret))
+    server = start_http_server(PlanbotWSGI(app, db=runtime.db))
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             yield SignedBot(runtime=runtime, fake=fake, server=server, http=http, secret=secret)

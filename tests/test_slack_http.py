@@ -36,8 +36,8 @@ from support.slackapp import (
     wait_for,
 )
 
+from bot.entrypoints.http import RecentEvents
 from bot.planio import SAMPLE_PLAN, read_plan
-from bot.server import RecentEvents
 from bot.services.plans import load_plan
 from storage.db import Database
 

@@ -27,8 +27,8 @@ def serve(
 ) -> None:
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     from bot.app import create_app
+    from bot.entrypoints.http import DEFAULT_PORT, EVENTS_PATH, HEALTH_PATH, serve_http
     from bot.runtime import build_runtime
-    from bot.server import DEFAULT_PORT, PlanbotWSGI, make_server
 
     current = settings()
     with user_errors():
@@ -51,20 +51,17 @@ def serve(
     )
     try:
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.entrypoints.socket_mode import serve_socket_mode
 
-            app_token = current.require("slack_app_token")
             typer.echo("planbot: connecting to Slack in Socket Mode")
-            SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+            serve_socket_mode(app, current.require("slack_app_token"))
         else:
             chosen = port or int(os.environ.get("PORT") or DEFAULT_PORT)
-            wsgi = PlanbotWSGI(app, db=runtime.db, signing_secret=signing_secret)
-            server = make_server(wsgi, host=host, port=chosen, threads=threads)
             typer.echo(
-                f"planbot: listening on http://{host}:{chosen}/slack/events "
-                f"({threads} threads; health at /healthz)"
+                f"planbot: listening on http://{host}:{chosen}{EVENTS_PATH} "
+                f"({threads} threads; health at {HEALTH_PATH})"
             )
-            server.run()
+            serve_http(app, db=runtime.db, host=host, port=chosen, threads=threads)
     finally:
         scheduler.shutdown(wait=False)
 

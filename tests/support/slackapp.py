@@ -29,14 +29,15 @@ import httpx
 from sqlalchemy import select
 
 from bot.app import ListenerPool, create_app
+from bot.entrypoints.http import PlanbotWSGI
 from bot.notifier import Notifier, make_client
 from bot.render.blocks import base_block_id
 from bot.runtime import Runtime, build_runtime
-from bot.server import PlanbotWSGI, RunningServer, start_http_server
 from bot.settings import Settings
 from storage import models as m
 from storage.db import Database
 from support.fakeslack import APP_ID, TEAM_DOMAIN, TEAM_ID, Call, FakeSlack, issue_trigger_id
+from support.httpserver import RunningServer, start_http_server
 
 LONDON = ZoneInfo("Europe/London")
 # Q3 2019-20's window opened on Thu 9 Jan 2020 (meeting 7 Feb); updates are due Thu 23 Jan.
@@ -492,7 +493,7 @@ def running_bot(
     # The pool production uses: a thread each, so every request is acked at once.
     listeners = ListenerPool() if workers is None else ListenerPool(workers=workers)
     app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
-    wsgi = PlanbotWSGI(app, db=db, signing_secret=SIGNING_SECRET)
+    wsgi = PlanbotWSGI(app, db=db)
     server = start_http_server(wsgi)
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:

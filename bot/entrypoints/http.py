@@ -1,0 +1,263 @@
+"""The HTTP entrypoint: Bolt's WSGI adapter, served by waitress.
+
+Routes: `POST /slack/events` (commands, interactivity, options and events, all signed by
+Slack; and Slack's unsigned `ssl_check`) and `GET /healthz` (JSON; 503 when the database
+does not answer). waitress runs the synchronous Bolt app on a pool of threads, so one slow
+request never holds up another (unlike an ASGI adapter, which would run the synchronous app
+inside its event loop); past `MAX_BODY_BYTES` it answers 413 itself.
+
+Bolt checks signatures, and their age (5 minutes), once, with its `RequestVerification`
+middleware. Before handing it a request, the endpoint only makes sure Bolt can read it:
+
+- a body that is not what Slack sends (not UTF-8, not JSON where JSON is due, or not of
+  Slack's shape, see `shapes`) gets 400: Bolt's routing and planbot's listeners would trip
+  over it;
+- Slack's `ssl_check` (an unsigned form POST, `ssl_check=1&token=...`, sent now and then to
+  check the certificate) gets an empty 200 here, without Bolt looking at it; a body that is
+  not a form and says `ssl_check=1` is not Slack's and gets 401 (Bolt would answer it as one);
+- signature headers that slack_sdk's verifier cannot judge (it raises on a timestamp that is
+  not a whole number, or a signature that is not ASCII) get 401, which is all they could get.
+
+A signed Events API event whose `event_id` this process took in the last
+`EVENT_MEMORY_SECONDS` (Slack's redelivery, `X-Slack-Retry-Num`, after it thought the first
+delivery failed) gets an empty 200 and is not processed again (see `RecentEvents`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+
+from bot.entrypoints.shapes import shape_problem
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+DEFAULT_PORT = 3000
+DEFAULT_THREADS = 8
+MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
+# Slack redelivers an event up to three times: at once, after a minute and after five.
+EVENT_MEMORY_SECONDS = 60 * 10
+EVENT_MEMORY_SIZE = 10_000  # event_ids remembered at most (the oldest are forgotten first)
+# The context key under which the redelivery middleware notes the event_id a request took.
+TAKEN_EVENT_KEY = "planbot_taken_event_id"
+FORM = "application/x-www-form-urlencoded"
+REFUSED_SIGNATURE = "refused a request whose signature is missing, wrong or too old"
+
+
+class RecentEvents:
+    """The Events API `event_id`s this process took lately: a redelivery is acked, not redone.
+
+    Slack redelivers an event it believes failed (no 2xx within 3 s, a dropped connection),
+    with `X-Slack-Retry-Num`, even when the first delivery was processed; Bolt processes every
+    delivery it is given. An id is taken on arrival, so a redelivery racing the first one is
+    skipped too, and forgotten again when the first was not acknowledged with a 2xx, so
+    Slack's retry of a delivery that failed here is processed. Remembered in memory, per
+    process: a redelivery reaching another replica, or this one after a restart, is processed
+    again (at worst the Home is published twice); a durable inbox is what closes that gap.
+    """
+
+    def __init__(
+        self,
+        *,
+        seconds: float = EVENT_MEMORY_SECONDS,
+        size: int = EVENT_MEMORY_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        # event_id -> True, for `seconds`; the oldest go first when `size` are held.
+        self._taken: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=seconds, timer=clock)
+        self._lock = threading.Lock()
+
+    def take(self, event_id: str) -> bool:
+        """True for an event not seen lately (now remembered); False for a redelivery."""
+        with self._lock:
+            if event_id in self._taken:
+                return False
+            self._taken[event_id] = True
+            return True
+
+    def forget(self, event_id: str) -> None:
+        """Let the next delivery of `event_id` be processed (this one was not acknowledged)."""
+        with self._lock:
+            self._taken.pop(event_id, None)
+
+
+class PlanbotWSGI(SlackRequestHandler):
+    """Bolt's WSGI handler, with `/healthz`, Slack's `ssl_check`, a 4xx for bodies Bolt could
+    not read, and Events API redeliveries acknowledged without being processed again.
+
+    It adds the middleware that skips redeliveries to `app`: build one for each app."""
+
+    def __init__(
+        self, app: App, *, db: Database, recent_events: RecentEvents | None = None
+    ) -> None:
+        super().__init__(app, path=EVENTS_PATH)
+        self.db = db
+        self.recent_events = recent_events or RecentEvents()
+        app.middleware(_skipping_redeliveries(self.recent_events))
+        _keep_bodies_out_of_bolts_signature_log()
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            bolt_request = BoltRequest(
+                body=request.get_body(), query=request.query_string, headers=request.get_headers()
+            )
+            problem = shape_problem(bolt_request.body)
+        except Exception as exc:  # noqa: BLE001 - a bad Content-Length, a body that is not
+            # UTF-8 or not JSON, a `payload` that is not JSON, or a JSON shape Bolt's own
+            # parsing trips over (a list, say): refused with a 400
+            problem = f"unreadable ({type(exc).__name__})"
+        if problem is not None:
+            log.warning("rejected a request whose body Slack would not send: %.200r", problem)
+            return _text(400, "malformed request body")
+        if bolt_request.body.get("ssl_check") == "1":
+            if (bolt_request.content_type or "").strip().lower() == FORM:
+                return BoltResponse(status=200, body="")
+            return _refuse_signature()
+        if not _verifiable(bolt_request):
+            return _refuse_signature()
+        response: BoltResponse | None = None
+        try:
+            response = self.app.dispatch(bolt_request)
+            return response
+        except Exception as exc:  # noqa: BLE001 - a signed body no check above foresaw: a 400
+            log.warning("rejected a signed request Bolt could not handle: %s", type(exc).__name__)
+            return _text(400, "malformed request body")
+        finally:
+            taken = bolt_request.context.get(TAKEN_EVENT_KEY)
+            if taken is not None and (response is None or not 200 <= response.status < 300):
+                self.recent_events.forget(taken)
+
+    def health(self) -> tuple[str, dict[str, str]]:
+        if self.db.ping():
+            return "200 OK", {"status": "ok", "database": "reachable"}
+        return "503 Service Unavailable", {"status": "unavailable", "database": "unreachable"}
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in {
+            "GET",
+            "HEAD",
+        }:
+            status, data = self.health()
+            payload = json.dumps(data).encode()
+            start_response(
+                status,
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(payload))),
+                    ("Cache-Control", "no-store"),
+                ],
+            )
+            return [payload] if environ["REQUEST_METHOD"] == "GET" else []
+        return super().__call__(environ, start_response)
+
+
+def _skipping_redeliveries(recent: RecentEvents) -> Callable[..., BoltResponse | None]:
+    """Bolt middleware (it runs once Bolt has checked the signature): an event taken lately is
+    acknowledged and not processed; one taken now is noted in the context, for `dispatch`."""
+
+    def skip_redelivered_event(
+        request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse | None]
+    ) -> BoltResponse | None:
+        event_id = _event_id(request.body)
+        if event_id is None:
+            return next()
+        if not recent.take(event_id):
+            log.info(
+                "acknowledged a redelivery of event %s (retry %s, %s) without processing it",
+                event_id,
+                _header(request, "x-slack-retry-num") or "-",
+                _header(request, "x-slack-retry-reason") or "-",
+            )
+            return BoltResponse(status=200, body="")
+        context[TAKEN_EVENT_KEY] = event_id
+        return next()
+
+    return skip_redelivered_event
+
+
+def _event_id(body: dict[str, Any]) -> str | None:
+    """The `event_id` of an Events API delivery (`event_callback`), or None for anything else."""
+    event_id = body.get("event_id")
+    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+        return event_id
+    return None
+
+
+def _header(request: BoltRequest, name: str) -> str:
+    return str(request.headers.get(name, [""])[0])[:40]
+
+
+def _verifiable(request: BoltRequest) -> bool:
+    """Whether slack_sdk's verifier can judge the request's signature headers (read as Bolt
+    reads them): it raises, rather than answering no, on a timestamp that is not a whole
+    number and on a signature that is not ASCII."""
+    timestamp = str(request.headers.get("x-slack-request-timestamp", ["0"])[0])
+    signature = str(request.headers.get("x-slack-signature", [""])[0])
+    whole = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20
+    return whole and signature.isascii()
+
+
+def _refuse_signature() -> BoltResponse:
+    log.info(REFUSED_SIGNATURE)
+    return _text(401, "invalid request signature")
+
+
+def _text(status: int, text: str) -> BoltResponse:
+    return BoltResponse(
+        status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"}
+    )
+
+
+class _WithoutBodies(logging.Filter):
+    """Bolt logs a refused signature with the request's body: what people typed, and a
+    `response_url` that lets whoever reads it answer in Slack for 30 minutes. The line
+    stays; the body goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature detected"):
+            record.msg, record.args = REFUSED_SIGNATURE, ()
+        return True
+
+
+def _keep_bodies_out_of_bolts_signature_log() -> None:
+    logger = logging.getLogger("slack_bolt.RequestVerification")
+    if not any(isinstance(f, _WithoutBodies) for f in logger.filters):
+        logger.addFilter(_WithoutBodies())
+
+
+def waitress_settings(*, threads: int = DEFAULT_THREADS) -> dict[str, Any]:
+    """How waitress serves planbot: `threads` at once, a 413 past `MAX_BODY_BYTES`."""
+    return {
+        "threads": threads,
+        "ident": "planbot",
+        "max_request_body_size": MAX_BODY_BYTES,
+        "channel_timeout": 30,
+    }
+
+
+def serve_http(
+    app: App, *, db: Database, host: str, port: int, threads: int = DEFAULT_THREADS
+) -> None:
+    """Serve `app` (and `/healthz`, from `db`) on `host:port` until interrupted."""
+    import waitress
+
+    waitress.serve(
+        PlanbotWSGI(app, db=db), host=host, port=port, **waitress_settings(threads=threads)
+    )
