@@ -1,3 +1,5 @@
+# Over 400 lines: every benchmark phase and the report of its figures, in one script anyone can
+# rerun.
 """planbot's benchmarks: `python bench/run.py [--quick] [--only PHASES] [--no-postgres]`.
 
 Prints one `name: value` line per figure as it is measured, then a table of the goals and

@@ -1,3 +1,4 @@
+# Over 400 lines: one refusal test per Slack rule the fake enforces.
 """The strict fake refuses what Slack refuses: one test per rule of docs/slack-rules.md.
 
 Each test makes a call that keeps the rule and one that breaks it, through the real

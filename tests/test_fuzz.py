@@ -1,3 +1,4 @@
+# Over 400 lines: property tests of every input surface (the grammar, plan files, payloads).
 """Hostile input, as property-based tests (hypothesis): the command grammar, whole signed Slack
 requests, and broken plan files.
 

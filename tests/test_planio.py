@@ -1,3 +1,4 @@
+# Over 400 lines: every rule of the plan file, one case each.
 """Reading and writing plan files (xlsx and CSV), with no database."""
 
 from __future__ import annotations

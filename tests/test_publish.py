@@ -1,3 +1,4 @@
+# Over 400 lines: publication end to end: locking, posting, webhooks, drafts and their races.
 """Publication: `/digest publish` locks the period and posts the report to the digest channel
 and to staff webhooks; amendments are marked when it is re-published; the scheduled draft."""
 

@@ -1,3 +1,4 @@
+# Over 400 lines: the reminder ladder's rules, one case each.
 """Reminders and escalation, driven by a clock the tests move (nobody sleeps).
 
 The sample plan's Q3 2019/20 (meeting Fri 7 Feb 2020) has no updates yet: window Thu 9 Jan,

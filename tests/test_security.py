@@ -1,3 +1,4 @@
+# Over 400 lines: hostile input on every surface, one case each.
 """The security pass: who may do what, signatures and replays, mention and mrkdwn injection,
 formula (and markup) injection in exports, secrets kept out of logs and error messages, and
 the Docker image's user.

@@ -1,3 +1,4 @@
+# Over 400 lines: every answer of the HTTP endpoint (signatures, redeliveries, health, limits).
 """The HTTP endpoint: signed requests only, a clear 4xx for anything else, acks that never
 wait for the database or Slack's Web API, concurrent requests served concurrently, and one
 log line plus an apology when something unexpected breaks."""

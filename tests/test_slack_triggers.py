@@ -1,3 +1,4 @@
+# Over 400 lines: trigger windows under load; each case holds the listener pool its own way.
 """Modals open within their trigger window (3 s) however busy planbot is, and a trigger that
 ran out gets a private answer saying what to do.
 

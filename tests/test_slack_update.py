@@ -1,3 +1,4 @@
+# Over 400 lines: every path of /update (one line, form, picker, refusals) through the real app.
 """`/update` over HTTP as people use it: one line, or the form; picked, prefilled, fixed inline.
 
 The real Bolt app behind the real waitress server, signed requests sent with httpx, the real

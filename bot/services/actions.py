@@ -1,3 +1,5 @@
+# Over 400 lines: every read people make of the plan in Slack (lists, history, Home, forms) shares
+# these query helpers.
 """What people see of the plan in Slack: their actions, an action's history, the App Home.
 
 Plain-data queries (and the two absence commands) for `/actions`, the App Home, the update

@@ -1,3 +1,5 @@
+# Over 400 lines: the reminder ladder's routing (owners, stand-ins, escalations, summaries, the
+# unreachable) is one set of rules.
 """Reminders and escalation: who is owed which message for the open period, and sending each once.
 
 The database, not the scheduler, decides what is due. A tick works out the one ladder step

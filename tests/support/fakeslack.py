@@ -1,3 +1,4 @@
+# Over 400 lines: the fake Slack Web API: every method planbot calls and every rule it enforces.
 """A fake Slack Web API served on loopback, for tests.
 
 Point the real ``slack_sdk`` (or Bolt, or ``SLACK_API_URL``) at it and assert on what it received::

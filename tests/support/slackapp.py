@@ -1,3 +1,5 @@
+# Over 400 lines: the real Bolt app under test: its factory, signed requests and the fixtures every
+# Slack test shares.
 """The running Slack side for tests: the real Bolt app, served by the real waitress server,
 talking to the fake Slack Web API; and requests built and signed as Slack builds them.
 

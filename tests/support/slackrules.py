@@ -1,3 +1,4 @@
+# Over 400 lines: one check per Block Kit rule Slack documents, for every surface.
 """Slack's rules for what it accepts, as the strict fake applies them (docs/slack-rules.md).
 
 Pure functions: a payload in, a list of problems out, each worded as Slack words the
