@@ -74,7 +74,7 @@ from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
-from bot.render.blocks import render_update_modal
+from bot.render.update_form import render_update_modal
 from bot.server import PlanbotWSGI
 from bot.services.actions import update_form
 from bot.services.digest import parse_digest_request

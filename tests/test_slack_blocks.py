@@ -28,29 +28,28 @@ from bot.model.views import (
     ListedAction,
     PeriodInfo,
 )
-from bot.render.blocks import (
+from bot.render.action_lists import render_actions_list
+from bot.render.blockkit import (
     BLOCK_TEXT_BUDGET,
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
+    button,
+    context,
+    escape_mrkdwn,
+    section,
+    shorten,
+)
+from bot.render.fitting import (
     MESSAGE_ROOM,
     Entry,
     Room,
-    UpdateFormMeta,
     block_text,
-    button,
-    context,
-    cut,
-    escape,
     fit_entries,
     message_cost,
-    render_actions_list,
-    render_help,
-    render_home,
-    render_picker_modal,
-    render_refusal,
-    render_update_modal,
-    section,
 )
+from bot.render.home import render_home
+from bot.render.replies import render_help, render_refusal
+from bot.render.update_form import UpdateFormMeta, render_picker_modal, render_update_modal
 
 TODAY = dt.date(2020, 1, 10)
 PERIOD = PeriodInfo(
@@ -143,13 +142,13 @@ def assert_within_limits(blocks: list[dict[str, object]], max_blocks: int) -> No
 # -- escaping and cutting ----------------------------------------------------------------------
 
 
-def test_escape_turns_slacks_control_characters_into_entities() -> None:
-    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+def test_escape_mrkdwn_turns_slacks_control_characters_into_entities() -> None:
+    assert escape_mrkdwn("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
 
 
-def test_cut_never_exceeds_the_limit() -> None:
-    assert cut("abcdef", 4) == "abc…"
-    assert cut("abc", 4) == "abc"
+def test_shorten_never_exceeds_the_limit() -> None:
+    assert shorten("abcdef", 4) == "abc…"
+    assert shorten("abc", 4) == "abc"
 
 
 def test_refusal_escapes_what_the_person_typed() -> None:

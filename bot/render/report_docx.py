@@ -16,11 +16,11 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from bot.model.report import Digest, Flag, ReportLine
+from bot.render.dates import short_date
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     commentary,
     counts_cell,
-    day,
     direction_word,
     heading,
     previous_word,
@@ -334,8 +334,8 @@ def render_docx(
                     f"{a.owner}\n{a.directorate}",
                     status_word(digest, a.status),
                     f"{direction_word(a.direction)}\n(was {previous_word(digest, a)})",
-                    day(a.revised_target_date)
-                    + (f"\n(target {day(a.target_date)})" if a.revised_target_date else ""),
+                    short_date(a.revised_target_date)
+                    + (f"\n(target {short_date(a.target_date)})" if a.revised_target_date else ""),
                     commentary(a),
                 ]
                 for a in digest.exceptions
@@ -434,8 +434,8 @@ def _full_row(digest: Digest, a: ReportLine) -> list[str]:
         a.ref,
         a.title,
         f"{a.owner}\n{a.directorate}",
-        day(a.target_date),
-        day(a.revised_target_date),
+        short_date(a.target_date),
+        short_date(a.revised_target_date),
         status_word(digest, a.status),
         previous_word(digest, a),
         direction_word(a.direction),

@@ -6,10 +6,10 @@ import base64
 from html import escape as _escape
 
 from bot.model.report import Digest, Flag, ReportLine
+from bot.render.dates import short_date
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     commentary,
-    day,
     direction_word,
     heading,
     previous_word,
@@ -71,7 +71,7 @@ def _action_row(digest: Digest, a: ReportLine) -> str:
     return (
         f'<tr><th scope="row">{_e(a.ref)}</th><td>{_e(a.title)}</td><td>{_e(a.theme)}</td>'
         f"<td>{_e(a.owner)}<br>{_e(a.directorate)}</td>"
-        f"<td>{_e(day(a.target_date))}</td><td>{_e(day(a.revised_target_date))}</td>"
+        f"<td>{_e(short_date(a.target_date))}</td><td>{_e(short_date(a.revised_target_date))}</td>"
         f"{_status_cell(digest, a.status)}"
         f"<td>{_e(previous_word(digest, a))}</td><td>{_e(direction_word(a.direction))}</td>"
         f'<td class="{note_class}">{_e(note)}</td></tr>'
@@ -212,7 +212,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     )
     parts.append("</section></main>")
     parts.append(
-        f"<footer><p>Compiled by planbot on {_e(day(digest.generated_at))} from the updates "
+        f"<footer><p>Compiled by planbot on {_e(short_date(digest.generated_at))} from the updates "
         f"recorded for {_e(digest.period_key)}.</p></footer></body></html>"
     )
     return "\n".join(parts) + "\n"

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from bot.app import ListenerPool, create_app
 from bot.notifier import Notifier, make_client
-from bot.render.blocks import base_block_id
+from bot.render.update_form import base_block_id
 from bot.runtime import Runtime, build_runtime
 from bot.server import PlanbotWSGI, RunningServer, start_http_server
 from bot.settings import Settings
