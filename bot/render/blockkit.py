@@ -234,6 +234,16 @@ def option(text: str, value: str) -> Block:
 # -- inputs and views ------------------------------------------------------------------------
 
 
+def _element(kind: str, action_id: str, placeholder: str | None, **fields: Any) -> Block:
+    """An interactive element: its type, action id, placeholder, and those `fields` that are
+    not None (Slack wants an unused field absent, not null)."""
+    element: Block = {"type": kind, "action_id": action_id}
+    if placeholder is not None:
+        element["placeholder"] = plain_text(placeholder, MAX_PLACEHOLDER)
+    element.update({key: value for key, value in fields.items() if value is not None})
+    return element
+
+
 def static_select(
     action_id: str,
     options: list[Block],
@@ -241,28 +251,22 @@ def static_select(
     placeholder: str | None = None,
     initial_option: Block | None = None,
 ) -> Block:
-    element: Block = {"type": "static_select", "action_id": action_id}
-    if placeholder is not None:
-        element["placeholder"] = plain_text(placeholder, MAX_PLACEHOLDER)
-    element["options"] = options[:MAX_STATIC_OPTIONS]
-    if initial_option is not None:
-        element["initial_option"] = initial_option
-    return element
+    return _element(
+        "static_select",
+        action_id,
+        placeholder,
+        options=options[:MAX_STATIC_OPTIONS],
+        initial_option=initial_option,
+    )
 
 
 def external_select(
     action_id: str, *, placeholder: str, initial_option: Block | None = None
 ) -> Block:
     """A menu whose options the app answers as the person types (any number of them)."""
-    element: Block = {
-        "type": "external_select",
-        "action_id": action_id,
-        "placeholder": plain_text(placeholder, MAX_PLACEHOLDER),
-        "min_query_length": 0,
-    }
-    if initial_option is not None:
-        element["initial_option"] = initial_option
-    return element
+    return _element(
+        "external_select", action_id, placeholder, min_query_length=0, initial_option=initial_option
+    )
 
 
 def plain_text_input(
@@ -275,27 +279,19 @@ def plain_text_input(
 ) -> Block:
     """A text input; `initial_value` is handed back as typed (plain text, never parsed)."""
     length = min(max_length, MAX_INPUT_LENGTH)
-    element: Block = {"type": "plain_text_input", "action_id": action_id}
-    if multiline:
-        element["multiline"] = True
-    element["max_length"] = length
-    if placeholder is not None:
-        element["placeholder"] = plain_text(placeholder, MAX_PLACEHOLDER)
-    if initial_value:
-        element["initial_value"] = initial_value[:length]
-    return element
+    return _element(
+        "plain_text_input",
+        action_id,
+        placeholder,
+        multiline=True if multiline else None,
+        max_length=length,
+        initial_value=initial_value[:length] or None,
+    )
 
 
 def datepicker(action_id: str, *, placeholder: str, initial_date: str | None = None) -> Block:
     """A date picker; `initial_date` is ISO (`2020-03-31`)."""
-    element: Block = {
-        "type": "datepicker",
-        "action_id": action_id,
-        "placeholder": plain_text(placeholder, MAX_PLACEHOLDER),
-    }
-    if initial_date is not None:
-        element["initial_date"] = initial_date
-    return element
+    return _element("datepicker", action_id, placeholder, initial_date=initial_date)
 
 
 def input_block(

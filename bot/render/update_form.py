@@ -161,21 +161,26 @@ def _form_fields(
     )
     target_hint = f"The target is {short_date(target)}. " if target else ""
     needs_note = ", ".join(s.label for s in scheme.statuses if s.needs_note)
+    # Each optional field says when it is needed.
+    optional = [
+        (
+            "Note",
+            BlockId.NOTE,
+            note_element,
+            f"Needed for {needs_note}. Up to {MAX_NOTE_CHARS:,} characters.",
+        ),
+        (
+            "Revised target date",
+            BlockId.REVISED_DATE,
+            date_element,
+            f"{target_hint}Needed when the status gets worse or the target has passed.",
+        ),
+    ]
     return [
         input_block("Status", status_element, block_id=form_block_id(BlockId.STATUS, tag)),
-        input_block(
-            "Note",
-            note_element,
-            block_id=form_block_id(BlockId.NOTE, tag),
-            optional=True,
-            hint=f"Needed for {needs_note}. Up to {MAX_NOTE_CHARS:,} characters.",
-        ),
-        input_block(
-            "Revised target date",
-            date_element,
-            block_id=form_block_id(BlockId.REVISED_DATE, tag),
-            optional=True,
-            hint=f"{target_hint}Needed when the status gets worse or the target has passed.",
+        *(
+            input_block(label, element, block_id=form_block_id(base, tag), optional=True, hint=hint)
+            for label, base, element, hint in optional
         ),
     ]
 
