@@ -19,6 +19,7 @@ from bot.model.report import Digest, Flag, ReportLine
 from bot.render.dates import short_date
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
     counts_cell,
     direction_word,
@@ -390,17 +391,7 @@ def render_docx(
     _heading(document, "5. All actions", 1)
     table = _table(
         document,
-        [
-            "Ref",
-            "Action",
-            "Lead",
-            "Target date",
-            "Revised target",
-            "Status",
-            "Previous",
-            "Direction",
-            "Commentary",
-        ],
+        ["Ref", "Action", "Lead", *PROGRESS_COLUMNS],
         [_full_row(digest, a) for a in digest.actions],
         widths=FULL_WIDTHS,
         status_columns={5: [a.status for a in digest.actions]},

@@ -9,6 +9,7 @@ from bot.model.report import Digest, Flag, ReportLine
 from bot.render.dates import short_date
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
     direction_word,
     heading,
@@ -195,18 +196,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     parts.append(
         _table(
             f"Every action: status for {digest.period_key} against {previous}",
-            [
-                "Ref",
-                "Action",
-                "Theme",
-                "Lead",
-                "Target date",
-                "Revised target",
-                "Status",
-                "Previous",
-                "Direction",
-                "Commentary",
-            ],
+            ["Ref", "Action", "Theme", "Lead", *PROGRESS_COLUMNS],
             [_action_row(digest, a) for a in digest.actions],
         )
     )

@@ -25,6 +25,17 @@ FLAG_WORDS = {
     Flag.AMENDED: "Amended after publication",
 }
 
+# The columns of an action's progress, in this order wherever a table shows every action
+# (after the columns that say which action it is and who leads it).
+PROGRESS_COLUMNS = (
+    "Target date",
+    "Revised target",
+    "Status",
+    "Previous",
+    "Direction",
+    "Commentary",
+)
+
 
 def target_dates(line: ReportLine) -> str:
     """`31 Mar 2020`, or `31 Mar 2020; revised 30 Jun 2020` when it has been moved."""

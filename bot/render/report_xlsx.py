@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
     direction_word,
     flag_words,
@@ -173,12 +174,7 @@ ACTION_HEADER = [
     "Theme",
     "Directorate",
     "Lead",
-    "Target date",
-    "Revised target",
-    "Status",
-    "Previous",
-    "Direction",
-    "Commentary",
+    *PROGRESS_COLUMNS,
     "Flags",
     "Updated by",
     "Updated at",
