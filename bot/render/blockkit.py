@@ -160,6 +160,7 @@ def mrkdwn_text(text: str, limit: int = MAX_SECTION_TEXT) -> Block:
 
 
 def section(text: str, *, accessory: Block | None = None, block_id: str | None = None) -> Block:
+    """A section of mrkdwn (escaped by the caller), with a button or menu beside it."""
     block: Block = {"type": "section", "text": mrkdwn_text(text)}
     if accessory is not None:
         block["accessory"] = accessory
@@ -177,6 +178,7 @@ def fields_section(*texts: str) -> Block:
 
 
 def context(*texts: str) -> Block:
+    """Small print: up to ten mrkdwn texts on a line."""
     return {
         "type": "context",
         "elements": [mrkdwn_text(t, MAX_CONTEXT_TEXT) for t in texts[:MAX_CONTEXT_ELEMENTS]],
@@ -184,14 +186,16 @@ def context(*texts: str) -> Block:
 
 
 def header(text: str) -> Block:
+    """A heading in plain text (never parsed, so not escaped)."""
     return {"type": "header", "text": plain_text(text, MAX_HEADER_TEXT)}
 
 
 def divider() -> Block:
+    """A rule between parts of a message or view."""
     return {"type": "divider"}
 
 
-def actions(elements: list[Block], *, block_id: str) -> Block:
+def actions_block(elements: list[Block], *, block_id: str) -> Block:
     """A row of buttons or menus."""
     return {"type": "actions", "block_id": block_id, "elements": elements[:MAX_ACTIONS_ELEMENTS]}
 
@@ -204,6 +208,7 @@ def button(
     style: str | None = None,
     confirm: Block | None = None,
 ) -> Block:
+    """A button; `value` comes back in the press's payload, `confirm` asks first."""
     element: Block = {
         "type": "button",
         "text": plain_text(text, MAX_BUTTON_TEXT),
@@ -228,6 +233,7 @@ def confirm_dialog(title: str, text: str, *, confirm: str, deny: str) -> Block:
 
 
 def option(text: str, value: str) -> Block:
+    """One choice of a menu."""
     return {"text": plain_text(text, MAX_OPTION_TEXT), "value": value[:MAX_OPTION_VALUE]}
 
 
@@ -251,6 +257,7 @@ def static_select(
     placeholder: str | None = None,
     initial_option: Block | None = None,
 ) -> Block:
+    """A menu of at most 100 options, given here."""
     return _element(
         "static_select",
         action_id,
@@ -325,6 +332,7 @@ def modal(
     callback_id: str | None = None,
     private_metadata: str | None = None,
 ) -> View:
+    """A modal; without `submit` it only shows something and has nothing to send."""
     view: View = {"type": "modal"}
     if callback_id is not None:
         view["callback_id"] = callback_id

@@ -25,7 +25,7 @@ from bot.render.blockkit import (
     BLOCK_TEXT_BUDGET,
     Block,
     Message,
-    actions,
+    actions_block,
     button,
     confirm_dialog,
     context,
@@ -68,7 +68,7 @@ def _home_button() -> Block:
 
 
 def _footer() -> list[Block]:
-    return [actions([_home_button()], block_id="reminder_home")]
+    return [actions_block([_home_button()], block_id="reminder_home")]
 
 
 def _no_change_button(action: OutstandingAction, period_key: str) -> Block:
@@ -179,7 +179,7 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
             buttons.append(_no_change_button(action, reminder.period_key))
         whole += [
             section(text),
-            actions(buttons, block_id=f"reminder_{action.ref}"),
+            actions_block(buttons, block_id=f"reminder_{action.ref}"),
         ]
     whole += tail
     if MESSAGE_ROOM.holds(whole):

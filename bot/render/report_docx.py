@@ -1,4 +1,8 @@
-"""The committee report as a Word document in the shape of a committee appendix."""
+"""The committee report as a Word document in the shape of a committee appendix.
+
+Over 400 lines because the appendix is one document laid out top to bottom, and the
+python-docx table work it needs (rows cloned from a template, widths, shading) serves it alone.
+"""
 
 from __future__ import annotations
 

@@ -97,20 +97,25 @@ def base_block_id(value: str) -> str:
 
 
 def status_option(scheme: StatusScheme, key: str) -> Block:
+    """A status as the form's menu offers it: `:large_green_circle: On track`."""
     return option(status_badge(scheme, key), key)
 
 
 def status_options(scheme: StatusScheme) -> list[Block]:
+    """Every status of the scheme, in its order."""
     return [status_option(scheme, s.key) for s in scheme.statuses]
 
 
 def action_option(choice: ActionChoice) -> Block:
+    """`ACT-12 · Title (Owner)` within an option's 75 characters, the owner named when not
+    the caller."""
     owner = "" if choice.own else f" ({choice.owner_name})"
     title = shorten(choice.title, MAX_OPTION_TEXT - len(choice.ref) - len(owner) - 3)
     return option(f"{choice.ref} · {title}{owner}", choice.ref)
 
 
 def action_options(choices: Sequence[ActionChoice], limit: int = MAX_STATIC_OPTIONS) -> list[Block]:
+    """The picker's options (also the answer to an external_select's query)."""
     return [action_option(c) for c in choices[:limit]]
 
 
