@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.slackrules import message_problems, view_problems
@@ -34,11 +35,19 @@ from bot.render.blockkit import (
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
     button,
+    confirm_dialog,
     context,
+    divider,
     escape_mrkdwn,
+    escaped_line,
+    modal,
+    plain_text_input,
     section,
     shorten,
+    shorten_line,
+    shorten_mrkdwn,
 )
+from bot.render.dates import long_date, short_date, utc_date_time, weekday_date
 from bot.render.fitting import (
     MESSAGE_ROOM,
     Entry,
@@ -149,6 +158,36 @@ def test_escape_mrkdwn_turns_slacks_control_characters_into_entities() -> None:
 def test_shorten_never_exceeds_the_limit() -> None:
     assert shorten("abcdef", 4) == "abc…"
     assert shorten("abc", 4) == "abc"
+
+
+def test_a_typed_line_is_folded_shortened_then_escaped() -> None:
+    assert shorten_line("a\n  b\tc", 10) == "a b c"
+    assert escaped_line("<!channel>\n&  more", 20) == "&lt;!channel&gt; &amp; more"
+    assert escaped_line("<!channel>\n& more text", 12) == "&lt;!channel&gt;…"
+
+
+def test_shortened_mrkdwn_never_ends_in_half_an_entity() -> None:
+    assert shorten_mrkdwn("ab &amp; cd", 6) == "ab…"
+
+
+def test_dates_read_the_same_in_every_output() -> None:
+    assert short_date(dt.date(2020, 1, 23)) == "23 Jan 2020"
+    assert short_date(None) == "–"
+    assert weekday_date(dt.date(2020, 1, 23)) == "Thu 23 Jan 2020"
+    assert long_date(dt.date(2020, 2, 7)) == "Friday 7 February 2020"
+    moment = dt.datetime(2020, 1, 31, 14, 5, tzinfo=ZoneInfo("Europe/London"))
+    assert utc_date_time(moment) == "31 Jan 2020 14:05 UTC"
+
+
+def test_builders_keep_to_slacks_limits_whatever_they_are_given() -> None:
+    long = "x" * 5000
+    assert len(button(long, "a", long)["value"]) == 2000
+    text_input = plain_text_input("a", max_length=10_000, initial_value=long)
+    assert text_input["max_length"] == len(text_input["initial_value"]) == 3000
+    dialog = confirm_dialog(long, long, confirm=long, deny=long)
+    lengths = [len(dialog[k]["text"]) for k in ("title", "text", "confirm", "deny")]
+    assert lengths == [100, 300, 30, 30]
+    assert len(modal(long, [divider()] * 120, close="Close")["blocks"]) == MAX_VIEW_BLOCKS
 
 
 def test_refusal_escapes_what_the_person_typed() -> None:
