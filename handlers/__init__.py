@@ -21,18 +21,15 @@ from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.model.updates import RecordedUpdate
 from bot.notifier import NotifierError, OpenedView, TriggerSpent, ViewGone
-from bot.render.blocks import (
-    Message,
+from bot.render.blockkit import Message
+from bot.render.home import render_home, render_stranger_home
+from bot.render.replies import (
     render_apology,
     render_database_unavailable,
-    render_home,
-    render_loading_modal,
-    render_notice_modal,
     render_refusal,
-    render_stranger_home,
-    render_update_modal,
     render_update_recorded,
 )
+from bot.render.update_form import render_loading_modal, render_notice_modal, render_update_modal
 from bot.services.actions import home_for, update_form
 from storage.db import is_unavailable
 

@@ -17,11 +17,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
 from bot.notifier import ViewGone
-from bot.render.blocks import (
-    UpdateFormMeta,
-    action_options,
-    render_trigger_expired,
-)
+from bot.render.replies import render_trigger_expired
+from bot.render.update_form import UpdateFormMeta, action_options
 from bot.services import actions as action_service
 from handlers import answering, open_modal, runtime_from, turn_of, update_form_view
 

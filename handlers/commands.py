@@ -16,18 +16,16 @@ from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, pars
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import Command
 from bot.model.updates import IncompleteUpdate, Source
-from bot.render.blocks import (
-    Message,
+from bot.render.action_lists import render_action_history, render_actions_list
+from bot.render.blockkit import Message
+from bot.render.replies import (
     render_absence,
-    render_action_history,
-    render_actions_list,
     render_help,
     render_incomplete,
-    render_picker_modal,
     render_trigger_expired,
-    render_update_modal,
     render_update_recorded,
 )
+from bot.render.update_form import render_picker_modal, render_update_modal
 from bot.runtime import Runtime
 from bot.services import absence as absence_service
 from bot.services import actions as action_service

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.delivery.publication import PublishResult, publish_report, report_files
 from bot.domain.grammar import plain_from_slack
 from bot.ids import Command
-from bot.render.blocks import Message, escape
+from bot.render.blockkit import Message, escape_mrkdwn, text_message
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest_requests import digest_for, parse_digest_request
@@ -73,7 +73,7 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
         runtime.notifier.upload(
             runtime.notifier.open_dm(user),
             report_files(digest),
-            initial_comment=escape(f"{digest.title} ({digest.scope.label.lower()})"),
+            initial_comment=escape_mrkdwn(f"{digest.title} ({digest.scope.label.lower()})"),
         )
 
 
@@ -89,12 +89,12 @@ def _published(result: PublishResult) -> Message:
         )
     lines = [head]
     if not result.slack_ok:
-        lines.append(f"But the post to Slack failed: {escape(result.slack_detail)}")
+        lines.append(f"But the post to Slack failed: {escape_mrkdwn(result.slack_detail)}")
     for hook in result.webhooks:
         state = "delivered" if hook.ok else f"failed after {hook.attempts} attempts ({hook.detail})"
-        lines.append(escape(f"Webhook {url_key(hook.url)}: {state}."))
+        lines.append(escape_mrkdwn(f"Webhook {url_key(hook.url)}: {state}."))
     text = "\n".join(lines)
-    return Message(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    return text_message(text)
 
 
 def register(app: App) -> None:

@@ -12,8 +12,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import ActionId
 from bot.model.updates import IncompleteUpdate
-from bot.render.blocks import render_incomplete, render_update_modal
 from bot.render.reminders import render_home_link, render_no_change_recorded
+from bot.render.replies import render_incomplete
+from bot.render.update_form import render_update_modal
 from bot.services.no_change import record_no_change
 from handlers import after_update, answering, open_modal_in_time, runtime_from, tell_privately
 

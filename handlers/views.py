@@ -21,12 +21,8 @@ from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.updates import IncompleteUpdate, Source
-from bot.render.blocks import (
-    UpdateFormMeta,
-    base_block_id,
-    render_incomplete,
-    render_update_recorded,
-)
+from bot.render.replies import render_incomplete, render_update_recorded
+from bot.render.update_form import UpdateFormMeta, base_block_id
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
 from handlers import after_update, answering, runtime_from, tell_privately

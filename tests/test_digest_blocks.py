@@ -13,8 +13,9 @@ from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
 from bot.model.report import Digest, ReportAudience
-from bot.render.blocks import BLOCK_TEXT_BUDGET, message_cost
-from bot.render.blocks import MAX_MESSAGE_BLOCKS as MAX_BLOCKS
+from bot.render.blockkit import BLOCK_TEXT_BUDGET
+from bot.render.blockkit import MAX_MESSAGE_BLOCKS as MAX_BLOCKS
+from bot.render.fitting import message_cost
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan

@@ -77,7 +77,7 @@ from bot.domain.status import DEFAULT_SCHEME
 from bot.entrypoints.http import PlanbotWSGI
 from bot.errors import PlanbotError
 from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
-from bot.render.blocks import render_update_modal
+from bot.render.update_form import render_update_modal
 from bot.services.actions import update_form
 from bot.services.digest_requests import parse_digest_request
 from bot.services.plans import load_plan

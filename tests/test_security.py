@@ -70,8 +70,8 @@ from bot.manifest import build_manifest
 from bot.model.report import ReportAudience
 from bot.notifier import FileToUpload, Notifier, make_client
 from bot.planio import SAMPLE_PLAN, read_plan
-from bot.render.blocks import render_update_modal
 from bot.render.report_html import render_html
+from bot.render.update_form import render_update_modal
 from bot.runtime import Runtime, build_runtime
 from bot.services.actions import update_form
 from bot.services.digest import compile_digest

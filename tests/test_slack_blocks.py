@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.slackrules import message_problems, view_problems
 
+from bot.domain.dates import long_date, short_date, utc_date_time, weekday_date
 from bot.domain.grammar import (
     parse_actions,
     parse_day,
@@ -28,29 +30,35 @@ from bot.model.views import (
     ListedAction,
     PeriodInfo,
 )
-from bot.render.blocks import (
+from bot.render.action_lists import render_actions_list
+from bot.render.blockkit import (
     BLOCK_TEXT_BUDGET,
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
+    button,
+    confirm_dialog,
+    context,
+    divider,
+    escape_mrkdwn,
+    escaped_line,
+    modal,
+    plain_text_input,
+    section,
+    shorten,
+    shorten_line,
+    shorten_mrkdwn,
+)
+from bot.render.fitting import (
     MESSAGE_ROOM,
     Entry,
     Room,
-    UpdateFormMeta,
     block_text,
-    button,
-    context,
-    cut,
-    escape,
     fit_entries,
     message_cost,
-    render_actions_list,
-    render_help,
-    render_home,
-    render_picker_modal,
-    render_refusal,
-    render_update_modal,
-    section,
 )
+from bot.render.home import render_home
+from bot.render.replies import render_help, render_refusal
+from bot.render.update_form import UpdateFormMeta, render_picker_modal, render_update_modal
 
 TODAY = dt.date(2020, 1, 10)
 PERIOD = PeriodInfo(
@@ -143,13 +151,43 @@ def assert_within_limits(blocks: list[dict[str, object]], max_blocks: int) -> No
 # -- escaping and cutting ----------------------------------------------------------------------
 
 
-def test_escape_turns_slacks_control_characters_into_entities() -> None:
-    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+def test_escape_mrkdwn_turns_slacks_control_characters_into_entities() -> None:
+    assert escape_mrkdwn("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
 
 
-def test_cut_never_exceeds_the_limit() -> None:
-    assert cut("abcdef", 4) == "abc…"
-    assert cut("abc", 4) == "abc"
+def test_shorten_never_exceeds_the_limit() -> None:
+    assert shorten("abcdef", 4) == "abc…"
+    assert shorten("abc", 4) == "abc"
+
+
+def test_a_typed_line_is_folded_shortened_then_escaped() -> None:
+    assert shorten_line("a\n  b\tc", 10) == "a b c"
+    assert escaped_line("<!channel>\n&  more", 20) == "&lt;!channel&gt; &amp; more"
+    assert escaped_line("<!channel>\n& more text", 12) == "&lt;!channel&gt;…"
+
+
+def test_shortened_mrkdwn_never_ends_in_half_an_entity() -> None:
+    assert shorten_mrkdwn("ab &amp; cd", 6) == "ab…"
+
+
+def test_dates_read_the_same_in_every_output() -> None:
+    assert short_date(dt.date(2020, 1, 23)) == "23 Jan 2020"
+    assert short_date(None) == "–"
+    assert weekday_date(dt.date(2020, 1, 23)) == "Thu 23 Jan 2020"
+    assert long_date(dt.date(2020, 2, 7)) == "Friday 7 February 2020"
+    moment = dt.datetime(2020, 1, 31, 14, 5, tzinfo=ZoneInfo("Europe/London"))
+    assert utc_date_time(moment) == "31 Jan 2020 14:05 UTC"
+
+
+def test_builders_keep_to_slacks_limits_whatever_they_are_given() -> None:
+    long = "x" * 5000
+    assert len(button(long, "a", long)["value"]) == 2000
+    text_input = plain_text_input("a", max_length=10_000, initial_value=long)
+    assert text_input["max_length"] == len(text_input["initial_value"]) == 3000
+    dialog = confirm_dialog(long, long, confirm=long, deny=long)
+    lengths = [len(dialog[k]["text"]) for k in ("title", "text", "confirm", "deny")]
+    assert lengths == [100, 300, 30, 30]
+    assert len(modal(long, [divider()] * 120, close="Close")["blocks"]) == MAX_VIEW_BLOCKS
 
 
 def test_refusal_escapes_what_the_person_typed() -> None:

@@ -37,7 +37,8 @@ from support.slackrules import message_problems, view_problems
 
 from bot.delivery.reminders import run_tick
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
-from bot.render.blocks import BLOCK_TEXT_BUDGET, escape, message_cost
+from bot.render.blockkit import BLOCK_TEXT_BUDGET, escape_mrkdwn
+from bot.render.fitting import message_cost
 from bot.services.plans import load_plan
 from storage.db import Database
 
@@ -341,7 +342,7 @@ def test_the_admins_summary_on_escalation_day_fits_and_counts(bot: Bot) -> None:
     # Each directorate is named with its count, even where its actions are shown by ref.
     directorates = Counter(directorate_of(int(ref.split("-")[1])) for ref in OPEN_REFS)
     for name, count in directorates.items():
-        assert f"*{escape(name)}* ({count})" in seen, name
+        assert f"*{escape_mrkdwn(name)}* ({count})" in seen, name
     assert_nothing_refused(bot.fake)
 
 

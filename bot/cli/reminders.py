@@ -16,8 +16,8 @@ from bot.cli.common import PlanOption, database, fail, settings, user_errors
 from bot.cli.common import now as clock_now
 from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.domain.calendar import Cycle
+from bot.domain.dates import weekday_date
 from bot.model.reminders import ReminderAudience, ReminderPreview
-from bot.render.blocks import weekday
 from bot.services.reminder_calendar import preview
 
 reminders_app = typer.Typer(
@@ -101,12 +101,12 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
     ]
     dates = []
     if calendar.meeting_date:
-        dates.append(f"meeting {weekday(calendar.meeting_date)}")
+        dates.append(f"meeting {weekday_date(calendar.meeting_date)}")
     if calendar.publication_deadline:
-        dates.append(f"publication deadline {weekday(calendar.publication_deadline)}")
+        dates.append(f"publication deadline {weekday_date(calendar.publication_deadline)}")
     else:
         dates.append("no meeting known")
-    dates.append(f"update deadline {weekday(calendar.update_deadline)}")
+    dates.append(f"update deadline {weekday_date(calendar.update_deadline)}")
     joined = " · ".join(dates)
     lines.append(joined[:1].upper() + joined[1:])
     lines.append(
@@ -119,7 +119,7 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
     problems = 0
     for step in calendar.steps:
         lines.append("")
-        lines.append(f"{weekday(step.day)} {step.at:%H:%M %Z}  {step.step.label}")
+        lines.append(f"{weekday_date(step.day)} {step.at:%H:%M %Z}  {step.step.label}")
         if not step.working_day:
             problems += 1
             why = f"a bank holiday ({step.holiday})" if step.holiday else "a weekend"
@@ -150,7 +150,7 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
     if calendar.admin_daily_summary:
         lines.append(
             "The programme office also gets a daily 'still outstanding' summary each working "
-            f"day from {weekday(calendar.update_deadline)} until the period is locked."
+            f"day from {weekday_date(calendar.update_deadline)} until the period is locked."
         )
     lines.append(
         "Every date is a working day."

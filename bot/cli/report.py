@@ -135,7 +135,7 @@ def demo(
 ) -> None:
     """Try planbot without Slack: simulate a quarter on the sample plan and write the report."""
     from bot.demo import run_demo
-    from bot.render.report_wording import day
+    from bot.domain.dates import short_date
 
     started = time.monotonic()
     with user_errors():
@@ -156,7 +156,9 @@ def demo(
     )
     if result.silent:
         typer.echo(f"  No update from: {'; '.join(result.silent)}.")
-    typer.echo(f"  Published and locked {day(compiled.published_at)} by {compiled.published_by}.")
+    typer.echo(
+        f"  Published and locked {short_date(compiled.published_at)} by {compiled.published_by}."
+    )
     typer.echo("")
     typer.echo(f"The report is in {result.folder.resolve()}:")
     width = max(len(p.name) for p in result.files.values())

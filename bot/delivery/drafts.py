@@ -9,7 +9,7 @@ from bot.delivery.once import Delivered, deliver_once
 from bot.delivery.publication import report_files
 from bot.model.report import ReportAudience
 from bot.notifier import ActiveUsers
-from bot.render.blocks import escape
+from bot.render.blockkit import escape_mrkdwn
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.claims import DeliveryKey, recipients
@@ -53,7 +53,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
             notifier.upload(
                 notifier.open_dm(admin),
                 files,
-                initial_comment=escape(f"{digest.title}: draft for checking."),
+                initial_comment=escape_mrkdwn(f"{digest.title}: draft for checking."),
             )
             return ""
 

@@ -23,7 +23,7 @@ from bot.domain.periods import Period
 from bot.errors import PlanbotError
 from bot.model.report import Digest, ReportAudience
 from bot.notifier import FileToUpload, NotifierError
-from bot.render.blocks import cut, escape
+from bot.render.blockkit import escape_mrkdwn, escaped_line
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services import people as ppl
@@ -157,7 +157,7 @@ def publish_report(
         runtime.notifier.upload(
             channel,
             report_files(digest),
-            initial_comment=escape(
+            initial_comment=escape_mrkdwn(
                 f"{digest.title}: the committee report (Word, Excel and chart)."
             ),
         )
@@ -194,7 +194,7 @@ def publish_report(
 def _shown_detail(detail: str) -> str:
     """What Slack or a webhook answered, for a DM: on one line, cut, and escaped for mrkdwn
     (a webhook's body is anyone's text: `<!channel>` in it must ping nobody)."""
-    return escape(cut(" ".join(detail.split()), DETAIL_CHARS))
+    return escaped_line(detail, DETAIL_CHARS)
 
 
 def _tell_admins(runtime: Runtime, outcome: PublishResult) -> None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from bot.delivery.once import Delivered, deliver_once
 from bot.domain.calendar import Cycle
+from bot.domain.dates import weekday_date
 from bot.model.reminders import Recipient, Reminder, ReminderAudience, Unreachable
 from bot.notifier import ActiveUsers, AuthFailure, NotifierError
 from bot.render import reminders as render
-from bot.render.blocks import Message, weekday
+from bot.render.blockkit import Message
 from bot.runtime import Runtime
 from bot.services.claims import CLAIM_LEASE, DeliveryKey
 from bot.services.reminders import UNREACHABLE_PREFIX, due_reminders, unreachable_to_report
@@ -91,7 +92,7 @@ def _idle_reason(cycle: Cycle, now: dt.datetime) -> str:
     if day.weekday() >= 5:
         return f"{local:%A} is not a working day"
     if (holiday := cycle.calendar.holiday_name(day)) is not None:
-        return f"{weekday(day)} is a bank holiday ({holiday})"
+        return f"{weekday_date(day)} is a bank holiday ({holiday})"
     return f"reminders go out from {cycle.rules.send_at:%H:%M} ({cycle.tz.key})"
 
 

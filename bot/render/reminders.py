@@ -1,11 +1,12 @@
 """Block Kit for reminder, escalation and summary DMs; pure: data in, message out.
 
-Slack's limits shape the layout (`bot.render.blocks`): 50 blocks and about 12,000 characters
-of block text a message, 3000 a section. An owner with many actions still gets one message,
-which tells them of every one: a section and two buttons per action when they fit; else a
-section with an Update button for as many as fit, a line for the others, then the refs of
-any still left, and where to see them all (the App Home, through *Open planbot*). Everything
-a person typed (titles, notes, names) is escaped, so `<!channel>` in a note pings nobody.
+Slack's limits shape the layout (`bot.render.blockkit`, laid out by `bot.render.fitting`):
+50 blocks and about 12,000 characters of block text a message, 3000 a section. An owner
+with many actions still gets one message, which tells them of every one: a section and two
+buttons per action when they fit; else a section with an Update button for as many as fit,
+a line for the others, then the refs of any still left, and where to see them all (the App
+Home, through *Open planbot*). Everything a person typed (titles, notes, names) is escaped,
+so `<!channel>` in a note pings nobody.
 """
 
 from __future__ import annotations
@@ -15,47 +16,39 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
+from bot.domain.dates import short_date, weekday_date
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import DEACTIVATED
 from bot.ids import ActionId
-from bot.render.blocks import (
+from bot.render.action_parts import status_badge, update_button
+from bot.render.blockkit import (
     BLOCK_TEXT_BUDGET,
-    MESSAGE_ROOM,
     Block,
-    Entry,
     Message,
-    badge,
-    block_text,
+    actions_block,
     button,
+    confirm_dialog,
     context,
-    cut,
-    day,
-    escape,
+    escape_mrkdwn,
+    escaped_line,
     header,
-    lay_out,
-    pack,
-    plain,
     section,
-    update_button,
-    weekday,
+    shorten,
+    text_message,
 )
+from bot.render.fitting import MESSAGE_ROOM, Entry, block_text, lay_out, pack
 
 if TYPE_CHECKING:
     from bot.model.reminders import OutstandingAction, Reminder, Unreachable
     from bot.model.updates import RecordedUpdate
 
-MAX_FALLBACK = 300  # the notification text; the blocks carry the detail
+FALLBACK_CHARS = 300  # of the notification text; the blocks carry the detail
 TITLE_CHARS = 200
 NOTE_CHARS = 300
 NAME_CHARS = 100
 LINE_TITLE_CHARS = 80  # a title on one line of a long list
 READER_TITLE_CHARS = 100
-
-
-def typed(text: str, limit: int) -> str:
-    """Text a person typed, on one line, shortened to `limit` and escaped for mrkdwn."""
-    return escape(cut(" ".join(text.split()), limit))
 
 
 def short_period(period_key: str) -> str:
@@ -66,7 +59,8 @@ def short_period(period_key: str) -> str:
 def _last_status(action: OutstandingAction) -> str:
     if action.last_status is None or action.last_period_key is None:
         return "no earlier update"
-    return f"{short_period(action.last_period_key)}: {badge(DEFAULT_SCHEME, action.last_status)}"
+    badge = status_badge(DEFAULT_SCHEME, action.last_status)
+    return f"{short_period(action.last_period_key)}: {badge}"
 
 
 def _home_button() -> Block:
@@ -74,35 +68,31 @@ def _home_button() -> Block:
 
 
 def _footer() -> list[Block]:
-    return [{"type": "actions", "block_id": "reminder_home", "elements": [_home_button()]}]
+    return [actions_block([_home_button()], block_id="reminder_home")]
 
 
 def _no_change_button(action: OutstandingAction, period_key: str) -> Block:
-    element = button("No change since last quarter", ActionId.NO_CHANGE, action.ref)
-    element["confirm"] = {
-        "title": plain("No change since last quarter?", 100),
-        "text": plain(
-            f"This records {action.ref} for {short_period(period_key)} as "
-            f"{badge(DEFAULT_SCHEME, action.last_status)} again, with last quarter's note.",
-            300,
-        ),
-        "confirm": plain("Record it", 30),
-        "deny": plain("Cancel", 30),
-    }
-    return element
+    confirm = confirm_dialog(
+        "No change since last quarter?",
+        f"This records {action.ref} for {short_period(period_key)} as "
+        f"{status_badge(DEFAULT_SCHEME, action.last_status)} again, with last quarter's note.",
+        confirm="Record it",
+        deny="Cancel",
+    )
+    return button("No change since last quarter", ActionId.NO_CHANGE, action.ref, confirm=confirm)
 
 
 def _fallback(text: str) -> str:
-    return cut(text, MAX_FALLBACK)
+    return shorten(text, FALLBACK_CHARS)
 
 
 def _greeting(name: str) -> str:
     first = name.split()[0] if name.split() else name
-    return f"Hi {typed(first, NAME_CHARS)}"
+    return f"Hi {escaped_line(first, NAME_CHARS)}"
 
 
 def _notes(notes: Sequence[str]) -> str:
-    return "".join(f"\n_{typed(note, 500)}_" for note in notes)
+    return "".join(f"\n_{escaped_line(note, 500)}_" for note in notes)
 
 
 # -- owners ------------------------------------------------------------------------------------
@@ -121,26 +111,29 @@ _OWNER_HEADERS: dict[Step, str] = {
 def _action_text(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
     facts = []
     if action.owner_slack_id != recipient_id:
-        facts.append(f"for {typed(action.owner_name, NAME_CHARS)}")
-    target = f"target {weekday(action.target_date)}"
+        facts.append(f"for {escaped_line(action.owner_name, NAME_CHARS)}")
+    target = f"target {weekday_date(action.target_date)}"
     if action.target_date < today:
         target += " (passed: give a revised date)"
     facts.append(target)
     last = _last_status(action)
     if action.last_note.strip():
-        last += f" — _{typed(action.last_note, NOTE_CHARS)}_"
+        last += f" — _{escaped_line(action.last_note, NOTE_CHARS)}_"
     facts.append(last)
-    return f"*{escape(action.ref)}* {typed(action.title, TITLE_CHARS)}\n" + " · ".join(facts)
+    return (
+        f"*{escape_mrkdwn(action.ref)}* {escaped_line(action.title, TITLE_CHARS)}\n"
+        + " · ".join(facts)
+    )
 
 
-def _action_line(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
+def action_section(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
     """An action on one short line, for a list too long to show each in full."""
-    line = f"• *{escape(action.ref)}* {typed(action.title, LINE_TITLE_CHARS)} · "
-    line += f"target {day(action.target_date)}"
+    line = f"• *{escape_mrkdwn(action.ref)}* {escaped_line(action.title, LINE_TITLE_CHARS)} · "
+    line += f"target {short_date(action.target_date)}"
     if action.target_date < today:
         line += " (passed)"
     if action.owner_slack_id != recipient_id:
-        line += f" · for {typed(action.owner_name, 40)}"
+        line += f" · for {escaped_line(action.owner_name, 40)}"
     return line
 
 
@@ -156,14 +149,14 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     """One DM telling the recipient of every outstanding action of theirs (and of those they
     stand in for): each in full with its buttons where they fit, else listed or counted."""
     period = short_period(reminder.period_key)
-    deadline = weekday(reminder.update_deadline)
+    deadline = weekday_date(reminder.update_deadline)
     count = len(reminder.actions)
     noun = "action needs" if count == 1 else "actions need"
     title = _OWNER_HEADERS[reminder.step].format(period=period, deadline=deadline)
     intro = (
         f"{_greeting(reminder.recipient.name)}, {count} {noun} an update for "
-        f"*{escape(reminder.period_label)}*, due by *{deadline}*, for the "
-        f"{typed(reminder.plan_name, 200)} report."
+        f"*{escape_mrkdwn(reminder.period_label)}*, due by *{deadline}*, for the "
+        f"{escaped_line(reminder.plan_name, 200)} report."
     )
     if reminder.step is Step.OVERDUE:
         intro += " The director will be told about anything still missing."
@@ -186,7 +179,7 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
             buttons.append(_no_change_button(action, reminder.period_key))
         whole += [
             section(text),
-            {"type": "actions", "block_id": f"reminder_{action.ref}", "elements": buttons},
+            actions_block(buttons, block_id=f"reminder_{action.ref}"),
         ]
     whole += tail
     if MESSAGE_ROOM.holds(whole):
@@ -194,8 +187,8 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
     # Else a section with an Update button for as many as fit, and the rest on lines.
     entries = [
         Entry(
-            key=f"*{escape(action.ref)}*",
-            line=_action_line(action, recipient, today),
+            key=f"*{escape_mrkdwn(action.ref)}*",
+            line=action_section(action, recipient, today),
             full=(section(text, accessory=update_button(action.ref)),),
         )
         for action, text in zip(reminder.actions, texts, strict=True)
@@ -217,10 +210,10 @@ def _by_directorate(
     entries: list[Entry] = []
     current: str | None = None
     for action in actions:
-        text, key = line(action), f"*{escape(action.ref)}*"
+        text, key = line(action), f"*{escape_mrkdwn(action.ref)}*"
         if action.directorate != current:
             current = action.directorate
-            heading = f"*{typed(current, 200)}* ({counts[current]})"
+            heading = f"*{escaped_line(current, 200)}* ({counts[current]})"
             text, key = f"{heading}\n{text}", f"{heading} {key}"
         entries.append(Entry(key=key, line=text))
     return entries
@@ -228,8 +221,8 @@ def _by_directorate(
 
 def _reader_line(action: OutstandingAction) -> str:
     return (
-        f"• *{escape(action.ref)}* {typed(action.title, READER_TITLE_CHARS)} — "
-        f"{typed(action.owner_name, NAME_CHARS)} ({_last_status(action)})"
+        f"• *{escape_mrkdwn(action.ref)}* {escaped_line(action.title, READER_TITLE_CHARS)} — "
+        f"{escaped_line(action.owner_name, NAME_CHARS)} ({_last_status(action)})"
     )
 
 
@@ -247,7 +240,7 @@ def _owners(actions: Sequence[OutstandingAction]) -> list[Block]:
     who = "the owner" if len(owners) == 1 else f"these {len(owners)} owners"
     lead = f"*Please follow up with {who}*: "
     for limit in (NAME_CHARS, 40, 20):
-        parts = [f"{typed(named[owner], limit)} ({counts[owner]})" for owner in owners]
+        parts = [f"{escaped_line(named[owner], limit)} ({counts[owner]})" for owner in owners]
         blocks = [section(text) for text in pack([lead + parts[0], *parts[1:]], sep=", ")]
         if block_text(blocks) <= BLOCK_TEXT_BUDGET // 2:
             return blocks
@@ -266,7 +259,7 @@ def _owners(actions: Sequence[OutstandingAction]) -> list[Block]:
 def _directorate_hint(actions: Sequence[OutstandingAction]) -> str:
     names = sorted({action.directorate for action in actions})
     if len(names) == 1:
-        return f"`/actions directorate:{typed(names[0], 200)}`"
+        return f"`/actions directorate:{escaped_line(names[0], 200)}`"
     return "`/actions directorate:&lt;name&gt;`"
 
 
@@ -279,8 +272,8 @@ def render_escalation(reminder: Reminder) -> Message:
     title += f"{period} update"
     intro = (
         f"{_greeting(reminder.recipient.name)}, {'this action' if count == 1 else 'these actions'}"
-        f" in your directorate had no update for *{escape(reminder.period_label)}* by the "
-        f"deadline, *{weekday(reminder.update_deadline)}*. The owners have been reminded."
+        f" in your directorate had no update for *{escape_mrkdwn(reminder.period_label)}* by the "
+        f"deadline, *{weekday_date(reminder.update_deadline)}*. The owners have been reminded."
     )
     head = [header(title), section(intro + _notes(reminder.notes)), *_owners(reminder.actions)]
     entries = _by_directorate(reminder.actions, _reader_line)
@@ -302,8 +295,9 @@ def render_admin_summary(reminder: Reminder) -> Message:
     title += " actions"
     directorates = len({a.directorate for a in reminder.actions})
     intro = (
-        f"{count} of {total} open actions have no update for *{escape(reminder.period_label)}* "
-        f"(due {weekday(reminder.update_deadline)}), across {directorates} "
+        f"{count} of {total} open actions have no update for "
+        f"*{escape_mrkdwn(reminder.period_label)}* "
+        f"(due {weekday_date(reminder.update_deadline)}), across {directorates} "
         f"{'directorate' if directorates == 1 else 'directorates'}."
     )
     if escalated:
@@ -314,14 +308,14 @@ def render_admin_summary(reminder: Reminder) -> Message:
         "Who is outstanding in each directorate is on planbot's Home tab (press *Open planbot*); "
         f"{_directorate_hint(reminder.actions)} lists one, and `/digest` compiles the report."
     )
-    text = _fallback(f"{title} ({weekday(reminder.day)})")
+    text = _fallback(f"{title} ({weekday_date(reminder.day)})")
     blocks = lay_out(head, entries, _footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
     return Message(text, blocks)
 
 
 def render_unreachable(item: Unreachable) -> Message:
     """Tells an admin, once, that someone could not be sent their reminders."""
-    who = f"{typed(item.name, NAME_CHARS)} ({escape(item.slack_id)})"
+    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
     if item.error == DEACTIVATED:
         text = (
             f"I did not send {short_period(item.period_key)} reminders to {who}: their Slack "
@@ -335,7 +329,7 @@ def render_unreachable(item: Unreachable) -> Message:
     else:
         text = (
             f"I could not send {short_period(item.period_key)} reminders to {who}: Slack "
-            f"answered `{typed(item.error, 100)}`, so their Slack account may be unknown."
+            f"answered `{escaped_line(item.error, 100)}`, so their Slack account may be unknown."
         )
         detail = (
             "Everyone else's reminders go on as planned. Please set a delegate for them, or "
@@ -350,17 +344,17 @@ def render_unreachable(item: Unreachable) -> Message:
 def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
     """What the person who pressed "No change since last quarter" sees, privately."""
     what = (
-        f"*{escape(recorded.ref)}* {typed(recorded.title, TITLE_CHARS)} — "
-        f"{short_period(recorded.period_key)}: {badge(DEFAULT_SCHEME, recorded.status)}, "
+        f"*{escape_mrkdwn(recorded.ref)}* {escaped_line(recorded.title, TITLE_CHARS)} — "
+        f"{short_period(recorded.period_key)}: {status_badge(DEFAULT_SCHEME, recorded.status)}, "
         "no change since last quarter"
     )
     if recorded.on_behalf:
-        what += f", for {typed(recorded.owner_name, NAME_CHARS)}"
+        what += f", for {escaped_line(recorded.owner_name, NAME_CHARS)}"
     lead = "Already recorded" if recorded.duplicate else ":white_check_mark: Recorded"
     text = f"{lead}: {what}."
     blocks = [section(text)]
     if recorded.note:
-        blocks.append(context(f"Note: {escape(cut(recorded.note, 1500))}"))
+        blocks.append(context(f"Note: {escape_mrkdwn(shorten(recorded.note, 1500))}"))
     return Message(_fallback(text), blocks)
 
 
@@ -376,4 +370,4 @@ def render_home_link(team_id: str, app_id: str) -> Message:
         "Your actions, what is due and your last updates are on planbot's *Home* tab: the "
         f"first tab at the top of the <{home_link(team_id, app_id)}|planbot> conversation."
     )
-    return Message(text, [section(text)])
+    return text_message(text)

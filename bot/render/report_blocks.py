@@ -1,6 +1,6 @@
 """The committee report as a Block Kit summary, within Slack's limits at any plan size.
 
-Slack's limits, `escape` and the cutting of text are the Block Kit module's (`bot.render.blocks`).
+Slack's limits, escaping and shortening text are the Block Kit module's (`bot.render.blockkit`).
 The summary is laid out at the most detail that fits one message (50 blocks, and the block
 text budget that `chat.postMessage` refuses beyond): with a big plan, fewer exceptions are
 shown one by one and lists are shortened, always ending with how many more there are.
@@ -11,20 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.dates import short_date
 from bot.model.report import Digest, Flag, ReportLine
-from bot.render.blocks import (
+from bot.render.blockkit import (
     MAX_FALLBACK_TEXT,
-    MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
-    MESSAGE_ROOM,
     Block,
     context,
-    cut,
-    cut_mrkdwn,
-    escape,
+    divider,
+    escape_mrkdwn,
+    escaped_line,
+    header,
     section,
+    shorten,
+    shorten_mrkdwn,
 )
-from bot.render.report_wording import day, direction_word, previous_word
+from bot.render.fitting import MESSAGE_ROOM
+from bot.render.report_wording import direction_word, previous_word
 
 EXCEPTION_BLOCKS = 12  # at most this many exceptions are shown one by one; the rest by ref
 
@@ -73,7 +76,7 @@ def _emoji(digest: Digest, key: str | None) -> str:
 
 
 def _status(digest: Digest, key: str | None) -> str:
-    return f"{_emoji(digest, key)} {escape(digest.label(key))}"
+    return f"{_emoji(digest, key)} {escape_mrkdwn(digest.label(key))}"
 
 
 def summary_text(digest: Digest) -> str:
@@ -84,25 +87,28 @@ def summary_text(digest: Digest) -> str:
         if digest.counts[k]
     ]
     # The scope names a directorate or theme from the plan file: escaped like anything typed.
-    return cut_mrkdwn(
-        f"{'Draft ' if digest.is_draft else ''}progress report, {escape(digest.period_label)}, "
-        f"{escape(digest.scope.label.lower())}: {digest.total} actions — {', '.join(parts)}.",
+    return shorten_mrkdwn(
+        f"{'Draft ' if digest.is_draft else ''}progress report, "
+        f"{escape_mrkdwn(digest.period_label)}, {escape_mrkdwn(digest.scope.label.lower())}: "
+        f"{digest.total} actions — {', '.join(parts)}.",
         MAX_FALLBACK_TEXT,
     )
 
 
 def _exception(digest: Digest, a: ReportLine, detail: _Detail) -> Block:
     lines = [
-        f"*{escape(a.ref)}* {escape(cut(a.title, detail.title_chars))}",
-        f"{_status(digest, a.status)} · {escape(direction_word(a.direction))} "
-        f"(was {escape(previous_word(digest, a))}) · {escape(a.directorate)}",
+        f"*{escape_mrkdwn(a.ref)}* {escape_mrkdwn(shorten(a.title, detail.title_chars))}",
+        f"{_status(digest, a.status)} · {escape_mrkdwn(direction_word(a.direction))} "
+        f"(was {escape_mrkdwn(previous_word(digest, a))}) · {escape_mrkdwn(a.directorate)}",
     ]
     if a.revised_target_date:
-        lines.append(f"Revised target: {day(a.revised_target_date)}")
+        lines.append(f"Revised target: {short_date(a.revised_target_date)}")
     if a.note and detail.note_chars:
-        lines.append(f"> {escape(cut(' '.join(a.note.split()), detail.note_chars))}")
+        lines.append(f"> {escaped_line(a.note, detail.note_chars)}")
     if a.amendment is not None:
-        lines.append(f"_Amended after publication: {escape(cut(a.amendment.reason, 200))}_")
+        lines.append(
+            f"_Amended after publication: {escape_mrkdwn(shorten(a.amendment.reason, 200))}_"
+        )
     return section("\n".join(lines))
 
 
@@ -120,14 +126,14 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     previous = digest.previous_period_key
     title = f"{'Draft: ' if digest.is_draft else ''}Progress report {digest.period_label}"
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER_TEXT)}},
+        header(title),
         context(
-            f"{escape(digest.plan_name)} · {escape(digest.scope.label)} · "
+            f"{escape_mrkdwn(digest.plan_name)} · {escape_mrkdwn(digest.scope.label)} · "
             f"{digest.total} actions · "
             + (
                 "draft, not yet published"
                 if digest.is_draft
-                else f"published {day(digest.published_at)}"
+                else f"published {short_date(digest.published_at)}"
             )
         ),
     ]
@@ -139,7 +145,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     blocks.append(section("*Summary*\n" + "\n".join(counts)))
     keys = [k for k in digest.status_keys if digest.counts[k]]
     themes = [
-        f"*{escape(g.name)}*: "
+        f"*{escape_mrkdwn(g.name)}*: "
         + ", ".join(f"{_emoji(digest, k)} {g.counts[k]}" for k in keys if g.counts[k])
         for g in digest.by_theme
     ]
@@ -147,7 +153,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
         blocks.append(
             section("*By theme*\n" + _fit(themes, limit=detail.list_chars, unit="more themes"))
         )
-    blocks.append({"type": "divider"})
+    blocks.append(divider())
 
     exceptions = digest.exceptions
     blocks.append(section(f"*Exceptions: off track and at risk ({len(exceptions)})*"))
@@ -156,15 +162,16 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     blocks += [_exception(digest, a, detail) for a in exceptions[: detail.exceptions]]
     if len(exceptions) > detail.exceptions:
         rest = exceptions[detail.exceptions :]
-        shown = _fit([escape(a.ref) for a in rest], limit=detail.list_chars, unit="more")
+        shown = _fit([escape_mrkdwn(a.ref) for a in rest], limit=detail.list_chars, unit="more")
         lead = f"…and {len(rest)} more" if detail.exceptions else "Off track and at risk"
         blocks.append(section(f"{lead}: " + shown.replace("\n", ", ")))
-    blocks.append({"type": "divider"})
+    blocks.append(divider())
 
     completed = digest.completed_this_period
     if completed:
         lines = [
-            f"*{escape(a.ref)}* {escape(cut(a.title, min(150, detail.title_chars)))}"
+            f"*{escape_mrkdwn(a.ref)}* "
+            f"{escape_mrkdwn(shorten(a.title, min(150, detail.title_chars)))}"
             for a in completed
         ]
         blocks.append(
@@ -179,7 +186,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
         (Flag.GREEN_BUT_OVERDUE, "On track but past target"),
         (Flag.NEW, "First report"),
     ):
-        refs = [escape(a.ref) for a in digest.flagged(flag)]
+        refs = [escape_mrkdwn(a.ref) for a in digest.flagged(flag)]
         if refs:
             shown = ", ".join(refs[: detail.refs])
             if len(refs) > detail.refs:
@@ -191,9 +198,9 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     amended = [a for a in digest.amended if a.amendment is not None]
     if amended:
         lines = [
-            f"*{escape(a.ref)}* {_status(digest, a.status)}: "
-            f"_{escape(cut(a.amendment.reason, 300))}_ ({escape(a.amendment.by)}, "
-            f"{day(a.amendment.at)})"
+            f"*{escape_mrkdwn(a.ref)}* {_status(digest, a.status)}: "
+            f"_{escape_mrkdwn(shorten(a.amendment.reason, 300))}_ "
+            f"({escape_mrkdwn(a.amendment.by)}, {short_date(a.amendment.at)})"
             for a in amended
             if a.amendment is not None
         ]
@@ -208,13 +215,14 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
         named = any(g.owner for g in digest.missing)
         if named:
             lines = [
-                f"• {escape(g.owner or '')} ({escape(g.directorate)}): "
-                + ", ".join(escape(r) for r in g.refs)
+                f"• {escape_mrkdwn(g.owner or '')} ({escape_mrkdwn(g.directorate)}): "
+                + ", ".join(escape_mrkdwn(r) for r in g.refs)
                 for g in digest.missing
             ]
         else:
             lines = [
-                f"• {escape(g.directorate)}: {len(g.refs)} action{'s' if len(g.refs) != 1 else ''}"
+                f"• {escape_mrkdwn(g.directorate)}: "
+                f"{len(g.refs)} action{'s' if len(g.refs) != 1 else ''}"
                 for g in digest.missing
             ]
         blocks.append(
@@ -230,5 +238,5 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     else:
         blocks.append(section("*No update received*: none, every action has an update."))
     if files_note:
-        blocks.append(context(escape(files_note)))
+        blocks.append(context(escape_mrkdwn(files_note)))
     return blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import textwrap
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -64,6 +65,37 @@ def _label(axes: Any, bars: Any, values: list[int]) -> None:
     )
 
 
+def _stack(
+    axes: Any,
+    digest: Digest,
+    keys: list[str],
+    positions: Sequence[Any],
+    counts: Sequence[Mapping[str, int]],
+    *,
+    horizontal: bool = False,
+) -> list[int]:
+    """A bar at each position, stacked status by status in `keys` order; the totals reached."""
+    reached = [0] * len(positions)
+    for key in keys:
+        sizes = [c.get(key, 0) for c in counts]
+        if not any(sizes):
+            continue
+        style = {
+            "color": _colour(digest, key),
+            "edgecolor": "#333333",
+            "linewidth": 0.6,
+            "hatch": HATCHES.get(key, ""),
+            "hatch_linewidth": 0.6,
+        }
+        if horizontal:
+            bars = axes.barh(positions, sizes, left=reached, **style)
+        else:
+            bars = axes.bar(positions, sizes, bottom=reached, width=0.6, **style)
+        _label(axes, bars, sizes)
+        reached = [r + size for r, size in zip(reached, sizes, strict=True)]
+    return reached
+
+
 def render_chart(digest: Digest, *, dpi: int = 150) -> bytes:
     """The chart as PNG bytes."""
     with _DRAWING:
@@ -79,24 +111,7 @@ def _draw(digest: Digest, dpi: int) -> bytes:
 
     names = [_plain("\n".join(textwrap.wrap(g.name, 28))) or "–" for g in themes]
     y_positions = list(range(len(themes)))
-    starts = [0] * len(themes)
-    for key in keys:
-        widths = [g.counts.get(key, 0) for g in themes]
-        if not any(widths):
-            continue
-        colour = _colour(digest, key)
-        bars = left.barh(
-            y_positions,
-            widths,
-            left=starts,
-            color=colour,
-            edgecolor="#333333",
-            linewidth=0.6,
-            hatch=HATCHES.get(key, ""),
-            hatch_linewidth=0.6,
-        )
-        _label(left, bars, widths)
-        starts = [s + w for s, w in zip(starts, widths, strict=True)]
+    _stack(left, digest, keys, y_positions, [g.counts for g in themes], horizontal=True)
     left.set_yticks(y_positions, names, fontsize=9)
     left.invert_yaxis()
     left.set_xlabel("Number of actions")
@@ -105,25 +120,7 @@ def _draw(digest: Digest, dpi: int) -> bytes:
     left.spines[["top", "right"]].set_visible(False)
 
     periods = [t.label for t in digest.trend]
-    bottoms = [0] * len(periods)
-    for key in keys:
-        heights = [t.counts.get(key, 0) for t in digest.trend]
-        if not any(heights):
-            continue
-        colour = _colour(digest, key)
-        bars = right.bar(
-            periods,
-            heights,
-            bottom=bottoms,
-            color=colour,
-            edgecolor="#333333",
-            linewidth=0.6,
-            hatch=HATCHES.get(key, ""),
-            width=0.6,
-            hatch_linewidth=0.6,
-        )
-        _label(right, bars, heights)
-        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    bottoms = _stack(right, digest, keys, periods, [t.counts for t in digest.trend])
     right.set_ylabel("Number of actions")
     right.set_ylim(0, max([*bottoms, 1]) * 1.08)
     right.set_title(

@@ -1,4 +1,8 @@
-"""The committee report as a Word document in the shape of a committee appendix."""
+"""The committee report as a Word document in the shape of a committee appendix.
+
+Over 400 lines because the appendix is one document laid out top to bottom, and the
+python-docx table work it needs (rows cloned from a template, widths, shading) serves it alone.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from bot.domain.dates import short_date
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
     counts_cell,
-    day,
     direction_word,
     heading,
     previous_word,
@@ -334,8 +339,8 @@ def render_docx(
                     f"{a.owner}\n{a.directorate}",
                     status_word(digest, a.status),
                     f"{direction_word(a.direction)}\n(was {previous_word(digest, a)})",
-                    day(a.revised_target_date)
-                    + (f"\n(target {day(a.target_date)})" if a.revised_target_date else ""),
+                    short_date(a.revised_target_date)
+                    + (f"\n(target {short_date(a.target_date)})" if a.revised_target_date else ""),
                     commentary(a),
                 ]
                 for a in digest.exceptions
@@ -390,17 +395,7 @@ def render_docx(
     _heading(document, "5. All actions", 1)
     table = _table(
         document,
-        [
-            "Ref",
-            "Action",
-            "Lead",
-            "Target date",
-            "Revised target",
-            "Status",
-            "Previous",
-            "Direction",
-            "Commentary",
-        ],
+        ["Ref", "Action", "Lead", *PROGRESS_COLUMNS],
         [_full_row(digest, a) for a in digest.actions],
         widths=FULL_WIDTHS,
         status_columns={5: [a.status for a in digest.actions]},
@@ -434,8 +429,8 @@ def _full_row(digest: Digest, a: ReportLine) -> list[str]:
         a.ref,
         a.title,
         f"{a.owner}\n{a.directorate}",
-        day(a.target_date),
-        day(a.revised_target_date),
+        short_date(a.target_date),
+        short_date(a.revised_target_date),
         status_word(digest, a.status),
         previous_word(digest, a),
         direction_word(a.direction),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 from html import escape as _escape
 
+from bot.domain.dates import short_date
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
-    day,
     direction_word,
     heading,
     previous_word,
@@ -71,7 +72,7 @@ def _action_row(digest: Digest, a: ReportLine) -> str:
     return (
         f'<tr><th scope="row">{_e(a.ref)}</th><td>{_e(a.title)}</td><td>{_e(a.theme)}</td>'
         f"<td>{_e(a.owner)}<br>{_e(a.directorate)}</td>"
-        f"<td>{_e(day(a.target_date))}</td><td>{_e(day(a.revised_target_date))}</td>"
+        f"<td>{_e(short_date(a.target_date))}</td><td>{_e(short_date(a.revised_target_date))}</td>"
         f"{_status_cell(digest, a.status)}"
         f"<td>{_e(previous_word(digest, a))}</td><td>{_e(direction_word(a.direction))}</td>"
         f'<td class="{note_class}">{_e(note)}</td></tr>'
@@ -195,24 +196,13 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     parts.append(
         _table(
             f"Every action: status for {digest.period_key} against {previous}",
-            [
-                "Ref",
-                "Action",
-                "Theme",
-                "Lead",
-                "Target date",
-                "Revised target",
-                "Status",
-                "Previous",
-                "Direction",
-                "Commentary",
-            ],
+            ["Ref", "Action", "Theme", "Lead", *PROGRESS_COLUMNS],
             [_action_row(digest, a) for a in digest.actions],
         )
     )
     parts.append("</section></main>")
     parts.append(
-        f"<footer><p>Compiled by planbot on {_e(day(digest.generated_at))} from the updates "
+        f"<footer><p>Compiled by planbot on {_e(short_date(digest.generated_at))} from the updates "
         f"recorded for {_e(digest.period_key)}.</p></footer></body></html>"
     )
     return "\n".join(parts) + "\n"

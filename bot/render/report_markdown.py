@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.dates import short_date
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
     commentary,
     counts_cell,
-    day,
     direction_word,
     heading,
     previous_word,
@@ -22,7 +22,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
-def escape(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """`text` as literal Markdown on one line: markup characters and entities neutralised."""
     text = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", text))
     text = re.sub(r"^([\s]*)([+\-=]|\d+\.)(\s)", r"\1\\\2\3", text)  # lists and headings
@@ -31,7 +31,7 @@ def escape(text: str) -> str:
 
 def _cell(text: str) -> str:
     """A table cell: escaped, line breaks as `<br>`."""
-    return "<br>".join(escape(part) for part in text.splitlines() if part.strip()) or " "
+    return "<br>".join(escape_markdown(part) for part in text.splitlines() if part.strip()) or " "
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -41,37 +41,41 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _line_ref(line: ReportLine) -> str:
-    return f"**{escape(line.ref)}** {escape(line.title)}"
+    return f"**{escape_markdown(line.ref)}** {escape_markdown(line.title)}"
 
 
 def render_markdown(digest: Digest) -> str:
     """The whole report: summary, exceptions, completed, flags, no update, every action."""
     previous = digest.previous_period_key
     out = [
-        f"# {escape(digest.title)}",
+        f"# {escape_markdown(digest.title)}",
         "",
-        f"*{escape(heading(digest))}*",
+        f"*{escape_markdown(heading(digest))}*",
         "",
-        f"**{escape(publication_note(digest))}**",
+        f"**{escape_markdown(publication_note(digest))}**",
         "",
         "## Summary",
         "",
     ]
     keys = digest.status_keys
     out += _table(
-        ["Status", escape(digest.period_key), escape(previous)],
+        ["Status", escape_markdown(digest.period_key), escape_markdown(previous)],
         [
-            [escape(digest.label(k)), str(digest.counts[k]), str(digest.previous_counts[k])]
+            [
+                escape_markdown(digest.label(k)),
+                str(digest.counts[k]),
+                str(digest.previous_counts[k]),
+            ]
             for k in keys
         ]
         + [["**Total**", f"**{digest.total}**", f"**{sum(digest.previous_counts.values())}**"]],
     )
-    out += [f"By theme: this period ({escape(previous)} in brackets).", ""]
+    out += [f"By theme: this period ({escape_markdown(previous)} in brackets).", ""]
     out += _table(
-        ["Theme", *(escape(digest.label(k)) for k in keys), "Total"],
+        ["Theme", *(escape_markdown(digest.label(k)) for k in keys), "Total"],
         [
             [
-                escape(g.name),
+                escape_markdown(g.name),
                 *(counts_cell(g.counts[k], g.previous_counts[k]) for k in keys),
                 str(g.total),
             ]
@@ -84,20 +88,22 @@ def render_markdown(digest: Digest) -> str:
         out += ["None this period.", ""]
     for line in digest.exceptions:
         out += [
-            f"### {escape(line.ref)} {escape(line.title)}",
+            f"### {escape_markdown(line.ref)} {escape_markdown(line.title)}",
             "",
-            f"- Status: **{escape(status_word(digest, line.status))}** "
-            f"(previously {escape(previous_word(digest, line))}; "
-            f"{escape(direction_word(line.direction))})",
-            f"- Lead: {escape(line.owner)}, {escape(line.directorate)}",
+            f"- Status: **{escape_markdown(status_word(digest, line.status))}** "
+            f"(previously {escape_markdown(previous_word(digest, line))}; "
+            f"{escape_markdown(direction_word(line.direction))})",
+            f"- Lead: {escape_markdown(line.owner)}, {escape_markdown(line.directorate)}",
             f"- Target date: {target_dates(line)}",
             "",
         ]
-        out += [f"> {escape(part)}" for part in commentary(line).splitlines()] + [""]
+        out += [f"> {escape_markdown(part)}" for part in commentary(line).splitlines()] + [""]
 
     out += ["## Completed this period", ""]
     completed = digest.completed_this_period
-    out += [f"- {_line_ref(a)}: {escape(a.note)}" for a in completed] or ["None this period."]
+    out += [f"- {_line_ref(a)}: {escape_markdown(a.note)}" for a in completed] or [
+        "None this period."
+    ]
     out += [""]
 
     out += ["## New, slipped and on track but past target", ""]
@@ -107,7 +113,7 @@ def render_markdown(digest: Digest) -> str:
         (Flag.GREEN_BUT_OVERDUE, "On track but past target date"),
     ):
         lines = digest.flagged(flag)
-        refs = ", ".join(escape(a.ref) for a in lines) or "none"
+        refs = ", ".join(escape_markdown(a.ref) for a in lines) or "none"
         out += [f"- {title}: {refs}"]
     out += [""]
 
@@ -116,11 +122,11 @@ def render_markdown(digest: Digest) -> str:
         out += ["Every action in scope has an update for this period.", ""]
     for group in digest.missing:
         who = (
-            f"{escape(group.owner)} ({escape(group.directorate)})"
+            f"{escape_markdown(group.owner)} ({escape_markdown(group.directorate)})"
             if group.owner
-            else escape(group.directorate)
+            else escape_markdown(group.directorate)
         )
-        out += [f"- {who}: {', '.join(escape(r) for r in group.refs)}"]
+        out += [f"- {who}: {', '.join(escape_markdown(r) for r in group.refs)}"]
     if digest.missing:
         out += [""]
 
@@ -140,15 +146,15 @@ def render_markdown(digest: Digest) -> str:
         ],
         [
             [
-                escape(a.ref),
+                escape_markdown(a.ref),
                 _cell(a.title),
                 _cell(a.theme),
                 _cell(f"{a.owner}, {a.directorate}"),
-                day(a.target_date),
-                day(a.revised_target_date),
-                f"**{escape(status_word(digest, a.status))}**",
-                escape(previous_word(digest, a)),
-                escape(direction_word(a.direction)),
+                short_date(a.target_date),
+                short_date(a.revised_target_date),
+                f"**{escape_markdown(status_word(digest, a.status))}**",
+                escape_markdown(previous_word(digest, a)),
+                escape_markdown(direction_word(a.direction)),
                 _cell(commentary(a)),
             ]
             for a in digest.actions

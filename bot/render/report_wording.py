@@ -1,9 +1,11 @@
-"""The words every format of the committee report shares: dates, directions, flags, headings."""
+"""The words every format of the committee report shares: directions, flags, headings.
+
+(Dates are written by `bot.domain.dates`.)
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
+from bot.domain.dates import NOT_APPLICABLE, long_date, short_date, utc_date_time
 from bot.model.report import Digest, Flag, ReportLine
 
 DIRECTION_WORDS = {
@@ -22,36 +24,24 @@ FLAG_WORDS = {
     Flag.NEW: "First report",
     Flag.AMENDED: "Amended after publication",
 }
-NOT_APPLICABLE = "–"
 
-
-def day(value: dt.date | dt.datetime | None) -> str:
-    """`31 Mar 2020`; a dash for none."""
-    if value is None:
-        return NOT_APPLICABLE
-    return f"{value.day} {value:%b %Y}"
+# The columns of an action's progress, in this order wherever a table shows every action
+# (after the columns that say which action it is and who leads it).
+PROGRESS_COLUMNS = (
+    "Target date",
+    "Revised target",
+    "Status",
+    "Previous",
+    "Direction",
+    "Commentary",
+)
 
 
 def target_dates(line: ReportLine) -> str:
     """`31 Mar 2020`, or `31 Mar 2020; revised 30 Jun 2020` when it has been moved."""
     if line.revised_target_date is None:
-        return day(line.target_date)
-    return f"{day(line.target_date)}; revised {day(line.revised_target_date)}"
-
-
-def long_day(value: dt.date | None) -> str:
-    """`Friday 7 February 2020`."""
-    if value is None:
-        return NOT_APPLICABLE
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
-def moment(value: dt.datetime | None) -> str:
-    """`31 Jan 2020 14:05 UTC`."""
-    if value is None:
-        return NOT_APPLICABLE
-    utc = value.astimezone(dt.UTC)
-    return f"{day(utc)} {utc:%H:%M} UTC"
+        return short_date(line.target_date)
+    return f"{short_date(line.target_date)}; revised {short_date(line.revised_target_date)}"
 
 
 def direction_word(direction: str | None) -> str:
@@ -83,8 +73,8 @@ def commentary(line: ReportLine) -> str:
         parts.append(line.note)
     if line.amendment is not None:
         parts.append(
-            f"[Amended after publication on {day(line.amendment.at)} by {line.amendment.by}: "
-            f"{line.amendment.reason}]"
+            f"[Amended after publication on {short_date(line.amendment.at)} "
+            f"by {line.amendment.by}: {line.amendment.reason}]"
         )
     return "\n".join(parts)
 
@@ -95,7 +85,7 @@ def heading(digest: Digest) -> str:
     if digest.committee:
         parts.append(digest.committee)
     if digest.meeting_date:
-        parts.append(f"meeting of {long_day(digest.meeting_date)}")
+        parts.append(f"meeting of {long_date(digest.meeting_date)}")
     parts.append(digest.scope.label)
     return " · ".join(parts)
 
@@ -104,16 +94,16 @@ def publication_note(digest: Digest) -> str:
     """`DRAFT ...` or `Published ...` with the number of amendments."""
     if digest.published_at is None:
         return (
-            f"DRAFT for checking, compiled {moment(digest.generated_at)}; "
+            f"DRAFT for checking, compiled {utc_date_time(digest.generated_at)}; "
             "not yet published or locked."
         )
-    note = f"Published {day(digest.published_at)}"
+    note = f"Published {short_date(digest.published_at)}"
     if digest.published_by:
         note += f" by {digest.published_by}"
     amended = len(digest.amended)
     if amended:
         note += (
-            f"; re-issued {day(digest.generated_at)} with {amended} "
+            f"; re-issued {short_date(digest.generated_at)} with {amended} "
             f"amendment{'s' if amended != 1 else ''} marked below"
         )
     return note + "."

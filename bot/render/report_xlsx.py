@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.formulas import looks_like_formula
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_wording import (
+    PROGRESS_COLUMNS,
     commentary,
     direction_word,
     flag_words,
@@ -174,12 +175,7 @@ ACTION_HEADER = [
     "Theme",
     "Directorate",
     "Lead",
-    "Target date",
-    "Revised target",
-    "Status",
-    "Previous",
-    "Direction",
-    "Commentary",
+    *PROGRESS_COLUMNS,
     "Flags",
     "Updated by",
     "Updated at",

@@ -11,11 +11,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.domain.dates import short_date
 from bot.model.report import Digest
-from bot.render.blocks import cut
+from bot.render.blockkit import shorten_line
 from bot.render.report_blocks import summary_text
 from bot.render.report_json import report_dict
-from bot.render.report_wording import day, direction_word
+from bot.render.report_wording import direction_word
 
 TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
 TEAMS_EXCEPTIONS = 10
@@ -28,11 +29,6 @@ _TEAMS_HOSTS = (
     "powerautomate.com",
 )
 _TEAMS_PATHS = ("/webhookb2/", "/incomingwebhook/", "/workflows/", "/powerautomate/")
-
-
-def one_line(text: str, limit: int) -> str:
-    """`text` on one line, within `limit` characters."""
-    return cut(" ".join(text.split()), limit)
 
 
 def is_teams_url(url: str) -> bool:
@@ -91,7 +87,7 @@ def teams_message(
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": teams_text(one_line(digest.title, 200)),
+            "text": teams_text(shorten_line(digest.title, 200)),
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
@@ -100,7 +96,7 @@ def teams_message(
             "type": "TextBlock",
             "text": (
                 f"{'Re-published with amendments' if republished else 'Published'} "
-                f"{day(digest.generated_at)} · {digest.scope.label} · {digest.total} actions"
+                f"{short_date(digest.generated_at)} · {digest.scope.label} · {digest.total} actions"
             ),
             "isSubtle": True,
             "spacing": "None",
@@ -124,7 +120,7 @@ def teams_message(
             {
                 "type": "TextBlock",
                 "text": teams_text(
-                    one_line(
+                    shorten_line(
                         f"{line.ref} {line.title}: {digest.label(line.status)}, "
                         f"{direction_word(line.direction)}. {line.note}",
                         400,

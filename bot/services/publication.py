@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import Cycle
-from bot.domain.dates import day
+from bot.domain.dates import short_date
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import people as ppl
@@ -188,7 +188,7 @@ def period_to_publish(
         return candidate
     raise InvalidInput(
         f"{candidate.label} is already published, and {current.label} is still collecting "
-        f"updates until {day(deadline(current))}; nothing was published.",
+        f"updates until {short_date(deadline(current))}; nothing was published.",
         hint=f"To publish {current.short_label} early anyway, name it: "
         f"`/digest publish {current.key}`.",
     )

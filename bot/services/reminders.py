@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
-from bot.domain.dates import weekday
+from bot.domain.dates import weekday_date
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.model.reminders import (
@@ -167,7 +167,7 @@ def _absence(person: m.Person) -> str:
     if not person.active:
         return f"{person.name} is no longer active in the plan"
     if person.away_to is not None:
-        return f"{person.name} is away until {weekday(person.away_to)}"
+        return f"{person.name} is away until {weekday_date(person.away_to)}"
     return f"{person.name} is away"
 
 

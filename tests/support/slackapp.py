@@ -33,7 +33,7 @@ from sqlalchemy import select
 from bot.app import ListenerPool, create_app
 from bot.entrypoints.http import PlanbotWSGI
 from bot.notifier import Notifier, make_client
-from bot.render.blocks import base_block_id
+from bot.render.update_form import base_block_id
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from storage import models as m

@@ -1,0 +1,164 @@
+"""The App Home tab: your actions first, then a director's directorate or the whole plan,
+each listed whole within what a Home tab holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.dates import short_date, weekday_date
+from bot.domain.status import StatusScheme
+from bot.errors import PlanbotError
+from bot.model.views import DirectorateProgress, Home
+from bot.render.action_parts import action_entry, period_words, status_badge
+from bot.render.blockkit import (
+    Block,
+    View,
+    context,
+    divider,
+    escape_mrkdwn,
+    header,
+    home_view,
+    section,
+    shorten,
+)
+from bot.render.fitting import VIEW_ROOM, Entry, lay_out, pack
+from bot.render.replies import render_refusal
+
+
+def _counts(scheme: StatusScheme, counts: dict[str, int], updated: int, total: int) -> str:
+    parts = [
+        f"{status_badge(scheme, key)}: {counts[key]}" for key in scheme.keys if counts.get(key)
+    ]
+    lead = f"*{updated} of {total}* updated"
+    return f"{lead}\n{' · '.join(parts)}" if parts else lead
+
+
+def _directorate_entry(progress: DirectorateProgress) -> Entry:
+    """A directorate on an admin's Home: its count, and who has not yet replied."""
+    name = escape_mrkdwn(progress.name)
+    lead = f"*{name}*: {progress.updated} of {progress.total} updated"
+    waiting = [
+        f"{escape_mrkdwn(line.ref)} ({escape_mrkdwn(shorten(line.owner_name, 60))})"
+        for line in progress.outstanding
+    ]
+    full = (
+        [
+            section(text)
+            for text in pack([f"{lead}\nOutstanding: {waiting[0]}", *waiting[1:]], sep=", ")
+        ]
+        if waiting
+        else [section(lead)]
+    )
+    outstanding = len(progress.outstanding)
+    short = f"{lead}, {outstanding} outstanding" if outstanding else lead
+    return Entry(key=f"{name} ({outstanding} outstanding)", line=short, full=tuple(full))
+
+
+@dataclass(frozen=True)
+class _HomePart:
+    """One part of the Home (yours, a director's team, the whole plan): a head and a list."""
+
+    head: list[Block]
+    entries: list[Entry]
+    more: str
+    pointer: str = ""
+
+    def least(self) -> list[Block]:
+        """The part at its smallest: its head and a count."""
+        if not self.entries:
+            return self.head
+        return [*self.head, section(self.more.format(n=len(self.entries)) + "."), context(" ")]
+
+
+HOME_FOOTER = (
+    "`/update ACT-12 green &lt;note&gt;` to report · `/actions` for a list · `/planbot help`"
+)
+
+
+def render_home(home: Home, scheme: StatusScheme) -> View:
+    """The App Home for an owner, a director or an admin: within a Home tab at any size,
+    your own actions first and every one of them listed (in full, on a line, or by ref)."""
+    period = home.period
+    head: list[Block] = [
+        header(f"{home.plan_name}"),
+        context(period_words(period)),
+    ]
+    if home.away_from is not None:
+        until = f" to {short_date(home.away_to)}" if home.away_to else ""
+        who = (
+            f"{escape_mrkdwn(home.delegate_name)} gets your reminders"
+            if home.delegate_name
+            else "your reminders go to your director"
+        )
+        head.append(
+            section(f":palm_tree: Away {short_date(home.away_from)}{until}; {who}. `/planbot back`")
+        )
+
+    parts: list[_HomePart] = []
+    mine_head: list[Block] = [section("*Your actions*")]
+    if home.mine:
+        due = sum(1 for line in home.mine if line.outstanding)
+        mine_head.append(
+            context(
+                f"{due} to update by {weekday_date(period.due_date)}"
+                if due
+                else ":tada: All your actions are updated for this period."
+            )
+        )
+    else:
+        mine_head.append(context("You have no open actions in this plan."))
+    parts.append(
+        _HomePart(
+            mine_head,
+            [action_entry(scheme, line, period, show_owner=False) for line in home.mine],
+            "…and {n} more of yours",
+            "`/update ACT-n` updates any of them; `/actions ACT-n` shows one in full.",
+        )
+    )
+
+    if home.role == "director" and home.directorate:
+        mine_refs = {m.ref for m in home.mine}
+        others = [line for line in home.team if line.ref not in mine_refs]
+        parts.append(
+            _HomePart(
+                [
+                    divider(),
+                    section(f"*{escape_mrkdwn(home.directorate)}* this period"),
+                    section(_counts(scheme, home.status_counts, home.updated, home.total)),
+                ],
+                [action_entry(scheme, line, period, show_owner=True) for line in others],
+                "…and {n} more in the directorate",
+                f"`/actions directorate:{escape_mrkdwn(home.directorate)}` lists them.",
+            )
+        )
+
+    if home.role == "admin":
+        parts.append(
+            _HomePart(
+                [
+                    divider(),
+                    section("*Plan progress*"),
+                    section(_counts(scheme, home.status_counts, home.updated, home.total)),
+                ],
+                [_directorate_entry(progress) for progress in home.by_directorate],
+                "…and {n} more directorates",
+                "`/actions directorate:&lt;name&gt;` lists one.",
+            )
+        )
+
+    footer = context(HOME_FOOTER)
+    room = VIEW_ROOM.less([*head, footer])
+    blocks = list(head)
+    for index, part in enumerate(parts):
+        later = [block for other in parts[index + 1 :] for block in other.least()]
+        share = room.less(later)
+        laid = lay_out(part.head, part.entries, [], share, more=part.more, pointer=part.pointer)
+        blocks += laid
+        room = room.less(laid)
+    blocks.append(footer)
+    return home_view(blocks)
+
+
+def render_stranger_home(error: PlanbotError) -> View:
+    """The App Home for someone who is not one of the plan's people (or with no plan)."""
+    return home_view(render_refusal(error).blocks)

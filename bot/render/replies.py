@@ -1,0 +1,193 @@
+"""Replies to a person: refusals, apologies, what was recorded, absences, help, and what to
+do when a form could not open in time."""
+
+from __future__ import annotations
+
+from bot.domain.dates import short_date
+from bot.domain.status import StatusScheme
+from bot.errors import PlanbotError
+from bot.ids import ActionId
+from bot.model.updates import RecordedUpdate
+from bot.model.views import Absence
+from bot.render.action_parts import status_badge
+from bot.render.blockkit import (
+    DUE_EMOJI,
+    ERROR_EMOJI,
+    MAX_FALLBACK_TEXT,
+    WARNING_EMOJI,
+    Message,
+    button,
+    context,
+    escape_mrkdwn,
+    fields_section,
+    quoted_sections,
+    section,
+    shorten,
+    text_message,
+)
+
+
+def render_refusal(error: PlanbotError) -> Message:
+    """A private refusal: what was wrong and what to do next."""
+    text = f"{ERROR_EMOJI} {escape_mrkdwn(error.message)}"
+    blocks = [section(text)]
+    if error.hint:
+        blocks.append(context(escape_mrkdwn(error.hint)))
+        text += f" {escape_mrkdwn(error.hint)}"
+    return Message(text=shorten(text, MAX_FALLBACK_TEXT), blocks=blocks)
+
+
+def render_incomplete(errors: dict[str, str], ref: str) -> Message:
+    """After a modal closed, the update still lacked something: say what, offer the form."""
+    lines = "\n".join(f"• {escape_mrkdwn(message)}" for message in errors.values())
+    text = f"{WARNING_EMOJI} Nothing was recorded for {escape_mrkdwn(ref)} yet:"
+    return Message(
+        text=shorten(
+            f"{text} {' '.join(escape_mrkdwn(m) for m in errors.values())}", MAX_FALLBACK_TEXT
+        ),
+        blocks=[
+            section(
+                f"{text}\n{lines}", accessory=button("Open the form", ActionId.OPEN_UPDATE, ref)
+            )
+        ],
+    )
+
+
+def render_apology() -> Message:
+    text = (
+        ":face_with_head_bandage: Sorry, something went wrong on our side and that didn't "
+        "work. Nothing was changed; please try again in a minute. If it keeps happening, "
+        "tell the programme office."
+    )
+    return text_message(text)
+
+
+def render_database_unavailable() -> Message:
+    """The database did not answer: nothing was saved, and trying again later may work."""
+    text = (
+        f"{WARNING_EMOJI} *Not saved.* planbot can't reach its database just now, so nothing "
+        "was recorded or changed. Please try again in a few minutes; if it keeps happening, "
+        "tell the programme office."
+    )
+    return text_message(text)
+
+
+def render_update_recorded(
+    recorded: RecordedUpdate, scheme: StatusScheme, *, for_owner: bool = False
+) -> Message:
+    """What changed: the action, the new status against the last one, the period, the note."""
+    ref, title = escape_mrkdwn(recorded.ref), escape_mrkdwn(recorded.title)
+    new = status_badge(scheme, recorded.status)
+    if recorded.previous_status is None:
+        change = f"{new} (first update)"
+    elif recorded.previous_status == recorded.status:
+        change = f"{new} (unchanged)"
+    else:
+        change = f"{status_badge(scheme, recorded.previous_status)} → {new}"
+    if for_owner:
+        lead = f":memo: *{escape_mrkdwn(recorded.author_name)} updated {ref} for you*"
+    else:
+        lead = f":white_check_mark: *Recorded {ref} for {escape_mrkdwn(recorded.period_label)}*"
+    blocks = [
+        section(f"{lead}\n*{ref}* {title}"),
+        fields_section(f"*Status*\n{change}", f"*Period*\n{escape_mrkdwn(recorded.period_label)}"),
+    ]
+    if recorded.note:
+        blocks += quoted_sections("*Note*", recorded.note)
+    notes = []
+    if recorded.revised_target_date is not None:
+        notes.append(f"Revised target date: {short_date(recorded.revised_target_date)}")
+    if recorded.on_behalf:
+        notes.append(
+            f"By {escape_mrkdwn(recorded.author_name)} for {escape_mrkdwn(recorded.owner_name)}"
+            if not for_owner
+            else f"Recorded as by {escape_mrkdwn(recorded.author_name)} for you"
+        )
+    if recorded.amendment_reason:
+        notes.append(f"Amendment: {escape_mrkdwn(shorten(recorded.amendment_reason, 500))}")
+    if recorded.closed_action:
+        notes.append(f"{ref} is now closed as complete")
+    if notes:
+        blocks.append(context(" · ".join(notes)))
+    label = scheme.label(recorded.status)
+    text = f"{ref} recorded as {label} for {escape_mrkdwn(recorded.period_label)}"
+    if for_owner:
+        text = f"{escape_mrkdwn(recorded.author_name)} updated {ref} for you: {label}"
+    return Message(text=text, blocks=blocks)
+
+
+def render_absence(absence: Absence) -> Message:
+    """The answer to `/planbot away` and `/planbot back`."""
+    if absence.away_from is None:
+        text = ":wave: Welcome back. Reminders come to you again."
+        return text_message(text)
+    until = (
+        f"{short_date(absence.away_from)} to {short_date(absence.away_to)}"
+        if absence.away_to
+        else ""
+    )
+    if absence.delegate_name:
+        who = f"*{escape_mrkdwn(absence.delegate_name)}* gets your reminders and can update for you"
+    elif absence.director_names:
+        names = ", ".join(escape_mrkdwn(n) for n in absence.director_names)
+        who = f"with no delegate named, your reminders go to your director ({names})"
+    else:
+        who = "with no delegate named, your reminders go to your director"
+    text = f":palm_tree: You're away {until}; {who}. `/planbot back` when you return early."
+    return text_message(text)
+
+
+# Help is mrkdwn: `<`, `>` and `&` are written as entities (`&lt;note&gt;`), even inside
+# backticks, which do not stop Slack reading them as control characters.
+UPDATE_HELP = """\
+*Report progress on an action with `/update`*
+• `/update ACT-12 green Contract signed` records it at once. `12`, `act12` and `ACT 12` all \
+mean ACT-12.
+• Statuses: {statuses}.
+• `amber` and `red` need a note: what the problem is and how it will be recovered.
+• A worse status than last time, or a target date that has passed, needs a revised target \
+date: end the note with `revised &lt;date&gt;`, e.g. \
+`/update 12 amber Supplier late revised 31/03/2020` (dates as 31/03/2020 or 2020-03-31).
+• `/update ACT-12` opens a form filled in with your last update; `/update` alone lets you \
+pick one of your actions.
+• Your reply is private. If something is missing, the form opens so you can add it.
+See your actions with `/actions`; `/planbot help` for the rest."""
+
+ACTIONS_HELP = """\
+*See actions with `/actions`*
+• `/actions`: your actions, this period's status (or when it is due), last period's and \
+the target dates.
+• `/actions ACT-12`: every update of ACT-12, who made it, when and for whom.
+• Directors and the programme office: `/actions @someone`, `/actions directorate:Finance`, \
+`/actions all`."""
+
+PLANBOT_HELP = """\
+*planbot* runs the plan's quarterly progress cycle.
+• `/update ACT-12 green &lt;note&gt;`: report progress (`/update help` for more).
+• `/actions`: your actions and what is due (`/actions help`).
+• `/planbot away 13/01/2020 17/01/2020 @delegate`: you're away; the delegate gets your \
+reminders and can update for you (leave out `@delegate` to keep the one you have, or to \
+send reminders to your director).
+• `/planbot back`: you're back early.
+• The planbot tab (App Home) shows what is due, with an Update button for each action."""
+
+
+def render_help(topic: str, scheme: StatusScheme) -> Message:
+    """Help for `update`, `actions` or `planbot`."""
+    statuses = ", ".join(
+        f"`{s.key}` ({', '.join(f'`{w}`' for w in s.synonyms[:3])})" for s in scheme.statuses
+    )
+    text = {"update": UPDATE_HELP, "actions": ACTIONS_HELP}.get(topic, PLANBOT_HELP)
+    text = text.format(statuses=statuses) if topic == "update" else text
+    return Message(text=shorten(text.splitlines()[0].strip("*"), 200), blocks=[section(text)])
+
+
+def render_trigger_expired(ref: str | None, *, pressed: bool) -> Message:
+    """Slack's 3 seconds to open the form ran out first: nothing was recorded; what to do."""
+    again = "press *Update* again" if pressed else "run the command again"
+    example = escape_mrkdwn(ref) if ref else "ACT-12"
+    text = (
+        f"{DUE_EMOJI} That took too long to open, so nothing was recorded. Please {again}, "
+        f"or report in one line: `/update {example} green &lt;note&gt;`."
+    )
+    return text_message(text)
