@@ -15,7 +15,7 @@ that opens a modal asks for its turn without waiting (`Turn.defer`, then `Turn.t
 a turn free at once it builds the form and opens it in one call, as before; with none, it
 opens a light "loading" modal straight away, on its own thread, before waiting, and fills it
 with `views.update` (by the view id and hash `views.open` answered) once it has its turn
-(`handlers.open_modal`). We chose opening first over giving trigger work slots of its own:
+(`handlers.common.open_modal`). We chose opening first over giving trigger work slots of its own:
 the form needs the database, which can be slow for reasons no slot count fixes, while
 `views.open` with a fixed view needs nothing but Slack; and it keeps the pool's one limit on
 work after acks. Both use only Bolt's public API (`Ack`, the context, `listener_executor`)
@@ -36,7 +36,8 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
 from bot.runtime import Runtime
 from bot.settings import SettingsError
-from handlers import RUNTIME_KEY, TURN_KEY, register_listeners, report_error
+from handlers import register_listeners
+from handlers.common import RUNTIME_KEY, TURN_KEY, report_error
 
 # Listeners doing their work (after their ack) at the same time; the others wait their turn,
 # already acknowledged. A few overlap one another's waits on Slack and the database; more

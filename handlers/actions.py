@@ -20,7 +20,7 @@ from bot.notifier import ViewGone
 from bot.render.replies import render_trigger_expired
 from bot.render.update_form import UpdateFormMeta, action_options
 from bot.services import actions as action_service
-from handlers import answering, open_modal, runtime_from, turn_of, update_form_view
+from handlers.common import answering, open_modal, runtime_from, turn_of, update_form_view
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from bot.runtime import Runtime
 from bot.services import absence as absence_service
 from bot.services import actions as action_service
 from bot.services.updates import record_update
-from handlers import (
+from handlers.common import (
     after_update,
     answering,
     open_modal,

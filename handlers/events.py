@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers import answering, refresh_home, runtime_from
+from handlers.common import answering, refresh_home, runtime_from
 
 
 def handle_app_home_opened(

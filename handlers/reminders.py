@@ -16,7 +16,13 @@ from bot.render.reminders import render_home_link, render_no_change_recorded
 from bot.render.replies import render_incomplete
 from bot.render.update_form import render_update_modal
 from bot.services.no_change import record_no_change
-from handlers import after_update, answering, open_modal_in_time, runtime_from, tell_privately
+from handlers.common import (
+    after_update,
+    answering,
+    open_modal_in_time,
+    runtime_from,
+    tell_privately,
+)
 
 
 def no_change_key(body: dict[str, Any], action: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from bot.render.replies import render_incomplete, render_update_recorded
 from bot.render.update_form import UpdateFormMeta, base_block_id
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
-from handlers import after_update, answering, runtime_from, tell_privately
+from handlers.common import after_update, answering, runtime_from, tell_privately
 
 # The service's field names, and the form blocks that hold them.
 FIELD_BLOCKS = {
