@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -44,7 +45,12 @@ def connected(
     # Slack closes first (the client's own close waits seconds on a blocked receive).
     handler.client.auto_reconnect_enabled = False
     socket_slack.stop()
-    handler.close()  # type: ignore[no-untyped-call]
+    # slack_sdk's Connection.disconnect checks `self.sock is not None` and then closes it
+    # while its receive thread, seeing Slack gone, may set it to None in between: the
+    # teardown then fails with "'NoneType' object has no attribute 'close'" (seen once
+    # under load). The connection is closed either way; that race is not what is tested.
+    with contextlib.suppress(AttributeError):
+        handler.close()  # type: ignore[no-untyped-call]
 
 
 def test_slash_command_over_socket_mode_is_acked_recorded_and_answered(
