@@ -50,10 +50,6 @@ class DeliveryResult:
     detail: str = ""  # what the send returned, or why it failed
     error: Exception | None = None
 
-    @property
-    def sent(self) -> bool:
-        return self.state is Delivered.SENT
-
 
 ALREADY_DONE = DeliveryResult(Delivered.ALREADY)
 

@@ -13,8 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from bot.delivery import webhooks
 from bot.delivery.once import Delivered, deliver_once
@@ -39,6 +38,9 @@ from bot.services.publication import (
     plan_id_of,
     url_key,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

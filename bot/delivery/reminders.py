@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.delivery.once import Delivered, deliver_once
 from bot.domain.calendar import Cycle
@@ -183,25 +183,20 @@ class _Sender:
             retry_on=(Exception,),
             lease=self.lease,
         )
-        outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs, result.detail)
+        outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs)
+        error = result.error
         if result.state is Delivered.ALREADY:
             self.report.already_done += 1
         elif result.state is Delivered.SENT:
-            self.report.sent.append(Outcome(item.plan_key, item.period_key, kind, recipient, refs))
+            self.report.sent.append(outcome)
         elif result.state is Delivered.FAILED:
-            error = result.error
-            detail = getattr(error, "error", "") or result.detail
-            self.report.undeliverable.append(
-                Outcome(item.plan_key, item.period_key, kind, recipient, refs, detail)
-            )
+            # Slack's error code (`user_disabled`...), as recorded: the admins' report reads it.
+            code = error.error if isinstance(error, NotifierError) else ""
+            self.report.undeliverable.append(replace(outcome, detail=code or result.detail))
             log.warning("cannot reach %s (%s): %s", recipient.name, recipient.slack_id, error)
         else:
-            self.report.retry_later.append(outcome)
-            if isinstance(result.error, NotifierError):
-                log.warning(
-                    "will retry %s to %s next tick: %s", kind, recipient.slack_id, result.error
-                )
+            self.report.retry_later.append(replace(outcome, detail=result.detail))
+            if isinstance(error, NotifierError):
+                log.warning("will retry %s to %s next tick: %s", kind, recipient.slack_id, error)
             else:
-                log.error(
-                    "failed to send %s to %s", kind, recipient.slack_id, exc_info=result.error
-                )
+                log.error("failed to send %s to %s", kind, recipient.slack_id, exc_info=error)

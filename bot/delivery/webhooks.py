@@ -6,9 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.delivery.once import deliver_once
 from bot.model.report import Digest
@@ -17,6 +15,9 @@ from bot.render.webhook_payload import webhook_payload
 from bot.services.claims import DeliveryKey
 from bot.services.publication import WEBHOOK, LockedPeriod, url_key
 from storage.db import Database
+
+if TYPE_CHECKING:
+    import httpx
 
 WEBHOOK_TIMEOUT = 10.0
 WEBHOOK_BACKOFF = (1.0, 3.0, 9.0)  # seconds before each retry; four attempts in all
@@ -77,6 +78,9 @@ def post_webhook(
     sleep: Callable[[float], None] = time.sleep,
 ) -> WebhookResult:
     """POST `payload` as JSON; retry connection errors, 429 and 5xx with backoff."""
+    # Imported when first needed, so `planbot serve` does not load it before it answers.
+    import httpx
+
     backoff = WEBHOOK_BACKOFF if backoff is None else backoff
     client = http or httpx.Client(timeout=WEBHOOK_TIMEOUT)
     attempts, detail = 0, ""
