@@ -441,12 +441,13 @@ class Bot:
 
     def replies_to(self, response: httpx.Response, count: int = 1) -> list[dict[str, Any]]:
         """What the bot posted to that request's response_url (waits for `count` of them)."""
-        path = "/" + self.responses[id(response)].split("/", 3)[3]
-        calls = wait_for(
-            lambda: [c for c in self.fake.calls_to("response_url") if c.path == path],
-            count=count,
-        )
+        calls = wait_for(lambda: self.replies_so_far(response), count=count)
         return [c.args for c in calls]
+
+    def replies_so_far(self, response: httpx.Response) -> list[Call]:
+        """What the bot has posted to that request's response_url by now (no waiting)."""
+        path = "/" + self.responses[id(response)].split("/", 3)[3]
+        return [c for c in self.fake.calls_to("response_url") if c.path == path]
 
     def dms_to(self, user: str, count: int = 1) -> list[dict[str, Any]]:
         """Messages the bot posted to a user's DM (waits for `count` of them)."""
