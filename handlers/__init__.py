@@ -6,9 +6,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import actions, commands, digest, events, reminders, views
+from handlers.common import Routes
 
 
-def register_listeners(app: App) -> None:
-    """Register every listener module's listeners on `app`."""
+def register_listeners(app: App) -> Routes:
+    """Register every listener module's listeners on `app`; what they take."""
+    routes = Routes(app)
     for module in (commands, views, actions, events, digest, reminders):
-        module.register(app)
+        module.register(routes)
+    return routes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
@@ -20,7 +20,7 @@ from bot.notifier import ViewGone
 from bot.render.replies import render_trigger_expired
 from bot.render.update_form import UpdateFormMeta, action_options
 from bot.services import actions as action_service
-from handlers.common import answering, open_modal, runtime_from, turn_of, update_form_view
+from handlers.common import Routes, answering, open_modal, runtime_from, update_form_view
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ def handle_open_update(
 ) -> None:
     """The Update button: open the update modal for its action, within the press's trigger
     window (a loading form first when the bot is too busy to build it in time)."""
-    turn_of(context).defer()
     ack()
     runtime = runtime_from(context)
     ref = str(action.get("value") or "")
@@ -120,8 +119,8 @@ def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) 
     ack(options=action_options(picker.choices))
 
 
-def register(app: App) -> None:
-    app.action(ActionId.OPEN_UPDATE)(handle_open_update)
-    app.action(ActionId.PICK_ACTION)(handle_pick_action)
-    app.action(ActionId.PERIOD)(handle_pick_period)
-    app.options(ActionId.PICK_ACTION)(handle_action_options)
+def register(routes: Routes) -> None:
+    routes.action(ActionId.OPEN_UPDATE, handle_open_update, prompt=True)
+    routes.action(ActionId.PICK_ACTION, handle_pick_action, prompt=True)
+    routes.action(ActionId.PERIOD, handle_pick_period, prompt=True)
+    routes.options(ActionId.PICK_ACTION, handle_action_options)

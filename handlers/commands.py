@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, parse_update
 from bot.domain.status import DEFAULT_SCHEME
@@ -31,6 +31,7 @@ from bot.services import absence as absence_service
 from bot.services import actions as action_service
 from bot.services.updates import record_update
 from handlers.common import (
+    Routes,
     after_update,
     answering,
     open_modal,
@@ -38,7 +39,6 @@ from handlers.common import (
     refresh_homes,
     runtime_from,
     tell_privately,
-    turn_of,
     update_form_view,
 )
 
@@ -50,12 +50,9 @@ def handle_update_command(
 ) -> None:
     """`/update`: record at once, or open the form (prefilled, or with a picker).
 
-    The form must open within 3 s of the command (its trigger_id), so this listener takes
-    its turn to work itself, after the ack: `open_modal` opens a loading form first when the
-    bot is too busy to build the real one in time.
+    The form must open within 3 s of the command (its trigger_id): `open_modal` opens a
+    loading form first when the inbox's workers came to it late.
     """
-    turn = turn_of(context)
-    turn.defer()
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
@@ -66,7 +63,6 @@ def handle_update_command(
         if request.kind in {"pick", "open"}:
             _open_form(runtime, context, command, request, respond)
             return
-        turn.take()
         if request.kind == "help":
             tell_privately(runtime, user, render_help("update", DEFAULT_SCHEME), respond)
         else:
@@ -201,10 +197,10 @@ def handle_planbot_command(
             message = render_absence(absence)
         tell_privately(runtime, user, message, respond)
         if request.kind != "help":
-            refresh_homes(runtime, user)  # the Home says when someone is away
+            refresh_homes(runtime, user, context=context)  # the Home says who is away
 
 
-def register(app: App) -> None:
-    app.command(Command.UPDATE)(handle_update_command)
-    app.command(Command.ACTIONS)(handle_actions_command)
-    app.command(Command.PLANBOT)(handle_planbot_command)
+def register(routes: Routes) -> None:
+    routes.command(Command.UPDATE, handle_update_command, prompt=True)
+    routes.command(Command.ACTIONS, handle_actions_command)
+    routes.command(Command.PLANBOT, handle_planbot_command)

@@ -1,27 +1,29 @@
-"""What every listener shares: the runtime from the context, its work turn, private answers,
-modals opened within their trigger, and errors turned into words.
+"""What every listener shares: the runtime from the context, private answers, modals opened
+within their trigger, and errors turned into words.
 
 Listeners are thin: parse, call one service, render, respond. They reach the runtime
 (settings, database, calendar, notifier, clock) through Bolt's context, where the app
-factory's middleware puts it, never through a global; and their turn to work after the
-ack (`Turn`), which a listener opening a modal takes itself (`open_modal`).
+factory's middleware puts it, never through a global. They run on a worker of the inbox,
+after the request was stored and acknowledged (bot/entrypoints/inbox.py); the two that
+answer inside the ack (a menu's options, a form's check) also run in the ack's dispatch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import PlanbotError
 from bot.model.updates import RecordedUpdate
-from bot.notifier import NotifierError, OpenedView, TriggerSpent, ViewGone
+from bot.notifier import NotifierError, OpenedView, TriggerSpent
 from bot.render.blockkit import Message
 from bot.render.home import render_home, render_stranger_home
 from bot.render.replies import (
@@ -30,7 +32,7 @@ from bot.render.replies import (
     render_refusal,
     render_update_recorded,
 )
-from bot.render.update_form import render_loading_modal, render_notice_modal, render_update_modal
+from bot.render.update_form import render_update_modal
 from bot.services.actions import home_for, update_form
 from storage.db import is_unavailable
 
@@ -40,10 +42,83 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "planbot_runtime"
-TURN_KEY = "planbot_turn"
+# Put in the context by the inbox (bot.entrypoints.inbox): the stored request a worker is
+# doing; when the request reached this process (time.monotonic()); and, in the ack of a
+# request a listener answers itself, how to store it for later (see `storing`).
+ITEM_KEY = "planbot_inbox_item"
+RECEIVED_KEY = "planbot_received"
+STORE_KEY = "planbot_store_for_later"
+FOLLOW_UP_KEY = "planbot_follow_up"  # how to run work after the listener (`follow_up`)
 
 # A trigger_id opens one view within this many seconds of the payload that carried it.
 TRIGGER_SECONDS = 3.0
+
+
+@dataclass
+class Routes:
+    """Where listeners are registered on the app, noting what each takes, so the inbox
+    stores just the requests a listener here will do (`takes`), and starts at once those a
+    person watches on screen: a modal to open within its trigger's 3 seconds, or a form to
+    redraw (`prompt`), never queued behind reports and webhooks."""
+
+    app: App
+    commands: set[str] = field(default_factory=set)
+    actions: set[str] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
+    events: set[str] = field(default_factory=set)
+    prompt_names: set[str] = field(default_factory=set)  # command names and action ids
+
+    def command(self, name: str, listener: Callable[..., None], *, prompt: bool = False) -> None:
+        self.app.command(name)(listener)
+        self.commands.add(name)
+        if prompt:
+            self.prompt_names.add(name)
+
+    def action(
+        self, action_id: str, listener: Callable[..., None], *, prompt: bool = False
+    ) -> None:
+        self.app.action(action_id)(listener)
+        self.actions.add(action_id)
+        if prompt:
+            self.prompt_names.add(action_id)
+
+    def options(self, action_id: str, listener: Callable[..., None]) -> None:
+        """A menu's options: answered inside the ack, never stored."""
+        self.app.options(action_id)(listener)
+
+    def view(self, callback_id: str, listener: Callable[..., None]) -> None:
+        self.app.view(callback_id)(listener)
+        self.views.add(callback_id)
+
+    def event(self, event_type: str, listener: Callable[..., None]) -> None:
+        self.app.event(event_type)(listener)
+        self.events.add(event_type)
+
+    def takes(self, body: dict[str, Any]) -> bool:
+        """Whether a listener registered here takes this request."""
+        return bool(self._names(body) & (self.commands | self.actions | self.views | self.events))
+
+    def is_prompt(self, body: dict[str, Any]) -> bool:
+        """Whether a person watches for this request's answer on screen (see `prompt`)."""
+        return bool(self._names(body) & self.prompt_names)
+
+    @staticmethod
+    def _names(body: dict[str, Any]) -> set[str]:
+        """The names a listener of this request is registered under."""
+        if body.get("command"):
+            return {str(body["command"])}
+        kind = body.get("type")
+        if kind == "block_actions":
+            return {
+                str(action.get("action_id"))
+                for action in body.get("actions") or []
+                if isinstance(action, dict)
+            }
+        if kind in {"view_submission", "view_closed"}:
+            return {str((body.get("view") or {}).get("callback_id"))}
+        if kind == "event_callback":
+            return {str((body.get("event") or {}).get("type"))}
+        return set()
 
 
 def runtime_from(context: BoltContext) -> Runtime:
@@ -52,48 +127,20 @@ def runtime_from(context: BoltContext) -> Runtime:
     return runtime
 
 
-class Turn(Protocol):
-    """A listener's turn to work after its ack: the app runs only a few at once, and a
-    listener's `ack()` returns when it has one, unless it deferred that before acking."""
-
-    def defer(self) -> None:
-        """Let `ack()` return without waiting for a turn (then `take` it)."""
-
-    def take(self, *, wait: bool = True) -> bool:
-        """Take the turn; False if none is free and not `wait`."""
-
-    def release(self) -> None:
-        """Give the turn back: what is left is follow-up that may wait on Slack."""
-
-    def seconds_since_received(self) -> float:
-        """Seconds since the request reached the app."""
+def seconds_since_received(context: BoltContext) -> float:
+    """Seconds since the request reached planbot (infinite when another process took it in:
+    its trigger is long spent)."""
+    received: float | None = context.get(RECEIVED_KEY)
+    return math.inf if received is None else time.monotonic() - received
 
 
-class _Unpooled:
-    """The turn of a listener run without the app's pool: always free."""
-
-    def __init__(self) -> None:
-        self._received = time.monotonic()
-
-    def defer(self) -> None:
-        pass
-
-    def take(self, *, wait: bool = True) -> bool:
-        return True
-
-    def release(self) -> None:
-        pass
-
-    def seconds_since_received(self) -> float:
-        return time.monotonic() - self._received
-
-
-def turn_of(context: BoltContext) -> Turn:
-    """This request's turn to work (see `Turn`)."""
-    turn: Turn | None = context.get(TURN_KEY)
-    if turn is None:
-        turn = context[TURN_KEY] = _Unpooled()
-    return turn
+def storing(context: BoltContext) -> Callable[[dict[str, Any]], str | None] | None:
+    """For a listener that answers inside its ack (a form's check): how to store this request
+    to be done after the ack, when this is Slack's own delivery of it; None when a worker of
+    the inbox is doing it now. The callable returns None once stored, else what to tell the
+    person (nothing was saved)."""
+    store: Callable[[dict[str, Any]], str | None] | None = context.get(STORE_KEY)
+    return store
 
 
 def tell_privately(
@@ -151,43 +198,16 @@ def open_modal(
     expired: Message,
     respond: Respond | None = None,
 ) -> None:
-    """Open the modal `build()` returns while the request's trigger_id still works (3 s),
-    however long the listener would wait for a turn to work.
-
-    For a listener that deferred its turn before acking. A turn free at once: the form is
-    built and opened in one call. None free: a loading modal is opened now, before waiting,
-    then filled with `views.update` (by its id and hash) once the form is built. A trigger
-    Slack says is spent gets `expired`, privately. Whatever goes wrong once the loading
-    modal is up is shown in it (a refusal, or the apology), never left loading.
-    """
-    turn = turn_of(context)
-    if turn.take(wait=False):
-        view = build()
-        if turn.seconds_since_received() >= TRIGGER_SECONDS:
-            log.info("%s: too late to open the modal; told privately", _describe(body))
-            _tell_spent(runtime, body, expired, respond)
-            return
-        _open_or_tell(runtime, body, view, expired, respond)
+    """Build the modal and open it while the request's trigger_id still works (3 s): the
+    inbox starts such requests on workers of their own (`Routes.prompt`), so it is built
+    within milliseconds of the ack. A trigger too old by then, or one Slack says is spent,
+    gets `expired`, privately."""
+    view = build()
+    if seconds_since_received(context) >= TRIGGER_SECONDS:
+        log.info("%s: too late to open the modal; told privately", _describe(body))
+        _tell_spent(runtime, body, expired, respond)
         return
-    loading = _open_or_tell(runtime, body, render_loading_modal(), expired, respond)
-    if loading is None:
-        return
-    turn.take()
-    try:
-        view = build()
-    except Exception as error:  # noqa: BLE001 - told in the modal; _message_for logs it
-        view = render_notice_modal(_message_for(error, body))
-    try:
-        runtime.notifier.update_view(loading.id, view, hash=loading.hash)
-    except ViewGone:
-        # Closed by the person meanwhile: they gave up on it, and nothing was recorded.
-        log.info("%s: the loading modal was gone before it was filled", _describe(body))
-    except NotifierError:
-        # Not left loading: the apology in the modal if Slack takes that, then the error
-        # reaches `answering`, which logs it and apologises privately too.
-        with contextlib.suppress(NotifierError):
-            runtime.notifier.update_view(loading.id, render_notice_modal(render_apology()))
-        raise
+    _open_or_tell(runtime, body, view, expired, respond)
 
 
 def open_modal_in_time(
@@ -202,7 +222,7 @@ def open_modal_in_time(
     """Open `view` if the request's trigger_id may still work; else, or when Slack says it
     is spent, tell the person `too_late` privately. For a modal found needed only after the
     work (an update that lacks something), so not opened before it."""
-    if turn_of(context).seconds_since_received() < TRIGGER_SECONDS:
+    if seconds_since_received(context) < TRIGGER_SECONDS:
         _open_or_tell(runtime, body, view, too_late, respond)
         return
     log.info("%s: too late to open the form; told privately", _describe(body))
@@ -252,35 +272,65 @@ def after_update(runtime: Runtime, context: BoltContext, recorded: RecordedUpdat
     the App Homes of the author and the owner refreshed. Failures here are logged, not
     shown: the update itself is safe and the person already has their confirmation.
 
-    The listener's work turn is given back first: these calls may wait on Slack's rate
+    Done as follow-ups (`follow_up`), off the worker: these calls may wait on Slack's rate
     limits (one message a second to a person), and other people's updates must not."""
-    turn_of(context).release()
     owner, author = recorded.owner_slack_id, recorded.author_slack_id
     if recorded.on_behalf and owner and owner != author:
         message = render_update_recorded(recorded, DEFAULT_SCHEME, for_owner=True)
-        try:
-            runtime.notifier.dm(owner, message.text, message.blocks)
-        except NotifierError as exc:
-            log.warning(
-                "could not tell %s about %s's update of %s: %s", owner, author, recorded.ref, exc
-            )
-    refresh_homes(runtime, author, owner)
+
+        def tell_owner() -> None:
+            try:
+                runtime.notifier.dm(owner, message.text, message.blocks)
+            except NotifierError as exc:
+                log.warning(
+                    "could not tell %s about %s's update of %s: %s",
+                    owner,
+                    author,
+                    recorded.ref,
+                    exc,
+                )
+
+        follow_up(context, None, tell_owner)
+    refresh_homes(runtime, author, owner, context=context)
 
 
-def refresh_homes(runtime: Runtime, *slack_ids: str) -> None:
-    """Refresh these people's App Homes; a failure is logged (the Home is redrawn on open)."""
+def follow_up(context: BoltContext, key: str | None, work: Callable[[], None]) -> None:
+    """Run `work` after the listener, off its worker (the inbox's follow-ups); one with the
+    `key` of another still waiting to start is dropped (it would do the same). Without an
+    inbox (a listener called directly) it runs now."""
+    later: Callable[[str | None, Callable[[], None]], None] | None = context.get(FOLLOW_UP_KEY)
+    if later is None:
+        work()
+    else:
+        later(key, work)
+
+
+def refresh_homes(runtime: Runtime, *slack_ids: str, context: BoltContext | None = None) -> None:
+    """Refresh these people's App Homes (as follow-ups of the request in `context`, one at
+    a time for each person); a failure is logged (the Home is redrawn on open)."""
     for slack_id in dict.fromkeys(s for s in slack_ids if s):
-        try:
-            refresh_home(runtime, slack_id)
-        except NotifierError as exc:
-            log.warning("could not refresh the App Home of %s: %s", slack_id, exc)
-        except Exception as exc:
-            # Whatever went wrong (the database gone meanwhile...), what the person did is
-            # done and confirmed: this must not turn into a "not saved" after the fact.
-            if is_unavailable(exc):
-                log.warning("could not refresh the App Home of %s: %s", slack_id, _first_line(exc))
-            else:
-                log.exception("could not refresh the App Home of %s", slack_id)
+
+        def refresh(slack_id: str = slack_id) -> None:
+            _refresh_logged(runtime, slack_id)
+
+        if context is None:
+            refresh()
+        else:
+            follow_up(context, f"home:{slack_id}", refresh)
+
+
+def _refresh_logged(runtime: Runtime, slack_id: str) -> None:
+    try:
+        refresh_home(runtime, slack_id)
+    except NotifierError as exc:
+        log.warning("could not refresh the App Home of %s: %s", slack_id, exc)
+    except Exception as exc:
+        # Whatever went wrong (the database gone meanwhile...), what the person did is
+        # done and confirmed: this must not turn into a "not saved" after the fact.
+        if is_unavailable(exc):
+            log.warning("could not refresh the App Home of %s: %s", slack_id, _first_line(exc))
+        else:
+            log.exception("could not refresh the App Home of %s", slack_id)
 
 
 def _first_line(error: BaseException) -> str:
@@ -355,9 +405,8 @@ def answering(
 ) -> Iterator[None]:
     """Around a listener's work after its ack: any error becomes a private answer here.
 
-    Nothing is re-raised to Bolt: when a listener raises after `ack()`, Bolt's thread runner
-    resets the ack it had, and if the request thread had not yet sent it, Slack gets a 404
-    three seconds later instead of the ack (slack_bolt/listener/thread_runner.py).
+    Nothing is re-raised to Bolt: the person hears of it here, once, through the request's
+    own response_url when it has one.
     """
     try:
         yield

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.delivery.publication import PublishResult, publish_report, report_files
 from bot.domain.grammar import plain_from_slack
@@ -21,7 +21,7 @@ from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest_requests import digest_for, parse_digest_request
 from bot.services.publication import url_key
-from handlers.common import answering, runtime_from, tell_privately
+from handlers.common import Routes, answering, runtime_from, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -97,5 +97,5 @@ def _published(result: PublishResult) -> Message:
     return text_message(text)
 
 
-def register(app: App) -> None:
-    app.command(Command.DIGEST)(handle_digest_command)
+def register(routes: Routes) -> None:
+    routes.command(Command.DIGEST, handle_digest_command)

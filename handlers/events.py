@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import BoltContext
 
-from handlers.common import answering, refresh_home, runtime_from
+from handlers.common import Routes, answering, refresh_home, runtime_from
 
 
 def handle_app_home_opened(
@@ -20,5 +20,5 @@ def handle_app_home_opened(
         refresh_home(runtime, event["user"])
 
 
-def register(app: App) -> None:
-    app.event("app_home_opened")(handle_app_home_opened)
+def register(routes: Routes) -> None:
+    routes.event("app_home_opened", handle_app_home_opened)

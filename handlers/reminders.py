@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import ActionId
@@ -17,6 +17,7 @@ from bot.render.replies import render_incomplete
 from bot.render.update_form import render_update_modal
 from bot.services.no_change import record_no_change
 from handlers.common import (
+    Routes,
     after_update,
     answering,
     open_modal_in_time,
@@ -85,6 +86,6 @@ def handle_open_home(
     tell_privately(runtime, body["user"]["id"], message, reply)
 
 
-def register(app: App) -> None:
-    app.action(ActionId.NO_CHANGE)(handle_no_change)
-    app.action(ActionId.OPEN_HOME)(handle_open_home)
+def register(routes: Routes) -> None:
+    routes.action(ActionId.NO_CHANGE, handle_no_change, prompt=True)
+    routes.action(ActionId.OPEN_HOME, handle_open_home)

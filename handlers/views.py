@@ -1,10 +1,11 @@
 """The update modal's submission.
 
-A submission is checked before it is acknowledged, from what the form itself carries
+A submission is checked inside its ack, from what the form itself carries
 (the action, the period, the last status and the target date travel in
 `private_metadata`) and the clock, so missing fields are shown on the form with
-`response_action: errors` without waiting on the database. The update is recorded after
-the ack; the database checks every rule again, and anything it still finds missing is
+`response_action: errors` without waiting on the database. A submission that passes is
+stored in the inbox and acknowledged, and recorded by the inbox's worker (this listener
+again); the database checks every rule again, and anything it still finds missing is
 sent to the person privately with a button to reopen the form.
 """
 
@@ -14,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
@@ -25,7 +26,7 @@ from bot.render.replies import render_incomplete, render_update_recorded
 from bot.render.update_form import UpdateFormMeta, base_block_id
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
-from handlers.common import after_update, answering, runtime_from, tell_privately
+from handlers.common import Routes, after_update, answering, runtime_from, storing, tell_privately
 
 # The service's field names, and the form blocks that hold them.
 FIELD_BLOCKS = {
@@ -149,6 +150,17 @@ def handle_update_submission(
     if errors:
         ack(response_action="errors", errors=submission.errors_for_slack(errors))
         return
+    store = storing(context)
+    if store is not None:  # Slack's delivery: stored, acknowledged, recorded by a worker
+        problem = store(body)
+        if problem is None:
+            ack()
+        else:  # nothing saved: said on the form, which stays open with what was typed
+            ack(
+                response_action="errors",
+                errors=submission.errors_for_slack({BlockId.NOTE: problem}),
+            )
+        return
     ack()
     with answering(runtime, body):
         _record_submission(runtime, context, user, view, meta, submission)
@@ -192,5 +204,5 @@ def _record_submission(
     after_update(runtime, context, recorded)
 
 
-def register(app: App) -> None:
-    app.view(CallbackId.UPDATE_MODAL)(handle_update_submission)
+def register(routes: Routes) -> None:
+    routes.view(CallbackId.UPDATE_MODAL, handle_update_submission)

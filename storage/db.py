@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of the connections of read-only sessions (`Database.read_session`).
 READ_ONLY = "planbot_read_only"
+# Execution option: how long (ms) a writing transaction may wait for SQLite's write lock.
+LOCK_WAIT_MS = "planbot_lock_wait_ms"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -44,6 +47,10 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         # A deferred transaction that later writes can fail with SQLITE_BUSY at once,
         # whatever the timeout; taking the write lock up front makes writers wait instead.
+        wait = int(connection.get_execution_options().get(LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS))
+        if connection.info.get(LOCK_WAIT_MS, SQLITE_BUSY_TIMEOUT_MS) != wait:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
+            connection.info[LOCK_WAIT_MS] = wait
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -100,11 +107,21 @@ class Database:
             yield session
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, wait: float | None = None) -> Iterator[Connection]:
         """A Core connection in a writing transaction, committed on success: for statements
-        that need no ORM, at a fraction of a session's cost."""
-        with self._write_turn(), self.engine.begin() as connection:
-            yield connection
+        that need no ORM, at a fraction of a session's cost. `wait`: at most this many
+        seconds in all for SQLite's write lock (this process's writers, then the file's),
+        then it fails as unavailable (default: the busy timeout)."""
+        if wait is None:
+            with self._write_turn(), self.engine.begin() as connection:
+                yield connection
+            return
+        deadline = time.monotonic() + wait
+        with self._write_turn(wait):
+            left = max(0.05, deadline - time.monotonic())
+            waiting = self.engine.execution_options(**{LOCK_WAIT_MS: int(left * 1000)})
+            with waiting.begin() as connection:
+                yield connection
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -114,11 +131,13 @@ class Database:
             yield session
 
     @contextmanager
-    def _write_turn(self) -> Iterator[None]:
+    def _write_turn(self, wait: float | None = None) -> Iterator[None]:
         if self._writing is None:
             yield
             return
-        if not self._writing.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        if not self._writing.acquire(
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000 if wait is None else wait
+        ):
             # What SQLite itself says when its busy timeout runs out.
             raise exc.OperationalError(
                 "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")

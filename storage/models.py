@@ -194,3 +194,25 @@ class Delivery(Base):
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class InboxItem(Base):
+    """A request from Slack, stored before it is acknowledged and done after: the durable
+    inbox. `key` is what makes a redelivery the same request (its trigger_id, event_id ...);
+    `body` is what Bolt parsed, dispatched again by whichever process finishes it."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state_received", "state", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))  # "command /update", "block_actions" ...
+    user_id: Mapped[str] = mapped_column(String(32), default="")  # Slack ID; "" for none
+    body: Mapped[str | None] = mapped_column(Text)  # JSON; cleared once done or given up
+    state: Mapped[str] = mapped_column(String(16))  # waiting | working | done | expired
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")  # host:pid:start
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # expired, told

@@ -75,6 +75,7 @@ from bot.domain.periods import parse_period
 from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
 from bot.entrypoints.http import PlanbotWSGI
+from bot.entrypoints.inbox import Inbox
 from bot.errors import PlanbotError
 from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
 from bot.render.update_form import render_update_modal
@@ -294,8 +295,9 @@ T = TypeVar("T")
 
 
 class Inline(Executor):
-    """Runs each listener at once on the request's thread: every answer has been sent by the
-    time `dispatch` returns, so each example is checked whole and nothing leaks into the next."""
+    """Runs each stored request at once on the request's thread: every answer has been sent
+    by the time `dispatch` returns, so each example is checked whole and nothing leaks into
+    the next."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future: Future[T] = Future()
@@ -358,7 +360,9 @@ def harness(
     load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=LOADED_AT)
     fake_slack_server.reset()
     runtime = make_runtime(db, fake_slack_server)
-    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=Inline())
+    app = create_app(
+        runtime, signing_secret=SIGNING_SECRET, inbox=Inbox(runtime, executor=Inline())
+    )
     form = update_form(
         db=db,
         cycle=runtime.cycle,

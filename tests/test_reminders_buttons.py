@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.fakeslack import APP_ID, TEAM_ID, Call, FakeSlack
-from support.slackapp import HOME, Bot, block_actions, running_bot
+from support.slackapp import HOME, Bot, block_actions, running_bot, trigger_id
 from test_reminders import (
     DANIEL,
     SINEAD,
@@ -107,12 +107,18 @@ def test_no_change_pressed_twice_records_one_update(bot: Bot) -> None:
 
     first = bot.interact(payload)
     [first_reply] = bot.replies_to(first)
-    second = bot.interact(payload)  # a double click, or Slack resending the request
-    _, second_reply = bot.replies_to(second, count=2)
+    resent = bot.interact(payload)  # Slack resending the same request: stored once, done once
+    # A double click: a second request (its own trigger), the same button of the same message.
+    second = bot.interact({**payload, "trigger_id": trigger_id()})
+    replies = bot.replies_to(second, count=2)
 
+    assert resent.status_code == 200
     assert first_reply["text"].startswith(":white_check_mark: Recorded")
-    assert second_reply["text"].startswith("Already recorded")
+    assert [r["text"].startswith("Already recorded") for r in replies] == [False, True]
     assert len(q3_updates(bot, "ACT-16")) == 1
+    bot.wait_idle()
+    # The first click and the double click answered; the resent request was not done again.
+    assert len(bot.replies_so_far(first)) == 2
 
 
 def test_no_change_delivered_again_while_the_first_records_answers_with_the_first(

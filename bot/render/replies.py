@@ -62,6 +62,12 @@ def render_apology() -> Message:
     return text_message(text)
 
 
+NOT_SAVED = (
+    "Not saved: planbot can't reach its database just now, so nothing was recorded. "
+    "Please try again in a few minutes."
+)
+
+
 def render_database_unavailable() -> Message:
     """The database did not answer: nothing was saved, and trying again later may work."""
     text = (

@@ -17,13 +17,11 @@ from bot.model.updates import MAX_NOTE_CHARS, UpdateDraft
 from bot.model.views import ActionChoice, PeriodChoice, PeriodInfo
 from bot.render.action_parts import status_badge, target_words
 from bot.render.blockkit import (
-    DUE_EMOJI,
     MAX_OPTION_TEXT,
     MAX_PRIVATE_METADATA,
     MAX_STATIC_OPTIONS,
     WARNING_EMOJI,
     Block,
-    Message,
     View,
     context,
     datepicker,
@@ -352,14 +350,3 @@ def render_update_modal(
 
 
 # -- a modal opened before its form is ready ---------------------------------------------------
-
-
-def render_loading_modal() -> View:
-    """What opens at once from a trigger (which lasts 3 s) while the bot is too busy to build
-    the form in time; `views.update` replaces it with the form. No submit: nothing to send."""
-    return modal("Update", [section(f"{DUE_EMOJI} Getting the form ready…")], close="Close")
-
-
-def render_notice_modal(message: Message) -> View:
-    """What replaces a loading modal when the form cannot be shown: a refusal, an apology."""
-    return modal("Update", message.blocks or [section(message.text)], close="Close")

@@ -30,8 +30,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
-from bot.app import ListenerPool, create_app
+from bot.app import create_app
 from bot.entrypoints.http import PlanbotWSGI
+from bot.entrypoints.inbox import Inbox
 from bot.notifier import Notifier, make_client
 from bot.render.update_form import base_block_id
 from bot.runtime import Runtime, build_runtime
@@ -362,6 +363,12 @@ class Bot:
     http: httpx.Client
     responses: dict[int, str] = field(default_factory=dict)  # id(response) -> response_url
     acks: list[Ack] = field(default_factory=list)
+    inbox: Inbox | None = None  # where its requests are stored and done
+
+    def wait_idle(self) -> None:
+        """Wait until the inbox's workers have done every request stored so far."""
+        assert self.inbox is not None and self.inbox.wait_idle(), "requests still being done"
+
     ack_limit: float = ACK_LIMIT_SECONDS
     clock: Callable[[], float] = time.monotonic  # what times the acks
 
@@ -489,22 +496,22 @@ def running_bot(
     timeout: int = 5,
 ) -> Iterator[Bot]:
     """planbot over HTTP on a free loopback port, for one test (`make_runtime` says what the
-    settings are; `workers`: the work turns of the listener pool, production's by default)."""
+    settings are; `workers`: the inbox's workers, production's number by default)."""
     runtime = make_runtime(
         db, fake, clock=clock, digest_channel=digest_channel, webhooks=webhooks, timeout=timeout
     )
-    # The pool production uses: a thread each, so every request is acked at once.
-    listeners = ListenerPool() if workers is None else ListenerPool(workers=workers)
-    app = create_app(runtime, signing_secret=SIGNING_SECRET, listener_executor=listeners)
+    inbox = Inbox(runtime) if workers is None else Inbox(runtime, workers=workers)
+    app = create_app(runtime, signing_secret=SIGNING_SECRET, inbox=inbox)
     wsgi = PlanbotWSGI(app, db=db)
     server = start_http_server(wsgi)
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            yield Bot(runtime=runtime, fake=fake, server=server, http=http)
+            yield Bot(runtime=runtime, fake=fake, server=server, http=http, inbox=inbox)
     finally:
         server.stop()
-        # Let listeners finish before the next test resets the fake Slack.
-        listeners.shutdown(wait=True)
+        # Let stored requests be done before the next test resets the fake Slack.
+        inbox.wait_idle()
+        inbox.stop()
 
 
 def wait_for(
