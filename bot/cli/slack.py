@@ -28,6 +28,7 @@ def serve(
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     from bot.app import create_app
     from bot.entrypoints.http import DEFAULT_PORT, EVENTS_PATH, HEALTH_PATH, serve_http
+    from bot.entrypoints.inbox import Inbox
     from bot.runtime import build_runtime
 
     current = settings()
@@ -38,8 +39,9 @@ def serve(
         runtime = build_runtime(current, db=database(current))
         if not bot_token.startswith("xoxb-"):
             log.warning("SLACK_BOT_TOKEN does not start with xoxb-; is it the bot token?")
+        inbox = Inbox(runtime)
         try:
-            app = create_app(runtime, signing_secret=signing_secret)
+            app = create_app(runtime, signing_secret=signing_secret, inbox=inbox)
         except Exception as exc:  # noqa: BLE001 - auth.test refused or unreachable: said in one line
             raise fail(f"Slack did not accept SLACK_BOT_TOKEN: {exc}") from None
     from jobs.scheduler import start_scheduler
@@ -49,6 +51,9 @@ def serve(
         "reminder scheduler started: reminders and report drafts every %s minutes",
         current.planbot_tick_minutes,
     )
+    # What an earlier process acknowledged and did not finish is done now, then swept for
+    # every SWEEP_SECONDS (see bot/entrypoints/inbox.py).
+    inbox.start()
     try:
         if socket_mode:
             from bot.entrypoints.socket_mode import serve_socket_mode
@@ -64,6 +69,7 @@ def serve(
             serve_http(app, db=runtime.db, host=host, port=chosen, threads=threads)
     finally:
         scheduler.shutdown(wait=False)
+        inbox.stop(wait=False)
 
 
 def manifest(
