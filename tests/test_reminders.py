@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from support.context import ctx
 from support.fakeslack import Call, FakeSlack
 from support.slackapp import make_runtime as slack_runtime
 from typer.testing import CliRunner
@@ -194,17 +195,7 @@ def header_of(call: Call) -> str:
 
 
 def record(db: Database, actor: str, ref: str, status: str, when: dt.datetime, **kw: Any) -> None:
-    record_update(
-        db=db,
-        cycle=Cycle(),
-        plan_key=None,
-        actor_slack_id=actor,
-        ref=ref,
-        status=status,
-        source=Source.COMMAND,
-        now=when,
-        **kw,
-    )
+    record_update(ctx(db, when, actor), ref=ref, status=status, source=Source.COMMAND, **kw)
 
 
 def set_meeting(db: Database, key: str, meeting: dt.date) -> None:
@@ -568,7 +559,7 @@ def test_nothing_is_sent_at_weekends_on_bank_holidays_or_before_0930(
     assert early.idle == "reminders go out from 09:30 (Europe/London)"
     assert good_friday.idle == "Fri 10 Apr 2020 is a bank holiday (Good Friday)"
     assert easter_monday.idle is not None and "Easter Monday" in easter_monday.idle
-    assert due_reminders(db=runtime.db, cycle=runtime.cycle, now=at(2020, 1, 25, 12)) == []
+    assert due_reminders(runtime.request(now=at(2020, 1, 25, 12))) == []
     # The same moments a working day later, at 09:30, do send.
     assert tick(runtime, at(2020, 1, 24, 9, 30)).sent
     assert tick(runtime, at(2020, 4, 14, 9, 30)).sent  # Q3 still open: escalation, late
@@ -1128,7 +1119,7 @@ def test_the_job_tick_reads_the_clock_once_and_sends_what_is_due(
 
 
 def test_preview_service_lists_recipients_for_a_plan_period(plan_db: Database) -> None:
-    calendar = preview(db=plan_db, cycle=Cycle(), now=at(2020, 1, 2), period="Q3 2019/20")
+    calendar = preview(ctx(plan_db, at(2020, 1, 2)), period="Q3 2019/20")
 
     assert calendar.period_key == Q3 and calendar.outstanding == 17
     by_step = {s.step: s for s in calendar.steps}

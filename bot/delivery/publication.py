@@ -109,7 +109,7 @@ def publish_report(
             "There is no digest channel to publish to; nothing was locked.",
             hint="Set PLANBOT_DIGEST_CHANNEL to the channel's ID (C...) and restart planbot.",
         )
-    plan_key = runtime.plan_key
+    ctx = runtime.request(actor_slack_id, now=now)
     request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
     request_claim = None
     if request is not None:
@@ -117,7 +117,7 @@ def publish_report(
         # see the period the first one has just locked and answer with a refusal.
         request_claim = claim_delivery(
             db,
-            plan_id=plan_id_of(db, plan_key),
+            plan_id=plan_id_of(ctx),
             period_key=ANY_PERIOD,
             kind=PUBLISH_REQUEST,
             recipient=request,
@@ -128,28 +128,14 @@ def publish_report(
             return None
     try:
         if period is None:
-            period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
-        locked = lock_period(
-            db=db,
-            plan_key=plan_key,
-            period=period,
-            actor_slack_id=actor_slack_id,
-            now=now,
-            channel=channel,
-            cycle=runtime.cycle,
-        )
+            period = period_to_publish(ctx)
+        locked = lock_period(ctx, period=period, channel=channel)
     except Exception:
         if request_claim is not None:  # refused, or failed: the request made nothing happen
             release(db, request_claim)
         raise
     digest = compile_digest(
-        db=db,
-        plan_key=locked.plan_key,
-        period=period,
-        scope="all",
-        now=now,
-        audience=ReportAudience.COMMITTEE,
-        cycle=runtime.cycle,
+        ctx.for_plan(locked.plan_key), period=period, scope="all", audience=ReportAudience.COMMITTEE
     )
 
     def post() -> str:
