@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +34,7 @@ from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, Reminde
 from bot.model.updates import Source
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
-from bot.services.claims import claim_delivery, mark_sent
+from bot.services.claims import DeliveryKey, claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
 from bot.services.reminder_calendar import preview
 from bot.services.reminders import due_reminders
@@ -926,37 +926,23 @@ def test_reminders_go_out_at_0930_london_time_across_the_october_clock_change(
 # -- exactly once: claims ------------------------------------------------------------------------
 
 
-class DeliveryKey(TypedDict):
-    """What names one message: `claim_delivery`'s arguments but the moment."""
-
-    plan_id: int
-    period_key: str
-    kind: str
-    recipient: str
-
-
 def test_a_claim_is_exclusive_and_a_dead_senders_claim_is_taken_over(sample_db: Database) -> None:
     with sample_db.session() as session:
         plan_id = resolve_plan(session, None).id
-    key: DeliveryKey = {
-        "plan_id": plan_id,
-        "period_key": Q3,
-        "kind": "invitation",
-        "recipient": TOM,
-    }
+    key = DeliveryKey(plan_id, Q3, "invitation", TOM)
     now = utc(2020, 1, 9, 9, 30)
 
-    first = claim_delivery(sample_db, **key, now=now)
+    first = claim_delivery(sample_db, key, now=now)
     assert first is not None
-    assert claim_delivery(sample_db, **key, now=now) is None
-    assert claim_delivery(sample_db, **key, now=now + dt.timedelta(minutes=9)) is None
-    taken = claim_delivery(sample_db, **key, now=now + dt.timedelta(minutes=11))
+    assert claim_delivery(sample_db, key, now=now) is None
+    assert claim_delivery(sample_db, key, now=now + dt.timedelta(minutes=9)) is None
+    taken = claim_delivery(sample_db, key, now=now + dt.timedelta(minutes=11))
     assert taken is not None and taken.token != first.token
     mark_sent(sample_db, first, now=now)  # the first sender is too late: nothing changes
     assert [d.state for d in deliveries(sample_db)] == ["claimed"]
     mark_sent(sample_db, taken, now=now)
     assert [d.state for d in deliveries(sample_db)] == ["sent"]
-    assert claim_delivery(sample_db, **key, now=now + dt.timedelta(days=30)) is None
+    assert claim_delivery(sample_db, key, now=now + dt.timedelta(days=30)) is None
 
 
 # -- Slack's limits ------------------------------------------------------------------------------

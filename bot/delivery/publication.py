@@ -26,7 +26,7 @@ from bot.render.blockkit import escape_mrkdwn, escaped_line
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services import people as ppl
-from bot.services.claims import claim_delivery, release, settle
+from bot.services.claims import DeliveryKey, claim_delivery, release, settle
 from bot.services.digest import compile_digest
 from bot.services.plans import resolve_plan
 from bot.services.publication import (
@@ -116,12 +116,7 @@ def publish_report(
         # Claimed before the period is chosen: a replay racing the first delivery must not
         # see the period the first one has just locked and answer with a refusal.
         request_claim = claim_delivery(
-            db,
-            plan_id=plan_id_of(ctx),
-            period_key=ANY_PERIOD,
-            kind=PUBLISH_REQUEST,
-            recipient=request,
-            now=now,
+            db, DeliveryKey(plan_id_of(ctx), ANY_PERIOD, PUBLISH_REQUEST, request), now=now
         )
         if request_claim is None:
             log.info("publication request delivered again; published once")

@@ -19,7 +19,7 @@ from bot.domain.dates import short_date
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import people as ppl
-from bot.services.claims import CLAIM_LEASE, CLAIMED, SENT, Claim, new_claim
+from bot.services.claims import CLAIM_LEASE, CLAIMED, SENT, Claim, DeliveryKey, new_claim
 from bot.services.context import RequestContext
 from bot.services.plans import locked_periods, meetings, open_period, period_row
 from storage import models as m
@@ -92,18 +92,10 @@ def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> Lo
                 _require_changes_since(session, row, period, last, ctx.cycle)
             version = 1 + (_version(last) if last is not None else 0)
             republished = any(publication.state == SENT for publication in earlier)
-            claim = new_claim(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
-            session.add(
-                m.Delivery(
-                    plan_id=plan.id,
-                    period_key=period.key,
-                    kind=claim.kind,
-                    recipient=claim.recipient,
-                    state=CLAIMED,
-                    claimed_at=now,
-                    detail=claim.token,
-                )
+            claim = new_claim(
+                DeliveryKey(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
             )
+            session.add(m.Delivery(**claim.claimed_row(now)))
             session.flush()
             locker = session.get(m.Person, row.locked_by_id) if row.locked_by_id else None
             assert row.locked_at is not None
