@@ -4,7 +4,9 @@ moment, the plan and who is asking), built once at the edge (`Runtime.request`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +16,8 @@ from bot.services import people as ppl
 from bot.services.plans import resolve_plan
 from storage import models as m
 from storage.db import Database
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,15 @@ class RequestContext:
         if self.plan_key:
             return [self.plan(session)]
         return list(session.scalars(select(m.Plan).order_by(m.Plan.key)))
+
+    def due_in_each_plan(self, find: Callable[[Session, m.Plan], Iterable[T]]) -> list[T]:
+        """What `find` says is due in each plan this request covers (`plans`), in one read;
+        nothing when no message may go out now (a weekend, a bank holiday, before the send
+        time). The scheduler's services share it."""
+        if not self.cycle.can_send_now(self.now):
+            return []
+        with self.db.read_session() as session:
+            return [item for plan in self.plans(session) for item in find(session, plan)]
 
     def member(self, session: Session) -> tuple[m.Plan, m.Person]:
         """The plan and the person asking, refused when they are not one of its people."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -194,26 +195,23 @@ def due_drafts(ctx: RequestContext) -> list[DraftDue]:
     never once the period is locked.
     """
     cycle, now, today = ctx.cycle, ctx.now, ctx.today
-    if not cycle.can_send_now(now):
-        return []
-    due: list[DraftDue] = []
-    with ctx.db.read_session() as session:
-        for plan in ctx.plans(session):
-            current = open_period(session, plan, cycle, today)
-            rows = {
-                p.key: p
-                for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
-            }
-            for period in (current.previous(), current):
-                row = rows.get(period.key)
-                if row is not None and row.locked_at is not None:
-                    continue
-                schedule = cycle.schedule(period, row.meeting_date if row else None)
-                draft_day = cycle.calendar.add_working_days(schedule.update_deadline, 1)
-                last_day = schedule.publication_deadline or cycle.calendar.add_working_days(
-                    draft_day, 5
-                )
-                if cycle.send_time(draft_day) <= now and today <= last_day:
-                    admins = tuple(p.slack_id for p in ppl.admins(session, plan))
-                    due.append(DraftDue(plan.key, plan.id, period, admins))
-    return due
+
+    def due(session: Session, plan: m.Plan) -> Iterator[DraftDue]:
+        current = open_period(session, plan, cycle, today)
+        rows = {
+            p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
+        }
+        for period in (current.previous(), current):
+            row = rows.get(period.key)
+            if row is not None and row.locked_at is not None:
+                continue
+            schedule = cycle.schedule(period, row.meeting_date if row else None)
+            draft_day = cycle.calendar.add_working_days(schedule.update_deadline, 1)
+            last_day = schedule.publication_deadline or cycle.calendar.add_working_days(
+                draft_day, 5
+            )
+            if cycle.send_time(draft_day) <= now and today <= last_day:
+                admins = tuple(p.slack_id for p in ppl.admins(session, plan))
+                yield DraftDue(plan.key, plan.id, period, admins)
+
+    return ctx.due_in_each_plan(due)

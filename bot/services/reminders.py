@@ -363,18 +363,16 @@ def due_reminders(ctx: RequestContext) -> list[Reminder]:
     Only the latest step due is offered, so a bot that was down never sends a stale
     "5 days to go"; nothing at all at weekends, on bank holidays or before the send time.
     """
-    cycle, now, today = ctx.cycle, ctx.now, ctx.today
-    if not cycle.can_send_now(now):
-        return []
-    due: list[Reminder] = []
-    with ctx.db.read_session() as session:
-        for plan in ctx.plans(session):
-            state = period_state(session, plan, cycle, today)
-            step = cycle.due_step(state.schedule, now)
-            if step is None or state.locked:
-                continue
-            due += plan_reminders(session, state, cycle, step, today)
-    return due
+    cycle = ctx.cycle
+
+    def due(session: Session, plan: m.Plan) -> list[Reminder]:
+        state = period_state(session, plan, cycle, ctx.today)
+        step = cycle.due_step(state.schedule, ctx.now)
+        if step is None or state.locked:
+            return []
+        return plan_reminders(session, state, cycle, step, ctx.today)
+
+    return ctx.due_in_each_plan(due)
 
 
 def unreachable_to_report(ctx: RequestContext) -> list[Unreachable]:
