@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.delivery import webhooks
 from bot.delivery.once import Delivered, deliver_once
@@ -38,9 +35,6 @@ from bot.services.publication import (
     plan_id_of,
     url_key,
 )
-
-if TYPE_CHECKING:
-    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +85,6 @@ def publish_report(
     actor_slack_id: str,
     period: Period | None = None,
     now: dt.datetime,
-    http: httpx.Client | None = None,
-    backoff: Sequence[float] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
     request_key: str | None = None,
 ) -> PublishResult | None:
     """Lock the period, post the committee report to the digest channel, then to webhooks.
@@ -102,7 +93,6 @@ def publish_report(
     replay, a redelivery), it publishes nothing and gives None.
     """
     settings, db = runtime.settings, runtime.db
-    backoff = webhooks.WEBHOOK_BACKOFF if backoff is None else backoff
     channel = settings.planbot_digest_channel
     if not channel:
         raise PlanbotError(
@@ -156,16 +146,7 @@ def publish_report(
 
     results = []
     for url in settings.planbot_webhook_urls:
-        result = webhooks.deliver_webhook(
-            db=db,
-            digest=digest,
-            locked=locked,
-            url=url,
-            now=now,
-            http=http,
-            backoff=backoff,
-            sleep=sleep,
-        )
+        result = webhooks.deliver_webhook(db, digest, locked, url, now=now)
         if result is not None:
             results.append(result)
     outcome = PublishResult(digest, locked, channel, slack_ok, posted.detail, tuple(results))
