@@ -302,6 +302,7 @@ def _record_many(
 ) -> tuple[float, list[BaseException]]:
     """Record `count` green updates through `record_update` from `threads` threads."""
     from bot.model.updates import Source
+    from bot.services.context import RequestContext
     from bot.services.updates import record_update
     from bot.settings import Settings
 
@@ -319,15 +320,11 @@ def _record_many(
             ref, owner = targets[i % len(targets)]
             try:
                 record_update(
-                    db=db,
-                    cycle=cycle,
-                    plan_key=PLAN_KEY,
-                    actor_slack_id=owner,
+                    RequestContext(db, cycle, dt.datetime.now(dt.UTC), PLAN_KEY, actor=owner),
                     ref=ref,
                     status="green",
                     note=f"Bench update {i}: on track.",
                     source=Source.COMMAND,
-                    now=dt.datetime.now(dt.UTC),
                     idempotency_key=f"bench:{i}",
                 )
             except Exception as exc:  # noqa: BLE001 - each failure is counted and reported
@@ -372,7 +369,7 @@ def _expected_recipients(db: Database, api_url: str, now: dt.datetime) -> set[st
     from bot.services.reminders import due_reminders
 
     runtime = make_runtime(db, api_url)
-    reminders = due_reminders(db=db, cycle=runtime.cycle, now=now, plan_key=PLAN_KEY)
+    reminders = due_reminders(runtime.request(now=now, plan_key=PLAN_KEY))
     return {r.recipient.slack_id for r in reminders}
 
 
@@ -484,6 +481,7 @@ def phase_digest(fig: Figures, size: Size, backends: Backends) -> None:
     from bot.render.report_json import render_json
     from bot.render.report_markdown import render_markdown
     from bot.render.report_xlsx import render_xlsx
+    from bot.services.context import RequestContext
     from bot.services.digest import compile_digest
 
     plan = bench_plan(
@@ -505,7 +503,7 @@ def phase_digest(fig: Figures, size: Size, backends: Backends) -> None:
     compile_s, digest = _median(
         runs,
         lambda: compile_digest(
-            cycle=Cycle(), db=db, plan_key=PLAN_KEY, period=plan.reported, now=now
+            RequestContext(db, Cycle(), now, plan_key=PLAN_KEY), period=plan.reported
         ),
     )
     fig.put("digest_compile_s", compile_s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from bot.render.report_html import render_html
 from bot.render.report_json import render_json
 from bot.render.report_markdown import render_markdown
 from bot.render.report_xlsx import render_xlsx
+from bot.services.context import RequestContext
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from bot.services.publication import lock_period
@@ -218,45 +219,21 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
             f"Loaded the sample plan: {len(plan_file.actions)} actions with Q1 and Q2 "
             "2019/20 history"
         )
-        cycle = Cycle()
+        published = RequestContext(db, Cycle(), PUBLISHED_AT, plan_key=plan_file.key, actor=ADMIN)
         for reply in REPLIES:
             record_update(
-                db=db,
-                cycle=cycle,
-                plan_key=plan_file.key,
-                actor_slack_id=reply.actor,
+                replace(published, now=reply.when, actor=reply.actor),
                 ref=reply.ref,
                 status=reply.status,
                 note=reply.note,
                 revised_target_date=reply.revised,
                 source=Source.DEMO,
-                now=reply.when,
             )
         progress(f"Simulated {len(REPLIES)} replies to the {PERIOD.label} cycle")
-        lock_period(
-            db=db,
-            plan_key=plan_file.key,
-            period=PERIOD,
-            actor_slack_id=ADMIN,
-            now=PUBLISHED_AT,
-            cycle=cycle,
-        )
-        digest = compile_digest(
-            db=db,
-            plan_key=plan_file.key,
-            period=PERIOD,
-            scope="all",
-            now=PUBLISHED_AT,
-            audience=ReportAudience.COMMITTEE,
-            cycle=cycle,
-        )
-        named = compile_digest(
-            db=db,
-            plan_key=plan_file.key,
-            period=PERIOD,
-            now=PUBLISHED_AT,
-            audience=ReportAudience.DRAFT,
-            cycle=cycle,
+        lock_period(published, period=PERIOD)
+        digest, named = (
+            compile_digest(published, period=PERIOD, audience=audience)
+            for audience in (ReportAudience.COMMITTEE, ReportAudience.DRAFT)
         )
     finally:
         db.dispose()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.calendar import Cycle
 from bot.notifier import Notifier, make_client
+from bot.services.context import RequestContext
 from bot.settings import Settings
 from storage.db import Database
 
@@ -33,6 +34,19 @@ class Runtime:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    def request(
+        self, actor: str = "", *, now: dt.datetime | None = None, plan_key: str | None = None
+    ) -> RequestContext:
+        """What a service is called with: this runtime's database, calendar and plan (or
+        `plan_key`), `actor` asking, at `now` (the clock read now, by default)."""
+        return RequestContext(
+            db=self.db,
+            cycle=self.cycle,
+            now=self.now() if now is None else now,
+            plan_key=plan_key or self.plan_key,
+            actor=actor,
+        )
 
 
 def build_runtime(

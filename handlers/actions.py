@@ -106,12 +106,7 @@ def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) 
     runtime = runtime_from(context)
     try:
         picker = action_service.updatable_actions(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=body["user"]["id"],
-            now=runtime.now(),
-            query=str(body.get("value") or ""),
+            runtime.request(body["user"]["id"]), query=str(body.get("value") or "")
         )
     except PlanbotError:
         ack(options=[])

@@ -77,17 +77,12 @@ def _open_form(
     respond: Respond,
 ) -> None:
     """`/update` alone (the form with a picker) or `/update REF` (the form prefilled)."""
-    user, now = command["user_id"], runtime.now()
+    user = command["user_id"]
+    ctx = runtime.request(user)
 
     def build() -> dict[str, Any]:
         if request.kind == "pick":
-            picker = action_service.updatable_actions(
-                db=runtime.db,
-                cycle=runtime.cycle,
-                plan_key=runtime.plan_key,
-                actor_slack_id=user,
-                now=now,
-            )
+            picker = action_service.updatable_actions(ctx)
             return render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
         return update_form_view(runtime, user, request.ref)
 
@@ -108,16 +103,12 @@ def _record_from_command(
     trigger = command.get("trigger_id") or ""
     try:
         recorded = record_update(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=user,
+            runtime.request(user),
             ref=request.ref,
             status=request.status,
             note=request.note,
             revised_target_date=request.revised,
             source=Source.COMMAND,
-            now=runtime.now(),
             # One command invocation, one update, however often it is delivered.
             idempotency_key=f"command:{trigger}" if trigger else None,
         )
@@ -139,24 +130,18 @@ def handle_actions_command(
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
-        user, now = command["user_id"], runtime.now()
+        user = command["user_id"]
+        ctx = runtime.request(user)
         request = parse_actions(command.get("text") or "")
-        db, cycle, plan = runtime.db, runtime.cycle, runtime.plan_key
         message: Message
         if request.kind == "help":
             message = render_help("actions", DEFAULT_SCHEME)
         elif request.kind == "history":
-            history = action_service.action_history(
-                db=db, cycle=cycle, plan_key=plan, actor_slack_id=user, ref=request.value
-            )
+            history = action_service.action_history(ctx, ref=request.value)
             message = render_action_history(history, DEFAULT_SCHEME)
         else:
             listing = action_service.list_actions(
-                db=db,
-                cycle=cycle,
-                plan_key=plan,
-                actor_slack_id=user,
-                now=now,
+                ctx,
                 person=request.value if request.kind == "person" else None,
                 directorate=request.value if request.kind == "directorate" else None,
                 everything=request.kind == "all",
@@ -172,27 +157,19 @@ def handle_planbot_command(
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
-        user, now = command["user_id"], runtime.now()
-        request = parse_planbot(command.get("text") or "", today=runtime.cycle.local_date(now))
+        user = command["user_id"]
+        ctx = runtime.request(user)
+        request = parse_planbot(command.get("text") or "", today=ctx.today)
         message: Message
         if request.kind == "help":
             message = render_help("planbot", DEFAULT_SCHEME)
         elif request.kind == "back":
-            absence = absence_service.back(
-                db=runtime.db, plan_key=runtime.plan_key, actor_slack_id=user
-            )
+            absence = absence_service.back(ctx)
             message = render_absence(absence)
         else:
             assert request.start is not None and request.end is not None
             absence = absence_service.set_away(
-                db=runtime.db,
-                cycle=runtime.cycle,
-                plan_key=runtime.plan_key,
-                actor_slack_id=user,
-                start=request.start,
-                end=request.end,
-                delegate_slack_id=request.delegate,
-                now=now,
+                ctx, start=request.start, end=request.end, delegate_slack_id=request.delegate
             )
             message = render_absence(absence)
         tell_privately(runtime, user, message, respond)

@@ -239,28 +239,14 @@ def update_form_view(
 ) -> dict[str, Any]:
     """The update modal for `ref`, prefilled with its last update, as `actor` may use it
     (`period`: the programme office's choice; `picker`: the form's picker, kept)."""
-    form = update_form(
-        db=runtime.db,
-        cycle=runtime.cycle,
-        plan_key=runtime.plan_key,
-        actor_slack_id=actor,
-        ref=ref,
-        now=runtime.now(),
-        period=period,
-    )
+    form = update_form(runtime.request(actor), ref=ref, period=period)
     return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
     """Publish a person's App Home as it stands now (for strangers: why there is nothing)."""
     try:
-        home = home_for(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            slack_id=slack_id,
-            now=runtime.now(),
-        )
+        home = home_for(runtime.request(slack_id))
         view = render_home(home, DEFAULT_SCHEME)
     except PlanbotError as exc:
         view = render_stranger_home(exc)

@@ -53,13 +53,7 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
             tell_privately(runtime, user, _published(result), respond)
         return
     personal = digest_for(
-        db=runtime.db,
-        cycle=runtime.cycle,
-        plan_key=runtime.plan_key,
-        actor_slack_id=user,
-        now=now,
-        period=request.period,
-        scope=request.scope,
+        runtime.request(user, now=now), period=request.period, scope=request.scope
     )
     digest = personal.digest
     note = (

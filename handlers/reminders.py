@@ -53,12 +53,8 @@ def handle_no_change(
     with answering(runtime, body, reply):
         try:
             recorded = record_no_change(
-                db=runtime.db,
-                cycle=runtime.cycle,
-                plan_key=runtime.plan_key,
-                actor_slack_id=user,
+                runtime.request(user),
                 ref=str(action["value"]),
-                now=runtime.now(),
                 idempotency_key=no_change_key(body, action),
             )
         except IncompleteUpdate as missing:

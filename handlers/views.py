@@ -178,10 +178,7 @@ def _record_submission(
     assert ref is not None and submission.status is not None
     try:
         recorded = record_update(
-            db=runtime.db,
-            cycle=runtime.cycle,
-            plan_key=runtime.plan_key,
-            actor_slack_id=user,
+            runtime.request(user),
             ref=ref,
             status=submission.status,
             note=submission.note,
@@ -190,7 +187,6 @@ def _record_submission(
             # the person is told so, rather than the update landing in the next period.
             period=(submission.period if meta.admin else None) or meta.period,
             source=Source.MODAL,
-            now=runtime.now(),
             # Slack keeps a view's id across a double click or a retried delivery.
             idempotency_key=f"view:{view['id']}",
             amendment_reason=submission.amendment_reason,

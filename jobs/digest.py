@@ -17,15 +17,13 @@ def tick(runtime: Runtime) -> list[str]:
     Called by the scheduler every few minutes. The database decides what is due and
     `Delivery` claims make each draft go to each admin once, across restarts and replicas.
     """
-    now = runtime.now()
+    ctx = runtime.request()
     sent: list[str] = []
-    for due in due_drafts(db=runtime.db, cycle=runtime.cycle, now=now):
-        if runtime.plan_key and due.plan_key != runtime.plan_key:
-            continue
+    for due in due_drafts(ctx):
         try:
             sent += [
                 f"{due.period.key}:{admin}"
-                for admin in send_draft(runtime=runtime, due=due, now=now)
+                for admin in send_draft(runtime=runtime, due=due, now=ctx.now)
             ]
         except Exception:
             log.exception("the draft report for %s of %s failed", due.period.key, due.plan_key)

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.context import ctx
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -33,9 +34,7 @@ PRIYA, SINEAD, KWAME, HELEN, TOM = "U0PO00001", "U0HR00002", "U0FN00002", "U0BS0
 
 def report(db: Database, period: Period, scope: str = "all", **kwargs: Any) -> dict[str, Any]:
     """The report as another tool reads it: the JSON document."""
-    digest = compile_digest(
-        db=db, plan_key=None, period=period, scope=scope, now=NOW, cycle=CYCLE, **kwargs
-    )
+    digest = compile_digest(ctx(db, NOW, cycle=CYCLE), period=period, scope=scope, **kwargs)
     data: dict[str, Any] = json.loads(render_json(digest))
     return data
 
@@ -46,15 +45,7 @@ def by_ref(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def reply(db: Database, actor: str, ref: str, status: str, when: dt.datetime, **kw: Any) -> None:
     record_update(
-        db=db,
-        cycle=CYCLE,
-        plan_key=None,
-        actor_slack_id=actor,
-        ref=ref,
-        status=status,
-        source=Source.DEMO,
-        now=when,
-        **kw,
+        ctx(db, when, actor, cycle=CYCLE), ref=ref, status=status, source=Source.DEMO, **kw
     )
 
 
@@ -257,19 +248,17 @@ def test_trend_covers_the_quarters_with_updates_up_to_six(sample_db: Database) -
 def test_default_period_is_the_latest_with_updates_up_to_the_open_one(
     sample_db: Database,
 ) -> None:
-    assert default_period(db=sample_db, plan_key=None, cycle=CYCLE, now=NOW) == Q2
+    assert default_period(ctx(sample_db, NOW, cycle=CYCLE)) == Q2
     reply(sample_db, TOM, "ACT-6", "green", NOW - dt.timedelta(days=10), note="Survey open.")
-    assert default_period(db=sample_db, plan_key=None, cycle=CYCLE, now=NOW) == Q3
+    assert default_period(ctx(sample_db, NOW, cycle=CYCLE)) == Q3
     # Looking back from the Q2 window, Q3's update is in the future and not chosen.
     early = dt.datetime(2019, 10, 1, 12, 0, tzinfo=LONDON)
-    assert default_period(db=sample_db, plan_key=None, cycle=CYCLE, now=early) == Q2
+    assert default_period(ctx(sample_db, early, cycle=CYCLE)) == Q2
 
 
 def test_digest_for_owners_directors_and_admins(sample_db: Database) -> None:
     def ask(who: str, scope: Scope | None = None) -> Any:
-        return digest_for(
-            db=sample_db, cycle=CYCLE, plan_key=None, actor_slack_id=who, now=NOW, scope=scope
-        )
+        return digest_for(ctx(sample_db, NOW, who, cycle=CYCLE), scope=scope)
 
     owner = ask(SINEAD)
     assert owner.with_files is False

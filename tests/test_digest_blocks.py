@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from support.context import ctx
 from support.slackrules import message_problems
 
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
 from bot.model.report import Digest, ReportAudience
@@ -75,9 +75,7 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Database:
 
 
 def compiled(db: Database, audience: ReportAudience) -> Digest:
-    return compile_digest(
-        cycle=Cycle(), db=db, plan_key="big", period=Q2, now=NOW, audience=audience
-    )
+    return compile_digest(ctx(db, NOW, plan_key="big"), period=Q2, audience=audience)
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -145,7 +143,7 @@ def test_names_of_people_who_have_not_replied_only_for_directors_and_admins(
 
 
 def test_small_summary_shows_counts_with_the_previous_period(sample_db: Database) -> None:
-    digest = compile_digest(cycle=Cycle(), db=sample_db, plan_key=None, period=Q2, now=NOW)
+    digest = compile_digest(ctx(sample_db, NOW), period=Q2)
     blocks = render_blocks(digest)
     assert_within_slack_limits(blocks)
     shown = "\n".join(texts(blocks))

@@ -19,8 +19,8 @@ from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 from PIL import Image
 from sqlalchemy import select
+from support.context import ctx
 
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.planfile import ActionRow, HistoryRow, MeetingRow, PersonRow, PlanFile
 from bot.model.report import Digest, ReportAudience
@@ -94,13 +94,7 @@ def digest(tmp_path_factory: pytest.TempPathFactory) -> Digest:
     db.create_all()
     load_plan(db=db, plan_file=hostile_plan(), now=NOW)
     compiled = compile_digest(
-        cycle=Cycle(),
-        db=db,
-        plan_key="hostile",
-        period=Q2,
-        scope="all",
-        now=NOW,
-        audience=ReportAudience.DRAFT,
+        ctx(db, NOW, plan_key="hostile"), period=Q2, scope="all", audience=ReportAudience.DRAFT
     )
     db.dispose()
     return compiled
@@ -289,7 +283,7 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(sample_db: Database) 
         )
         assert latest is not None
         latest.note = long_note.strip()
-    sample = compile_digest(cycle=Cycle(), db=sample_db, plan_key=None, period=Q2, now=NOW)
+    sample = compile_digest(ctx(sample_db, NOW), period=Q2)
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(sample)))
 
     actions = workbook["Actions"]
@@ -327,7 +321,7 @@ def test_a_scoped_report_holds_only_its_actions_in_every_format(tmp_path: Path) 
     db.create_all()
     load_plan(db=db, plan_file=hostile_plan(), now=NOW)
     scoped = compile_digest(
-        cycle=Cycle(), db=db, plan_key="hostile", period=Q2, scope="theme:Money & <people>", now=NOW
+        ctx(db, NOW, plan_key="hostile"), period=Q2, scope="theme:Money & <people>"
     )
     db.dispose()
     wanted, others = {"ACT-1", "ACT-2"}, set(TITLES) - {"ACT-1", "ACT-2"}

@@ -41,6 +41,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from support.context import ctx
 from support.fakeslack import FakeSlack
 from support.postgres import PostgresCluster, start_or_skip
 from support.slackapp import (
@@ -209,16 +210,12 @@ def test_fifty_concurrent_updates_to_one_action_are_all_kept_and_the_latest_wins
     def one(n: int) -> RecordedUpdate:
         start.wait()
         return record_update(
-            db=sample_db,
-            cycle=CYCLE,
-            plan_key=None,
-            actor_slack_id=AUTHORS[n % len(AUTHORS)],
+            ctx(sample_db, now, AUTHORS[n % len(AUTHORS)], cycle=CYCLE),
             ref="ACT-12",
             status=STATUSES[n % len(STATUSES)],
             note=f"Concurrent update {n}",
             revised_target_date=dt.date(2020, 12, 31),
             source=Source.COMMAND,
-            now=now,
             idempotency_key=f"concurrent:{period_key}:{n}",
         )
 
@@ -244,13 +241,10 @@ def test_fifty_concurrent_updates_to_one_action_are_all_kept_and_the_latest_wins
     latest = rows[-1]
 
     digest = compile_digest(
-        db=sample_db,
-        plan_key=None,
+        ctx(sample_db, now, cycle=CYCLE),
         period=Period.from_key(period_key),
         scope="all",
-        now=now,
         audience=ReportAudience.DRAFT,
-        cycle=CYCLE,
     )
     [line] = [a for a in digest.actions if a.ref == "ACT-12"]
     assert (line.status, line.note) == (latest.status, latest.note)

@@ -363,14 +363,7 @@ def harness(
     app = create_app(
         runtime, signing_secret=SIGNING_SECRET, inbox=Inbox(runtime, executor=Inline())
     )
-    form = update_form(
-        db=db,
-        cycle=runtime.cycle,
-        plan_key=None,
-        actor_slack_id=SINEAD,
-        ref="ACT-12",
-        now=IN_Q3_WINDOW,
-    )
+    form = update_form(runtime.request(SINEAD, now=IN_Q3_WINDOW), ref="ACT-12")
     view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
     stored = {**view, "id": "V0FUZZ0001", "hash": "1.fuzz", "state": {"values": {}}}
     yield Harness(PlanbotWSGI(app, db=db), db, fake_slack_server, stored)

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.context import ctx
 
-from bot.domain.calendar import Cycle
 from bot.domain.formulas import FORMULA_TRIGGERS
 from bot.domain.periods import Period
 from bot.domain.planfile import CellError, HistoryRow, PlanFile
@@ -582,14 +582,7 @@ def test_the_report_and_the_plan_export_treat_the_same_leading_characters_as_for
     db = Database(sqlite_url)
     db.create_all()
     load_plan(db=db, plan_file=dataclasses.replace(plan, actions=plan.actions[:1]), now=REPORTED_AT)
-    digest = compile_digest(
-        db=db,
-        plan_key=None,
-        period=Period.from_key("2019-20-Q2"),
-        scope="all",
-        now=REPORTED_AT,
-        cycle=Cycle(),
-    )
+    digest = compile_digest(ctx(db, REPORTED_AT), period=Period.from_key("2019-20-Q2"), scope="all")
     db.dispose()
     line = digest.actions[0]
     report = dataclasses.replace(

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler
-from typing import Any, TypedDict
+from typing import Any
 
 import pytest
 from docx import Document
 from sqlalchemy import select
+from support.context import ctx
 from support.fakeslack import FakeSlack
 from support.loopback import loopback_server
 from support.slackapp import LONDON, PRIYA, SINEAD, TOM, all_text, wait_for
@@ -31,8 +32,9 @@ from bot.errors import InvalidInput, NotAllowed, PeriodLocked, PlanbotError
 from bot.model.updates import Source
 from bot.render.webhook_payload import is_teams_url, teams_message, teams_text, webhook_payload
 from bot.services import publication as publication_service
+from bot.services.context import RequestContext
 from bot.services.digest import compile_digest
-from bot.services.publication import lock_period
+from bot.services.publication import LockedPeriod, lock_period
 from bot.services.updates import record_update
 from jobs.digest import tick
 from storage import models as m
@@ -49,16 +51,11 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webhook_delivery, "WEBHOOK_BACKOFF", (0.01, 0.02, 0.04))
 
 
-def reply(db: Database, actor: str, ref: str, status: str, **kw: Any) -> None:
+def reply(
+    db: Database, actor: str, ref: str, status: str, *, now: dt.datetime = IN_WINDOW, **kw: Any
+) -> None:
     record_update(
-        db=db,
-        cycle=CYCLE,
-        plan_key=None,
-        actor_slack_id=actor,
-        ref=ref,
-        status=status,
-        source=Source.DEMO,
-        **{"now": IN_WINDOW, **kw},
+        ctx(db, now, actor, cycle=CYCLE), ref=ref, status=status, source=Source.DEMO, **kw
     )
 
 
@@ -227,42 +224,27 @@ def test_a_publication_slack_refused_can_be_published_again(
     assert post.args["text"].startswith("Published: ")
 
 
-class LockArgs(TypedDict):
-    """`lock_period`'s arguments but the moment."""
-
-    db: Database
-    plan_key: str | None
-    period: Period
-    actor_slack_id: str
-    channel: str
-    cycle: Cycle
-
-
 def test_a_second_publish_while_the_first_is_posting_is_refused(sample_db: Database) -> None:
-    lock: LockArgs = {
-        "db": sample_db,
-        "plan_key": None,
-        "period": Q3,
-        "actor_slack_id": PRIYA,
-        "channel": DIGEST_CHANNEL,
-        "cycle": CYCLE,
-    }
-    first = lock_period(**lock, now=PUBLICATION_DAY)  # claimed, not yet posted
+    def lock(now: dt.datetime) -> LockedPeriod:
+        """`lock_period` as the admin would call it, at `now`."""
+        return lock_period(
+            ctx(sample_db, now, PRIYA, cycle=CYCLE), period=Q3, channel=DIGEST_CHANNEL
+        )
+
+    first = lock(PUBLICATION_DAY)  # claimed, not yet posted
 
     with pytest.raises(NotAllowed) as refused:
-        lock_period(**lock, now=PUBLICATION_DAY + dt.timedelta(seconds=20))
+        lock(PUBLICATION_DAY + dt.timedelta(seconds=20))
     assert "is being published right now" in refused.value.message
     # A publisher that died mid-post does not block the period for ever.
-    later = lock_period(**lock, now=PUBLICATION_DAY + dt.timedelta(minutes=11))
+    later = lock(PUBLICATION_DAY + dt.timedelta(minutes=11))
     assert (first.version, later.version, later.republished) == (1, 2, False)
 
 
 def test_teams_card_says_re_published_only_after_a_publication_that_was_seen(
     sample_db: Database,
 ) -> None:
-    digest = compile_digest(
-        cycle=Cycle(), db=sample_db, plan_key=None, period=Q3, now=PUBLICATION_DAY
-    )
+    digest = compile_digest(ctx(sample_db, PUBLICATION_DAY), period=Q3)
     teams = "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d"
 
     def subtitle(payload: dict[str, Any]) -> str:
@@ -439,9 +421,7 @@ def test_teams_urls_are_recognised(url: str, teams: bool) -> None:
 
 
 def test_teams_card_stays_under_the_size_limit_for_a_big_plan(sample_db: Database) -> None:
-    digest = compile_digest(
-        cycle=Cycle(), db=sample_db, plan_key=None, period=Period(2019, 2), now=PUBLICATION_DAY
-    )
+    digest = compile_digest(ctx(sample_db, PUBLICATION_DAY), period=Period(2019, 2))
     message = teams_message(digest)
     assert len(json.dumps(message).encode()) < 28_000
     body = message["attachments"][0]["content"]["body"]
@@ -468,11 +448,7 @@ def test_teams_text_shows_what_was_typed_not_markdown(typed: str, shown: str) ->
 
 def test_a_title_and_note_typed_with_markdown_reach_teams_literally(sample_db: Database) -> None:
     q2 = Period(2019, 2)
-    ref = (
-        compile_digest(cycle=Cycle(), db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY)
-        .exceptions[0]
-        .ref
-    )
+    ref = compile_digest(ctx(sample_db, PUBLICATION_DAY), period=q2).exceptions[0].ref
     with sample_db.session() as session:
         action = session.scalar(select(m.Action).where(m.Action.ref == ref))
         assert action is not None
@@ -485,9 +461,7 @@ def test_a_title_and_note_typed_with_markdown_reach_teams_literally(sample_db: D
         )
         assert latest is not None
         latest.note = "_x_"
-    digest = compile_digest(
-        cycle=Cycle(), db=sample_db, plan_key=None, period=q2, now=PUBLICATION_DAY
-    )
+    digest = compile_digest(ctx(sample_db, PUBLICATION_DAY), period=q2)
 
     body = teams_message(digest)["attachments"][0]["content"]["body"]
 
@@ -540,9 +514,7 @@ def test_draft_missed_while_down_is_sent_late_but_never_after_publication(
     with digest_bot(sample_db, fake_slack, clock=lambda: PUBLICATION_DAY) as bot:
         saturday = dt.datetime(2020, 1, 25, 10, 0, tzinfo=LONDON)
         assert tick(replace(bot.runtime, clock=lambda: saturday)) == []  # never at weekends
-        lock_period(
-            db=sample_db, plan_key=None, period=Q3, actor_slack_id=PRIYA, now=saturday, cycle=CYCLE
-        )
+        lock_period(ctx(sample_db, saturday, PRIYA, cycle=CYCLE), period=Q3)
         monday = dt.datetime(2020, 1, 27, 10, 0, tzinfo=LONDON)
         assert tick(replace(bot.runtime, clock=lambda: monday)) == []  # published: no draft
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -560,9 +532,7 @@ def test_draft_is_sent_late_after_a_weekend_down(
 
 def test_a_bare_publish_never_takes_the_period_still_collecting(sample_db: Database) -> None:
     def chosen(now: dt.datetime) -> str:
-        return publication_service.period_to_publish(
-            db=sample_db, plan_key=None, cycle=CYCLE, now=now
-        ).key
+        return publication_service.period_to_publish(ctx(sample_db, now, cycle=CYCLE)).key
 
     # In Q3's window (deadline Thu 23 Jan 2020), the finished quarter is Q2.
     assert chosen(IN_WINDOW) == "2019-20-Q2"
@@ -607,11 +577,11 @@ def test_a_redelivery_racing_the_first_publishes_once_and_is_not_refused(
     choose = publication_service.period_to_publish
     held, other_done = threading.Event(), threading.Event()
 
-    def first_caller_waits(**kw: Any) -> Period:
+    def first_caller_waits(context: RequestContext) -> Period:
         if not held.is_set():
             held.set()
             assert other_done.wait(10), "the other delivery never finished"
-        return choose(**kw)
+        return choose(context)
 
     monkeypatch.setattr(publication_delivery, "period_to_publish", first_caller_waits)
     outcomes: list[object] = []

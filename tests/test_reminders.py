@@ -15,11 +15,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from support.context import ctx
 from support.fakeslack import Call, FakeSlack
 from support.slackapp import make_runtime as slack_runtime
 from typer.testing import CliRunner
@@ -33,7 +34,7 @@ from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, Reminde
 from bot.model.updates import Source
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
-from bot.services.claims import claim_delivery, mark_sent
+from bot.services.claims import DeliveryKey, claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
 from bot.services.reminder_calendar import preview
 from bot.services.reminders import due_reminders
@@ -194,17 +195,7 @@ def header_of(call: Call) -> str:
 
 
 def record(db: Database, actor: str, ref: str, status: str, when: dt.datetime, **kw: Any) -> None:
-    record_update(
-        db=db,
-        cycle=Cycle(),
-        plan_key=None,
-        actor_slack_id=actor,
-        ref=ref,
-        status=status,
-        source=Source.COMMAND,
-        now=when,
-        **kw,
-    )
+    record_update(ctx(db, when, actor), ref=ref, status=status, source=Source.COMMAND, **kw)
 
 
 def set_meeting(db: Database, key: str, meeting: dt.date) -> None:
@@ -568,7 +559,7 @@ def test_nothing_is_sent_at_weekends_on_bank_holidays_or_before_0930(
     assert early.idle == "reminders go out from 09:30 (Europe/London)"
     assert good_friday.idle == "Fri 10 Apr 2020 is a bank holiday (Good Friday)"
     assert easter_monday.idle is not None and "Easter Monday" in easter_monday.idle
-    assert due_reminders(db=runtime.db, cycle=runtime.cycle, now=at(2020, 1, 25, 12)) == []
+    assert due_reminders(runtime.request(now=at(2020, 1, 25, 12))) == []
     # The same moments a working day later, at 09:30, do send.
     assert tick(runtime, at(2020, 1, 24, 9, 30)).sent
     assert tick(runtime, at(2020, 4, 14, 9, 30)).sent  # Q3 still open: escalation, late
@@ -935,37 +926,23 @@ def test_reminders_go_out_at_0930_london_time_across_the_october_clock_change(
 # -- exactly once: claims ------------------------------------------------------------------------
 
 
-class DeliveryKey(TypedDict):
-    """What names one message: `claim_delivery`'s arguments but the moment."""
-
-    plan_id: int
-    period_key: str
-    kind: str
-    recipient: str
-
-
 def test_a_claim_is_exclusive_and_a_dead_senders_claim_is_taken_over(sample_db: Database) -> None:
     with sample_db.session() as session:
         plan_id = resolve_plan(session, None).id
-    key: DeliveryKey = {
-        "plan_id": plan_id,
-        "period_key": Q3,
-        "kind": "invitation",
-        "recipient": TOM,
-    }
+    key = DeliveryKey(plan_id, Q3, "invitation", TOM)
     now = utc(2020, 1, 9, 9, 30)
 
-    first = claim_delivery(sample_db, **key, now=now)
+    first = claim_delivery(sample_db, key, now=now)
     assert first is not None
-    assert claim_delivery(sample_db, **key, now=now) is None
-    assert claim_delivery(sample_db, **key, now=now + dt.timedelta(minutes=9)) is None
-    taken = claim_delivery(sample_db, **key, now=now + dt.timedelta(minutes=11))
+    assert claim_delivery(sample_db, key, now=now) is None
+    assert claim_delivery(sample_db, key, now=now + dt.timedelta(minutes=9)) is None
+    taken = claim_delivery(sample_db, key, now=now + dt.timedelta(minutes=11))
     assert taken is not None and taken.token != first.token
     mark_sent(sample_db, first, now=now)  # the first sender is too late: nothing changes
     assert [d.state for d in deliveries(sample_db)] == ["claimed"]
     mark_sent(sample_db, taken, now=now)
     assert [d.state for d in deliveries(sample_db)] == ["sent"]
-    assert claim_delivery(sample_db, **key, now=now + dt.timedelta(days=30)) is None
+    assert claim_delivery(sample_db, key, now=now + dt.timedelta(days=30)) is None
 
 
 # -- Slack's limits ------------------------------------------------------------------------------
@@ -1128,7 +1105,7 @@ def test_the_job_tick_reads_the_clock_once_and_sends_what_is_due(
 
 
 def test_preview_service_lists_recipients_for_a_plan_period(plan_db: Database) -> None:
-    calendar = preview(db=plan_db, cycle=Cycle(), now=at(2020, 1, 2), period="Q3 2019/20")
+    calendar = preview(ctx(plan_db, at(2020, 1, 2)), period="Q3 2019/20")
 
     assert calendar.period_key == Q3 and calendar.outstanding == 17
     by_step = {s.step: s for s in calendar.steps}

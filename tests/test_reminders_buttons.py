@@ -27,6 +27,7 @@ from test_reminders import (
     tick,
 )
 
+from bot.model.updates import RecordedUpdate
 from bot.services import no_change as no_change_service
 from storage import models as m
 
@@ -127,16 +128,15 @@ def test_no_change_delivered_again_while_the_first_records_answers_with_the_firs
     """The second delivery of a click looks for it before the first has recorded it, then
     finds the action updated: it answers with the first result, not "already has an update".
     """
-    click: dict[str, Any] = {
-        "db": bot.db,
-        "cycle": bot.runtime.cycle,
-        "plan_key": None,
-        "actor_slack_id": DANIEL,
-        "ref": "ACT-16",
-        "now": at(2020, 1, 10, 10, 30),
-        "idempotency_key": "click:ACT-16:1",
-    }
-    first = no_change_service.record_no_change(**click)
+
+    def click() -> RecordedUpdate:
+        return no_change_service.record_no_change(
+            bot.runtime.request(DANIEL, now=at(2020, 1, 10, 10, 30)),
+            ref="ACT-16",
+            idempotency_key="click:ACT-16:1",
+        )
+
+    first = click()
     looked = no_change_service._first_delivery
     looks: list[str] = []
 
@@ -145,7 +145,7 @@ def test_no_change_delivered_again_while_the_first_records_answers_with_the_firs
         return None if len(looks) == 1 else looked(session, key)
 
     monkeypatch.setattr(no_change_service, "_first_delivery", not_there_on_the_first_look)
-    again = no_change_service.record_no_change(**click)
+    again = click()
 
     assert len(looks) == 2
     assert (again.ref, again.status, again.note, again.duplicate) == (

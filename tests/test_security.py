@@ -32,6 +32,7 @@ import httpx
 import openpyxl
 import pytest
 from sqlalchemy import select, update
+from support.context import ctx
 from support.fakeslack import Call, FakeSlack, Fault
 from support.httpserver import start_http_server
 from support.slackapp import (
@@ -62,7 +63,6 @@ from typer.testing import CliRunner
 from bot.app import create_app
 from bot.cli import app as cli_app
 from bot.delivery.reminders import run_tick
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.entrypoints.http import PlanbotWSGI
@@ -270,15 +270,7 @@ def prepare_amend(bot: Bot) -> None:
 def op_amend(bot: Bot, user: str) -> bool:
     # The programme office's form for the locked period, submitted by `user` (for anyone but
     # the programme office, a form they could not have opened: the server decides).
-    form = update_form(
-        db=bot.db,
-        cycle=bot.runtime.cycle,
-        plan_key=None,
-        actor_slack_id=PRIYA,
-        ref="ACT-12",
-        now=IN_Q3_WINDOW,
-        period=Q3,
-    )
+    form = update_form(bot.runtime.request(PRIYA, now=IN_Q3_WINDOW), ref="ACT-12", period=Q3)
     view = render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods)
     view = {**view, "id": f"V0AMEND{user}", "hash": "1.amend", "state": {"values": {}}}
     values = input_values(
@@ -786,12 +778,9 @@ def test_the_html_report_shows_markup_in_notes_as_text(sqlite_url: str) -> None:
             update(m.Update).values(note='<script>alert("x")</script><img src=x onerror=alert(1)>')
         )
     digest = compile_digest(
-        cycle=Cycle(),
-        db=sample_db,
-        plan_key=None,
+        ctx(sample_db, IN_Q3_WINDOW),
         period=Period.from_key("2019-20-Q2"),
         scope="all",
-        now=IN_Q3_WINDOW,
         audience=ReportAudience.DRAFT,
     )
     page = render_html(digest)

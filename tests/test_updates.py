@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from support.context import ctx
 
 from bot.domain.calendar import Cycle
 from bot.errors import InvalidInput, NotAllowed, NotFound, PeriodLocked
@@ -28,12 +29,17 @@ TOM = "U0BS00002"  # owner in Business Services
 HELEN = "U0BS00001"  # director of Business Services
 
 
-def record(db: Database, actor: str, ref: str, status: str, **kwargs: Any) -> RecordedUpdate:
+def record(
+    db: Database,
+    actor: str,
+    ref: str,
+    status: str,
+    *,
+    now: dt.datetime = IN_Q3_WINDOW,
+    **kwargs: Any,
+) -> RecordedUpdate:
     kwargs.setdefault("source", Source.COMMAND)
-    kwargs.setdefault("now", IN_Q3_WINDOW)
-    return record_update(
-        db=db, cycle=CYCLE, plan_key=None, actor_slack_id=actor, ref=ref, status=status, **kwargs
-    )
+    return record_update(ctx(db, now, actor, cycle=CYCLE), ref=ref, status=status, **kwargs)
 
 
 def updates_of(db: Database, ref: str) -> list[m.Update]:
@@ -220,9 +226,7 @@ def test_concurrent_duplicate_submissions_record_one_update(sample_db: Database)
 
 
 def test_prepare_update_prefills_the_last_update(sample_db: Database) -> None:
-    draft = prepare_update(
-        db=sample_db, cycle=CYCLE, plan_key=None, actor_slack_id=SINEAD, ref="12", now=IN_Q3_WINDOW
-    )
+    draft = prepare_update(ctx(sample_db, IN_Q3_WINDOW, SINEAD, cycle=CYCLE), ref="12")
     assert (draft.ref, draft.period_key, draft.status) == ("ACT-12", "2019-20-Q3", "amber")
     assert draft.note.startswith("Completion at 62%")
     assert draft.due_date == dt.date(2020, 1, 23)

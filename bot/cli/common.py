@@ -6,13 +6,16 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from bot.errors import PlanbotError
 from bot.settings import Settings, SettingsError, get_settings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.services.context import RequestContext
 
 PlanOption = Annotated[
     str | None,
@@ -61,6 +64,19 @@ def database(current: Settings | None = None) -> Database:
     if not inspect(db.engine).has_table("plans"):
         db.upgrade()
     return db
+
+
+def request(current: Settings, plan: str | None, moment: dt.datetime) -> RequestContext:
+    """What a command's services run with: the configured database and calendar, the plan
+    `--plan` names (else PLANBOT_PLAN's), at `moment`."""
+    from bot.services.context import RequestContext
+
+    return RequestContext(
+        db=database(current),
+        cycle=current.cycle(),
+        now=moment,
+        plan_key=plan or current.planbot_plan,
+    )
 
 
 def safe_url(url: str) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import PlanOption, database, fail, settings, user_errors
+from bot.cli.common import PlanOption, database, fail, request, settings, user_errors
 from bot.cli.common import now as clock_now
 from bot.delivery.reminders import SLACK_POST_INTERVAL, TickReport, run_tick
 from bot.domain.calendar import Cycle
@@ -59,13 +59,7 @@ def preview_command(
     current = settings()
     with user_errors():
         cycle = current.cycle()
-        calendar = preview(
-            db=database(current),
-            cycle=cycle,
-            now=_moment(now, cycle),
-            plan_key=plan or current.planbot_plan,
-            period=period,
-        )
+        calendar = preview(request(current, plan, _moment(now, cycle)), period=period)
     typer.echo("\n".join(preview_lines(calendar)))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import PlanOption, database, now, settings, user_errors
+from bot.cli.common import PlanOption, now, request, settings, user_errors
 
 if TYPE_CHECKING:
     from bot.model.report import Digest
@@ -67,22 +67,13 @@ def digest(
 
     current = settings()
     with user_errors():
-        cycle = current.cycle()
-        db = database(current)
-        moment = now()
-        chosen = (
-            parse_period(period, today=cycle.local_date(moment))
-            if period
-            else default_period(db=db, plan_key=plan, cycle=cycle, now=moment)
-        )
+        ctx = request(current, plan, now())
+        chosen = parse_period(period, today=ctx.today) if period else default_period(ctx)
         compiled = compile_digest(
-            db=db,
-            plan_key=plan,
+            ctx,
             period=chosen,
             scope=parse_scope(scope),
-            now=moment,
             audience=ReportAudience.COMMITTEE if committee else ReportAudience.DRAFT,
-            cycle=cycle,
         )
     content = render(compiled, report_format)
     if out is None:

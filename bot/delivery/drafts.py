@@ -27,12 +27,9 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
     if not waiting:
         return []
     digest = compile_digest(
-        db=db,
-        plan_key=due.plan_key,
+        runtime.request(now=now, plan_key=due.plan_key),
         period=due.period,
-        now=now,
         audience=ReportAudience.DRAFT,
-        cycle=runtime.cycle,
     )
     files = report_files(digest)
     blocks = render_blocks(

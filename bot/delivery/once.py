@@ -70,15 +70,7 @@ def deliver_once(
     if isinstance(what, Claim):
         claim = what
     else:
-        taken = claim_delivery(
-            db,
-            plan_id=what.plan_id,
-            period_key=what.period_key,
-            kind=what.kind,
-            recipient=what.recipient,
-            now=now,
-            lease=lease,
-        )
+        taken = claim_delivery(db, what, now=now, lease=lease)
         if taken is None:
             return ALREADY_DONE
         claim = taken

@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.delivery import webhooks
 from bot.delivery.once import Delivered, deliver_once
@@ -26,7 +23,7 @@ from bot.render.blockkit import escape_mrkdwn, escaped_line
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services import people as ppl
-from bot.services.claims import claim_delivery, release, settle
+from bot.services.claims import DeliveryKey, claim_delivery, release, settle
 from bot.services.digest import compile_digest
 from bot.services.plans import resolve_plan
 from bot.services.publication import (
@@ -38,9 +35,6 @@ from bot.services.publication import (
     plan_id_of,
     url_key,
 )
-
-if TYPE_CHECKING:
-    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +85,6 @@ def publish_report(
     actor_slack_id: str,
     period: Period | None = None,
     now: dt.datetime,
-    http: httpx.Client | None = None,
-    backoff: Sequence[float] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
     request_key: str | None = None,
 ) -> PublishResult | None:
     """Lock the period, post the committee report to the digest channel, then to webhooks.
@@ -102,54 +93,34 @@ def publish_report(
     replay, a redelivery), it publishes nothing and gives None.
     """
     settings, db = runtime.settings, runtime.db
-    backoff = webhooks.WEBHOOK_BACKOFF if backoff is None else backoff
     channel = settings.planbot_digest_channel
     if not channel:
         raise PlanbotError(
             "There is no digest channel to publish to; nothing was locked.",
             hint="Set PLANBOT_DIGEST_CHANNEL to the channel's ID (C...) and restart planbot.",
         )
-    plan_key = runtime.plan_key
+    ctx = runtime.request(actor_slack_id, now=now)
     request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
     request_claim = None
     if request is not None:
         # Claimed before the period is chosen: a replay racing the first delivery must not
         # see the period the first one has just locked and answer with a refusal.
         request_claim = claim_delivery(
-            db,
-            plan_id=plan_id_of(db, plan_key),
-            period_key=ANY_PERIOD,
-            kind=PUBLISH_REQUEST,
-            recipient=request,
-            now=now,
+            db, DeliveryKey(plan_id_of(ctx), ANY_PERIOD, PUBLISH_REQUEST, request), now=now
         )
         if request_claim is None:
             log.info("publication request delivered again; published once")
             return None
     try:
         if period is None:
-            period = period_to_publish(db=db, plan_key=plan_key, cycle=runtime.cycle, now=now)
-        locked = lock_period(
-            db=db,
-            plan_key=plan_key,
-            period=period,
-            actor_slack_id=actor_slack_id,
-            now=now,
-            channel=channel,
-            cycle=runtime.cycle,
-        )
+            period = period_to_publish(ctx)
+        locked = lock_period(ctx, period=period, channel=channel)
     except Exception:
         if request_claim is not None:  # refused, or failed: the request made nothing happen
             release(db, request_claim)
         raise
     digest = compile_digest(
-        db=db,
-        plan_key=locked.plan_key,
-        period=period,
-        scope="all",
-        now=now,
-        audience=ReportAudience.COMMITTEE,
-        cycle=runtime.cycle,
+        ctx.for_plan(locked.plan_key), period=period, scope="all", audience=ReportAudience.COMMITTEE
     )
 
     def post() -> str:
@@ -175,16 +146,7 @@ def publish_report(
 
     results = []
     for url in settings.planbot_webhook_urls:
-        result = webhooks.deliver_webhook(
-            db=db,
-            digest=digest,
-            locked=locked,
-            url=url,
-            now=now,
-            http=http,
-            backoff=backoff,
-            sleep=sleep,
-        )
+        result = webhooks.deliver_webhook(db, digest, locked, url, now=now)
         if result is not None:
             results.append(result)
     outcome = PublishResult(digest, locked, channel, slack_ok, posted.detail, tuple(results))

@@ -117,12 +117,12 @@ def run_tick(
     if not cycle.can_send_now(now):
         report.idle = _idle_reason(cycle, now)
         return report
-    key = plan_key or runtime.plan_key
+    ctx = runtime.request(now=now, plan_key=plan_key)
     sender = _Sender(runtime, now, pacer or Pacer(pace), report, lease)
     try:
-        for reminder in due_reminders(db=runtime.db, cycle=cycle, now=now, plan_key=key):
+        for reminder in due_reminders(ctx):
             sender.send(reminder)
-        for unreachable in unreachable_to_report(db=runtime.db, cycle=cycle, now=now, plan_key=key):
+        for unreachable in unreachable_to_report(ctx):
             sender.send(unreachable)
     except AuthFailure as exc:
         report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error

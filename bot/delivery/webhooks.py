@@ -36,22 +36,14 @@ class WebhookRefused(NotifierError):
 
 
 def deliver_webhook(
-    *,
-    db: Database,
-    digest: Digest,
-    locked: LockedPeriod,
-    url: str,
-    now: dt.datetime,
-    http: httpx.Client | None,
-    backoff: Sequence[float],
-    sleep: Callable[[float], None],
+    db: Database, digest: Digest, locked: LockedPeriod, url: str, *, now: dt.datetime
 ) -> WebhookResult | None:
     """Post the report to `url` once per publication; None when it was posted already."""
     payload = webhook_payload(digest, url, version=locked.version, republished=locked.republished)
     posted: list[WebhookResult] = []
 
     def send() -> str:
-        result = post_webhook(url, payload, http=http, backoff=backoff, sleep=sleep)
+        result = post_webhook(url, payload)
         posted.append(result)
         if not result.ok:
             raise WebhookRefused(result.detail)

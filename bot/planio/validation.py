@@ -137,11 +137,4 @@ def plan_from_tables(
     errors.extend(error for sheet in SHEETS for error in sheet_errors[sheet])
     if errors:
         raise PlanFileError(errors)
-    return PlanFile(
-        key=key,
-        name=name,
-        people=people,
-        actions=actions,
-        meetings=meetings,
-        history=history,
-    )
+    return PlanFile(key, name, people, actions, meetings, history)

@@ -6,38 +6,26 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import Cycle
 from bot.errors import InvalidInput, NotFound
 from bot.model.views import Absence
 from bot.services import people as ppl
-from bot.services.plans import resolve_plan
+from bot.services.context import RequestContext
 from storage import models as m
-from storage.db import Database
 
 
 def set_away(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    start: dt.date,
-    end: dt.date,
-    delegate_slack_id: str | None,
-    now: dt.datetime,
+    ctx: RequestContext, *, start: dt.date, end: dt.date, delegate_slack_id: str | None
 ) -> Absence:
     """Record the caller's absence and, when named, the delegate who reports for them."""
-    today = cycle.local_date(now)
     if end < start:
         raise InvalidInput(
             f"You'd be back ({end:%-d %b %Y}) before you leave ({start:%-d %b %Y}).",
             hint="Give the first day away, then the last: `/planbot away 13/01/2020 17/01/2020`.",
         )
-    if end < today:
+    if end < ctx.today:
         raise InvalidInput(f"{end:%-d %b %Y} has already passed.", hint="Give dates to come.")
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
+    with ctx.db.session() as session:
+        plan, person = ctx.member(session)
         if delegate_slack_id is not None:
             delegate = ppl.find_person(session, plan, delegate_slack_id)
             if delegate is None or not delegate.active:
@@ -54,11 +42,10 @@ def set_away(
         return _absence(session, plan, person)
 
 
-def back(*, db: Database, plan_key: str | None, actor_slack_id: str) -> Absence:
+def back(ctx: RequestContext) -> Absence:
     """Clear the caller's absence (their delegate stays named for next time)."""
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
+    with ctx.db.session() as session:
+        plan, person = ctx.member(session)
         person.away_from = person.away_to = None
         session.flush()
         return _absence(session, plan, person)

@@ -34,10 +34,10 @@ from bot.model.views import (
     UpdateForm,
 )
 from bot.services import people as ppl
-from bot.services.plans import latest_updates, locked_periods, meetings, open_period, resolve_plan
+from bot.services.context import RequestContext
+from bot.services.plans import latest_updates, locked_periods, meetings, open_period
 from bot.services.updates import prepare_update
 from storage import models as m
-from storage.db import Database
 
 RECENT_PERIODS = 5  # the periods an admin may pick in the update form: the open one and 4 before
 # Up to this many actions, their updates are read by id; more, and the plan's are read whole.
@@ -172,22 +172,16 @@ def _require_overview(session: Session, plan: m.Plan, person: m.Person) -> None:
 
 
 def list_actions(
+    ctx: RequestContext,
     *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    now: dt.datetime,
     person: str | None = None,
     directorate: str | None = None,
     everything: bool = False,
 ) -> ActionsList:
     """The caller's actions, or (directors and admins) a person's, a directorate's or all."""
-    today = cycle.local_date(now)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        viewer = ppl.require_member(session, plan, actor_slack_id)
-        period = _period_info(session, plan, cycle, today)
+    with ctx.db.read_session() as session:
+        plan, viewer = ctx.member(session)
+        period = _period_info(session, plan, ctx.cycle, ctx.today)
         if person is not None and person != viewer.slack_id:
             _require_overview(session, plan, viewer)
             subject = ppl.find_person(session, plan, person)
@@ -229,18 +223,15 @@ def list_actions(
             title=title,
             scope=scope,
             period=period,
-            actions=_lines(session, plan, actions, period, viewer, today),
+            actions=_lines(session, plan, actions, period, viewer, ctx.today),
             viewer_role=viewer.role,
         )
 
 
-def action_history(
-    *, db: Database, cycle: Cycle, plan_key: str | None, actor_slack_id: str, ref: str
-) -> ActionHistory:
+def action_history(ctx: RequestContext, *, ref: str) -> ActionHistory:
     """Every update of one action, newest first, with who, when and on whose behalf."""
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        ppl.require_member(session, plan, actor_slack_id)
+    with ctx.db.read_session() as session:
+        plan, _ = ctx.member(session)
         refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
         found = resolve_ref(ref, refs)
         action = session.scalar(
@@ -265,7 +256,7 @@ def action_history(
                     revised_target_date=update.revised_target_date,
                     author_name=update.author.name if update.author else "import",
                     on_behalf_of=update.on_behalf_of.name if update.on_behalf_of else None,
-                    recorded_at=update.created_at.astimezone(cycle.tz),
+                    recorded_at=update.created_at.astimezone(ctx.cycle.tz),
                     source=update.source,
                     amendment_reason=update.amendment_reason,
                     superseded=key in seen,
@@ -285,15 +276,13 @@ def action_history(
         )
 
 
-def home_for(
-    *, db: Database, cycle: Cycle, plan_key: str | None, slack_id: str, now: dt.datetime
-) -> Home:
-    """One person's App Home: their actions; a director's directorate; an admin's whole plan."""
-    today = cycle.local_date(now)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, slack_id)
-        period = _period_info(session, plan, cycle, today)
+def home_for(ctx: RequestContext) -> Home:
+    """The App Home of the person asking: their actions; a director's directorate; an admin's
+    whole plan."""
+    today = ctx.today
+    with ctx.db.read_session() as session:
+        plan, person = ctx.member(session)
+        period = _period_info(session, plan, ctx.cycle, today)
         own = _actions_of(session, plan, person)
         directorate = person.directorate.name if person.directorate else None
         # Only what the Home shows: an owner's own actions (refreshed after each of their
@@ -354,22 +343,12 @@ def _absent_now_or_later(person: m.Person, today: dt.date) -> bool:
     return person.away_from is not None and (person.away_to is None or person.away_to >= today)
 
 
-def updatable_actions(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    now: dt.datetime,
-    query: str = "",
-) -> PickerForm:
+def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
     """The open actions the caller may update (their own first), filtered by `query`."""
-    today = cycle.local_date(now)
     wanted = query.strip().casefold()
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
-        period = _period_info(session, plan, cycle, today)
+    with ctx.db.session() as session:
+        plan, person = ctx.member(session)
+        period = _period_info(session, plan, ctx.cycle, ctx.today)
         choices = [
             ActionChoice(
                 ref=a.ref,
@@ -392,31 +371,14 @@ def updatable_actions(
         return PickerForm(choices=tuple(choices), period=period)
 
 
-def update_form(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    ref: str,
-    now: dt.datetime,
-    period: str | None = None,
-) -> UpdateForm:
+def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> UpdateForm:
     """The update form for one action (prefilled with its last update), checked for the caller."""
-    draft = prepare_update(
-        db=db,
-        cycle=cycle,
-        plan_key=plan_key,
-        actor_slack_id=actor_slack_id,
-        ref=ref,
-        now=now,
-        period=period,
-    )
+    draft = prepare_update(ctx, ref=ref, period=period)
     if not draft.caller_is_admin:
         return UpdateForm(draft=draft, periods=())
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        current = open_period(session, plan, cycle, cycle.local_date(now))
+    with ctx.db.session() as session:
+        plan = ctx.plan(session)
+        current = open_period(session, plan, ctx.cycle, ctx.today)
         locked = locked_periods(session, plan)
     choices = []
     candidate = current

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, select, text, update
@@ -39,16 +39,23 @@ class DeliveryKey:
     kind: str
     recipient: str
 
+    def key_columns(self) -> dict[str, object]:
+        """The key's columns of the `deliveries` row, by name."""
+        return {column: getattr(self, column) for column in KEY_COLUMNS}
+
+
+KEY_COLUMNS = tuple(f.name for f in fields(DeliveryKey))  # the unique key of `deliveries`
+
 
 @dataclass(frozen=True)
-class Claim:
+class Claim(DeliveryKey):
     """A delivery this process has claimed and must now send, mark sent, fail or release."""
 
-    plan_id: int
-    period_key: str
-    kind: str
-    recipient: str
     token: str
+
+    def claimed_row(self, now: dt.datetime) -> dict[str, object]:
+        """The `deliveries` row that holds this claim, claimed at `now`."""
+        return {**self.key_columns(), "state": CLAIMED, "claimed_at": now, "detail": self.token}
 
     def _where(self) -> tuple[ColumnElement[bool], ...]:
         return (
@@ -61,20 +68,13 @@ class Claim:
         )
 
 
-def new_claim(plan_id: int, period_key: str, kind: str, recipient: str) -> Claim:
+def new_claim(key: DeliveryKey) -> Claim:
     """A claim with a token of its own, for a caller that inserts it in its own transaction."""
-    return Claim(plan_id, period_key, kind, recipient, f"claim:{uuid.uuid4().hex}")
+    return Claim(key.plan_id, key.period_key, key.kind, key.recipient, f"claim:{uuid.uuid4().hex}")
 
 
 def claim_delivery(
-    db: Database,
-    *,
-    plan_id: int,
-    period_key: str,
-    kind: str,
-    recipient: str,
-    now: dt.datetime,
-    lease: dt.timedelta = CLAIM_LEASE,
+    db: Database, key: DeliveryKey, *, now: dt.datetime, lease: dt.timedelta = CLAIM_LEASE
 ) -> Claim | None:
     """Claim a message before sending it; None when it is sent, failed or claimed by another.
 
@@ -82,17 +82,8 @@ def claim_delivery(
     of several replicas exactly one wins. A claim left over `lease` ago by a process that
     died before saying how it went is taken over.
     """
-    claim = new_claim(plan_id, period_key, kind, recipient)
-    values = {
-        "plan_id": plan_id,
-        "period_key": period_key,
-        "kind": kind,
-        "recipient": recipient,
-        "state": CLAIMED,
-        "claimed_at": now,
-        "sent_at": None,
-        "detail": claim.token,
-    }
+    claim = new_claim(key)
+    values = {**claim.claimed_row(now), "sent_at": None}
     with db.transaction() as connection:
         inserted = connection.execute(_statements(db.dialect).claim, values).scalar()
         if inserted is not None:
@@ -102,7 +93,9 @@ def claim_delivery(
             {**_key(claim), "stale_before": now - lease, "now": now, "token": claim.token},
         ).scalar()
     if taken is not None:
-        log.warning("taking over a stale claim: %s %s to %s", period_key, kind, recipient)
+        log.warning(
+            "taking over a stale claim: %s %s to %s", key.period_key, key.kind, key.recipient
+        )
         return claim
     return None
 
@@ -131,12 +124,9 @@ def release(db: Database, claim: Claim) -> None:
 
 
 def _key(claim: Claim) -> dict[str, object]:
-    return {
-        "k_plan": claim.plan_id,
-        "k_period": claim.period_key,
-        "k_kind": claim.kind,
-        "k_recipient": claim.recipient,
-    }
+    """The claim's key as the statements' parameters (`k_plan_id`...: an UPDATE may not bind
+    a parameter under a column's own name)."""
+    return {f"k_{column}": value for column, value in claim.key_columns().items()}
 
 
 @dataclass(frozen=True)
@@ -154,12 +144,7 @@ class _Statements:
 def _statements(dialect: str) -> _Statements:
     table = cast(Table, m.Delivery.__table__)
     c = table.c
-    mine = (
-        c.plan_id == bindparam("k_plan"),
-        c.period_key == bindparam("k_period"),
-        c.kind == bindparam("k_kind"),
-        c.recipient == bindparam("k_recipient"),
-    )
+    mine = tuple(c[column] == bindparam(f"k_{column}") for column in KEY_COLUMNS)
     claimed_by_me = (*mine, c.state == CLAIMED, c.detail == bindparam("token"))
     # Plain SQL, the same on PostgreSQL and SQLite (3.35+): the dialects' `on_conflict`
     # inserts cannot be cached, and compiling one for every message cost a tick a third

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
 from bot.errors import NotFound
@@ -32,9 +31,9 @@ from bot.model.report import (
     TrendPoint,
     parse_scope,
 )
-from bot.services.plans import latest_updates, resolve_plan
+from bot.services.context import RequestContext
+from bot.services.plans import latest_updates
 from storage import models as m
-from storage.db import Database
 
 TREND_QUARTERS = 6  # the chart's trend covers at most this many quarters, ending at the period
 
@@ -161,21 +160,18 @@ def _scope_actions(session: Session, plan: m.Plan, scope: Scope) -> tuple[list[m
 
 
 def compile_digest(
+    ctx: RequestContext,
     *,
-    db: Database,
-    plan_key: str | None,
     period: Period,
     scope: Scope | str = ALL,
-    now: dt.datetime,
     audience: ReportAudience = ReportAudience.DRAFT,
-    cycle: Cycle,
     scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> Digest:
-    """Compile the report for `period` and `scope` from the updates that count."""
+    """Compile the report for `period` and `scope` from the updates that count, as of `ctx.now`."""
     if isinstance(scope, str):
         scope = parse_scope(scope)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
+    with ctx.db.read_session() as session:
+        plan = ctx.plan(session)
         actions, scope = _scope_actions(session, plan, scope)
         themes = {
             t.id: t for t in session.scalars(select(m.Theme).where(m.Theme.plan_id == plan.id))
@@ -193,7 +189,7 @@ def compile_digest(
         }
         row = period_rows.get(period.key)
         meeting = row.meeting_date if row else None
-        schedule = cycle.schedule(period, meeting)
+        schedule = ctx.cycle.schedule(period, meeting)
         as_of = schedule.update_deadline
         previous = period.previous()
 
@@ -251,7 +247,7 @@ def compile_digest(
             published_by=locker.name if locker else None,
             scope=scope,
             audience=audience,
-            generated_at=now,
+            generated_at=ctx.now,
             statuses=_statuses(scheme),
             counts=_count((line.status for line in lines), scheme),
             previous_counts=_count(previous_statuses.values(), scheme),

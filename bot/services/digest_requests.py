@@ -7,25 +7,23 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
 from bot.errors import InvalidInput
 from bot.model.report import ALL, Digest, ReportAudience, Scope, ScopeKind, parse_scope
 from bot.services import people as ppl
+from bot.services.context import RequestContext
 from bot.services.digest import compile_digest
-from bot.services.plans import open_period, resolve_plan
+from bot.services.plans import open_period
 from storage import models as m
-from storage.db import Database
 
 # -- choosing the period -------------------------------------------------------------------
 
 
-def default_period(*, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime) -> Period:
+def default_period(ctx: RequestContext) -> Period:
     """The latest period with updates, up to the open period; with none, the open period."""
-    today = cycle.local_date(now)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        current = open_period(session, plan, cycle, today)
+    with ctx.db.read_session() as session:
+        plan = ctx.plan(session)
+        current = open_period(session, plan, ctx.cycle, ctx.today)
         keys = session.scalars(
             select(m.Period.key)
             .join(m.Update, m.Update.period_id == m.Period.id)
@@ -84,38 +82,27 @@ class PersonalDigest:
 
 
 def digest_for(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    now: dt.datetime,
-    period: Period | None = None,
-    scope: Scope | None = None,
+    ctx: RequestContext, *, period: Period | None = None, scope: Scope | None = None
 ) -> PersonalDigest:
     """`/digest`: owners get the summary without names; directors (their directorate by
     default) and admins (the whole plan by default) get the draft, with names and files."""
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
+    with ctx.db.read_session() as session:
+        plan, person = ctx.member(session)
         role = person.role
         own_directorate = person.directorate.name if person.directorate else None
-        key = plan.key
+        ctx = ctx.for_plan(plan.key)
     if scope is None:
         if role == ppl.DIRECTOR and own_directorate:
             scope = Scope(ScopeKind.DIRECTORATE, own_directorate)
         else:
             scope = ALL
     if period is None:
-        period = default_period(db=db, plan_key=key, cycle=cycle, now=now)
+        period = default_period(ctx)
     privileged = role in (ppl.ADMIN, ppl.DIRECTOR)
     digest = compile_digest(
-        db=db,
-        plan_key=key,
+        ctx,
         period=period,
         scope=scope,
-        now=now,
         audience=ReportAudience.DRAFT if privileged else ReportAudience.COMMITTEE,
-        cycle=cycle,
     )
     return PersonalDigest(digest, with_files=privileged)

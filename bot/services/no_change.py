@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.refs import resolve_ref
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
 from bot.model.updates import RecordedUpdate, Source
 from bot.services import people as ppl
-from bot.services.plans import open_period, resolve_plan
+from bot.services.context import RequestContext
+from bot.services.plans import open_period
 from bot.services.reminders import updates_by_period
 from bot.services.updates import record_update
 from storage import models as m
-from storage.db import Database
 
 
 class AlreadyUpdated(PlanbotError):
@@ -26,15 +23,7 @@ class AlreadyUpdated(PlanbotError):
 
 
 def record_no_change(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    ref: str,
-    now: dt.datetime,
-    idempotency_key: str,
-    scheme: StatusScheme = DEFAULT_SCHEME,
+    ctx: RequestContext, *, ref: str, idempotency_key: str, scheme: StatusScheme = DEFAULT_SCHEME
 ) -> RecordedUpdate:
     """Record last quarter's status and note again for the open period (the reminder button).
 
@@ -42,33 +31,28 @@ def record_no_change(
     needs a fresh reason (amber, red) or when the action was already updated this period.
     """
     try:
-        with db.session() as session:
+        with ctx.db.session() as session:
             first = _first_delivery(session, idempotency_key)
             if first is not None:
                 # The same click delivered twice: record_update answers with the first result.
                 status, note = first
             else:
-                plan = resolve_plan(session, plan_key)
-                period = open_period(session, plan, cycle, cycle.local_date(now))
-                person = ppl.require_member(session, plan, actor_slack_id)
+                plan, person = ctx.member(session)
+                period = open_period(session, plan, ctx.cycle, ctx.today)
                 status, note = _last_quarter(session, plan, person, period, ref, scheme)
     except AlreadyUpdated:
         # The first delivery of this click may have recorded it since we looked.
-        with db.session() as session:
+        with ctx.db.session() as session:
             first = _first_delivery(session, idempotency_key)
         if first is None:
             raise
         status, note = first
     return record_update(
-        db=db,
-        cycle=cycle,
-        plan_key=plan_key,
-        actor_slack_id=actor_slack_id,
+        ctx,
         ref=ref,
         status=status,
         note=note,
         source=Source.BUTTON,
-        now=now,
         idempotency_key=idempotency_key,
         scheme=scheme,
     )

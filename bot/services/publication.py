@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -19,10 +20,10 @@ from bot.domain.dates import short_date
 from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed
 from bot.services import people as ppl
-from bot.services.claims import CLAIM_LEASE, CLAIMED, SENT, Claim, new_claim
-from bot.services.plans import locked_periods, meetings, open_period, period_row, resolve_plan
+from bot.services.claims import CLAIM_LEASE, CLAIMED, SENT, Claim, DeliveryKey, new_claim
+from bot.services.context import RequestContext
+from bot.services.plans import locked_periods, meetings, open_period, period_row
 from storage import models as m
-from storage.db import Database
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -53,27 +54,18 @@ def url_key(url: str) -> str:
     return f"{host[:40]}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
 
-def lock_period(
-    *,
-    db: Database,
-    plan_key: str | None,
-    period: Period,
-    actor_slack_id: str,
-    now: dt.datetime,
-    cycle: Cycle,
-    channel: str = "",
-) -> LockedPeriod:
+def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> LockedPeriod:
     """Lock `period` for publication by an admin and claim the next publication's number.
 
     Locking is idempotent: a later publication keeps the first lock and counts as a
     re-publication (amendments made since are marked in its report).
     """
+    now = ctx.now
     try:
-        with db.session() as session:
-            plan = resolve_plan(session, plan_key)
-            person = ppl.require_member(session, plan, actor_slack_id)
+        with ctx.db.session() as session:
+            plan, person = ctx.member(session)
             ppl.require_role(session, plan, person, ppl.ADMIN)
-            current = open_period(session, plan, cycle, cycle.local_date(now))
+            current = open_period(session, plan, ctx.cycle, ctx.today)
             if period > current:
                 raise InvalidInput(
                     f"{period.label} has not started collecting updates yet; "
@@ -98,21 +90,13 @@ def lock_period(
                     hint="Wait a minute, then look in the digest channel before trying again.",
                 )
             if last is not None and last.state == SENT:
-                _require_changes_since(session, row, period, last, cycle)
+                _require_changes_since(session, row, period, last, ctx.cycle)
             version = 1 + (_version(last) if last is not None else 0)
             republished = any(publication.state == SENT for publication in earlier)
-            claim = new_claim(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
-            session.add(
-                m.Delivery(
-                    plan_id=plan.id,
-                    period_key=period.key,
-                    kind=claim.kind,
-                    recipient=claim.recipient,
-                    state=CLAIMED,
-                    claimed_at=now,
-                    detail=claim.token,
-                )
+            claim = new_claim(
+                DeliveryKey(plan.id, period.key, f"{PUBLISHED}_v{version}", channel or "-")
             )
+            session.add(m.Delivery(**claim.claimed_row(now)))
             session.flush()
             locker = session.get(m.Person, row.locked_by_id) if row.locked_by_id else None
             assert row.locked_at is not None
@@ -157,23 +141,21 @@ def _require_changes_since(
         )
 
 
-def plan_id_of(db: Database, plan_key: str | None) -> int:
+def plan_id_of(ctx: RequestContext) -> int:
     """The plan's id, for a claim made before anything else is known."""
-    with db.read_session() as session:
-        return resolve_plan(session, plan_key).id
+    with ctx.db.read_session() as session:
+        return ctx.plan(session).id
 
 
-def period_to_publish(
-    *, db: Database, plan_key: str | None, cycle: Cycle, now: dt.datetime
-) -> Period:
+def period_to_publish(ctx: RequestContext) -> Period:
     """The period a bare `/digest publish` means: the latest whose update deadline has passed.
 
     Never the period still collecting updates: publishing locks it, which would stop its
     reminders and refuse its owners. An admin who wants that must name the period.
     """
-    today = cycle.local_date(now)
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
+    cycle, today = ctx.cycle, ctx.today
+    with ctx.db.read_session() as session:
+        plan = ctx.plan(session)
         current = open_period(session, plan, cycle, today)
         known = meetings(session, plan)
         locked = locked_periods(session, plan)
@@ -204,34 +186,32 @@ class DraftDue:
     admin_ids: tuple[str, ...]
 
 
-def due_drafts(*, db: Database, cycle: Cycle, now: dt.datetime) -> list[DraftDue]:
-    """Periods whose update deadline was the previous working day (or a little earlier).
+def due_drafts(ctx: RequestContext) -> list[DraftDue]:
+    """Periods whose update deadline was the previous working day (or a little earlier), in
+    the plan `ctx` names (every plan when it names none).
 
     The draft goes out at the send time on the working day after the update deadline; a bot
     that was down sends it late, until the publication deadline (or five working days on),
     never once the period is locked.
     """
-    if not cycle.can_send_now(now):
-        return []
-    today = cycle.local_date(now)
-    due: list[DraftDue] = []
-    with db.read_session() as session:
-        for plan in session.scalars(select(m.Plan).order_by(m.Plan.key)):
-            current = open_period(session, plan, cycle, today)
-            rows = {
-                p.key: p
-                for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
-            }
-            for period in (current.previous(), current):
-                row = rows.get(period.key)
-                if row is not None and row.locked_at is not None:
-                    continue
-                schedule = cycle.schedule(period, row.meeting_date if row else None)
-                draft_day = cycle.calendar.add_working_days(schedule.update_deadline, 1)
-                last_day = schedule.publication_deadline or cycle.calendar.add_working_days(
-                    draft_day, 5
-                )
-                if cycle.send_time(draft_day) <= now and today <= last_day:
-                    admins = tuple(p.slack_id for p in ppl.admins(session, plan))
-                    due.append(DraftDue(plan.key, plan.id, period, admins))
-    return due
+    cycle, now, today = ctx.cycle, ctx.now, ctx.today
+
+    def due(session: Session, plan: m.Plan) -> Iterator[DraftDue]:
+        current = open_period(session, plan, cycle, today)
+        rows = {
+            p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))
+        }
+        for period in (current.previous(), current):
+            row = rows.get(period.key)
+            if row is not None and row.locked_at is not None:
+                continue
+            schedule = cycle.schedule(period, row.meeting_date if row else None)
+            draft_day = cycle.calendar.add_working_days(schedule.update_deadline, 1)
+            last_day = schedule.publication_deadline or cycle.calendar.add_working_days(
+                draft_day, 5
+            )
+            if cycle.send_time(draft_day) <= now and today <= last_day:
+                admins = tuple(p.slack_id for p in ppl.admins(session, plan))
+                yield DraftDue(plan.key, plan.id, period, admins)
+
+    return ctx.due_in_each_plan(due)

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from bot.domain.calendar import Cycle
 from bot.domain.periods import parse_period
 from bot.model.reminders import PreviewStep, ReminderPreview
-from bot.services.plans import resolve_plan
+from bot.services.context import RequestContext
 from bot.services.reminders import period_state, plan_reminders
-from storage.db import Database
 
 # -- the calendar, for the programme office ------------------------------------------------------
 
 
-def preview(
-    *,
-    db: Database,
-    cycle: Cycle,
-    now: dt.datetime,
-    plan_key: str | None = None,
-    period: str | None = None,
-) -> ReminderPreview:
+def preview(ctx: RequestContext, *, period: str | None = None) -> ReminderPreview:
     """The reminder calendar of a period (the open one by default), with today's outstanding."""
-    today = cycle.local_date(now)
-    chosen = parse_period(period, today=today) if period else None
-    with db.read_session() as session:
-        plan = resolve_plan(session, plan_key)
-        state = period_state(session, plan, cycle, today, chosen)
+    cycle = ctx.cycle
+    chosen = parse_period(period, today=ctx.today) if period else None
+    with ctx.db.read_session() as session:
+        plan = ctx.plan(session)
+        state = period_state(session, plan, cycle, ctx.today, chosen)
         steps = []
         for step, day in state.schedule.steps:
             steps.append(

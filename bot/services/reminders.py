@@ -41,9 +41,9 @@ from bot.services import people as ppl
 from bot.services.claims import (
     FAILED,
 )
-from bot.services.plans import latest_updates, meetings, open_period, resolve_plan
+from bot.services.context import RequestContext
+from bot.services.plans import latest_updates, meetings, open_period
 from storage import models as m
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -356,43 +356,31 @@ def plan_reminders(
     return messages
 
 
-def _plans(session: Session, plan_key: str | None) -> list[m.Plan]:
-    if plan_key:
-        return [resolve_plan(session, plan_key)]
-    return list(session.scalars(select(m.Plan).order_by(m.Plan.key)))
-
-
-def due_reminders(
-    *, db: Database, cycle: Cycle, now: dt.datetime, plan_key: str | None = None
-) -> list[Reminder]:
-    """The messages due now for each plan's open period (claims decide which are still owed).
+def due_reminders(ctx: RequestContext) -> list[Reminder]:
+    """The messages due now for the open period of the plan `ctx` names, or of every plan
+    (claims decide which are still owed).
 
     Only the latest step due is offered, so a bot that was down never sends a stale
     "5 days to go"; nothing at all at weekends, on bank holidays or before the send time.
     """
-    if not cycle.can_send_now(now):
-        return []
-    today = cycle.local_date(now)
-    due: list[Reminder] = []
-    with db.read_session() as session:
-        for plan in _plans(session, plan_key):
-            state = period_state(session, plan, cycle, today)
-            step = cycle.due_step(state.schedule, now)
-            if step is None or state.locked:
-                continue
-            due += plan_reminders(session, state, cycle, step, today)
-    return due
+    cycle = ctx.cycle
+
+    def due(session: Session, plan: m.Plan) -> list[Reminder]:
+        state = period_state(session, plan, cycle, ctx.today)
+        step = cycle.due_step(state.schedule, ctx.now)
+        if step is None or state.locked:
+            return []
+        return plan_reminders(session, state, cycle, step, ctx.today)
+
+    return ctx.due_in_each_plan(due)
 
 
-def unreachable_to_report(
-    *, db: Database, cycle: Cycle, now: dt.datetime, plan_key: str | None
-) -> list[Unreachable]:
+def unreachable_to_report(ctx: RequestContext) -> list[Unreachable]:
     """People whose messages failed as undeliverable this period, once for each admin."""
-    today = cycle.local_date(now)
     found: list[Unreachable] = []
-    with db.read_session() as session:
-        for plan in _plans(session, plan_key):
-            period = open_period(session, plan, cycle, today)
+    with ctx.db.read_session() as session:
+        for plan in ctx.plans(session):
+            period = open_period(session, plan, ctx.cycle, ctx.today)
             failed = session.scalars(
                 select(m.Delivery)
                 .where(

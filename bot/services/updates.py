@@ -22,9 +22,9 @@ from bot.model.updates import (
     UpdateDraft,
 )
 from bot.services import people as ppl
-from bot.services.plans import locked_periods, open_period, period_row, resolve_plan
+from bot.services.context import RequestContext
+from bot.services.plans import locked_periods, open_period, period_row
 from storage import models as m
-from storage.db import Database
 
 
 def _action(session: Session, plan: m.Plan, ref_text: str) -> m.Action:
@@ -186,40 +186,25 @@ def missing_fields(
     return errors
 
 
-def prepare_update(
-    *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
-    ref: str,
-    now: dt.datetime,
-    period: str | None = None,
-) -> UpdateDraft:
+def prepare_update(ctx: RequestContext, *, ref: str, period: str | None = None) -> UpdateDraft:
     """The update form for `ref`, prefilled with the last update; checks the caller may update."""
-    with db.session() as session:
-        plan = resolve_plan(session, plan_key)
-        person = ppl.require_member(session, plan, actor_slack_id)
+    with ctx.db.session() as session:
+        plan, person = ctx.member(session)
         action = _action(session, plan, ref)
         ppl.require_may_update(session, plan, person, action)
-        today = cycle.local_date(now)
-        chosen = _period_for(session, plan, cycle, person, period, today)
-        return _draft(session, plan, cycle, person, action, chosen, DEFAULT_SCHEME)
+        chosen = _period_for(session, plan, ctx.cycle, person, period, ctx.today)
+        return _draft(session, plan, ctx.cycle, person, action, chosen, DEFAULT_SCHEME)
 
 
 def record_update(
+    ctx: RequestContext,
     *,
-    db: Database,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
     ref: str,
     status: str,
     note: str = "",
     revised_target_date: dt.date | None = None,
     period: str | None = None,
     source: Source,
-    now: dt.datetime,
     idempotency_key: str | None = None,
     amendment_reason: str | None = None,
     scheme: StatusScheme = DEFAULT_SCHEME,
@@ -234,21 +219,18 @@ def record_update(
         )
     status_key = scheme.parse(status)
     try:
-        with db.session() as session:
+        with ctx.db.session() as session:
             if idempotency_key and (done := _already_recorded(session, idempotency_key)):
                 return done
             return _record(
                 session,
-                cycle=cycle,
-                plan_key=plan_key,
-                actor_slack_id=actor_slack_id,
+                ctx,
                 ref=ref,
                 status_key=status_key,
                 note=note,
                 revised_target_date=revised_target_date,
                 period_text=period,
                 source=source,
-                now=now,
                 idempotency_key=idempotency_key,
                 amendment_reason=(amendment_reason or "").strip() or None,
                 scheme=scheme,
@@ -256,7 +238,7 @@ def record_update(
     except IntegrityError:
         # The same submission raced in from another thread or replica and won.
         if idempotency_key:
-            with db.session() as session:
+            with ctx.db.session() as session:
                 if done := _already_recorded(session, idempotency_key):
                     return done
         raise
@@ -300,26 +282,22 @@ def _recorded(update: m.Update, previous: str | None, *, duplicate: bool = False
 
 def _record(
     session: Session,
+    ctx: RequestContext,
     *,
-    cycle: Cycle,
-    plan_key: str | None,
-    actor_slack_id: str,
     ref: str,
     status_key: str,
     note: str,
     revised_target_date: dt.date | None,
     period_text: str | None,
     source: Source,
-    now: dt.datetime,
     idempotency_key: str | None,
     amendment_reason: str | None,
     scheme: StatusScheme,
 ) -> RecordedUpdate:
-    plan = resolve_plan(session, plan_key)
-    person = ppl.require_member(session, plan, actor_slack_id)
+    plan, person = ctx.member(session)
     action = _action(session, plan, ref)
     ppl.require_may_update(session, plan, person, action)
-    today = cycle.local_date(now)
+    cycle, today = ctx.cycle, ctx.today
     period = _period_for(session, plan, cycle, person, period_text, today)
     row = period_row(session, plan, period)
     last = _last_update(session, action, before=period)
@@ -369,7 +347,7 @@ def _record(
         author_id=person.id,
         on_behalf_of_id=action.owner_id if person.id != action.owner_id else None,
         source=str(source),
-        created_at=now,
+        created_at=ctx.now,
         amendment_reason=amendment_reason if row.locked_at is not None else None,
         idempotency_key=idempotency_key,
     )

@@ -1,0 +1,68 @@
+"""One request's context: what every service is called with (the database, the calendar, the
+moment, the plan and who is asking), built once at the edge (`Runtime.request`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Cycle
+from bot.services import people as ppl
+from bot.services.plans import resolve_plan
+from storage import models as m
+from storage.db import Database
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Where and when a service runs, and for whom.
+
+    `plan_key` None means the only plan there is (or, for the scheduled services, every
+    plan); `actor` is the Slack ID of the person asking ("" for the scheduler and the CLI).
+    """
+
+    db: Database
+    cycle: Cycle
+    now: dt.datetime
+    plan_key: str | None = None
+    actor: str = ""
+
+    @property
+    def today(self) -> dt.date:
+        """The date now in the plan's time zone."""
+        return self.cycle.local_date(self.now)
+
+    def for_plan(self, plan_key: str | None) -> RequestContext:
+        """The same request, for the plan `plan_key`."""
+        return replace(self, plan_key=plan_key)
+
+    def plan(self, session: Session) -> m.Plan:
+        """The plan this request is for (refused with a hint when there is none, or several)."""
+        return resolve_plan(session, self.plan_key)
+
+    def plans(self, session: Session) -> list[m.Plan]:
+        """The plan this request names, or every plan when it names none (the scheduler's)."""
+        if self.plan_key:
+            return [self.plan(session)]
+        return list(session.scalars(select(m.Plan).order_by(m.Plan.key)))
+
+    def due_in_each_plan(self, find: Callable[[Session, m.Plan], Iterable[T]]) -> list[T]:
+        """What `find` says is due in each plan this request covers (`plans`), in one read;
+        nothing when no message may go out now (a weekend, a bank holiday, before the send
+        time). The scheduler's services share it."""
+        if not self.cycle.can_send_now(self.now):
+            return []
+        with self.db.read_session() as session:
+            return [item for plan in self.plans(session) for item in find(session, plan)]
+
+    def member(self, session: Session) -> tuple[m.Plan, m.Person]:
+        """The plan and the person asking, refused when they are not one of its people."""
+        plan = self.plan(session)
+        return plan, ppl.require_member(session, plan, self.actor)
