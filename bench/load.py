@@ -67,6 +67,7 @@ class LoadResult:
     elapsed_s: float = 0.0  # from the first request sent to the last answer
     answered: int = 0  # every answer, warm-up and errors included
     started: float = 0.0  # time.monotonic() of the first request
+    acked: list[int] = field(default_factory=list)  # indices of the requests answered 200
 
     @property
     def count(self) -> int:
@@ -177,7 +178,9 @@ async def _hammer(
                 result.answered += 1
                 if status != "200":
                     result.errors[status] = result.errors.get(status, 0) + 1
-                elif index >= warmup:
+                    continue
+                result.acked.append(index)
+                if index >= warmup:
                     result.latencies_ms.append(took)
         finally:
             connection.close()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -75,9 +76,20 @@ def count_updates(db: Database, source: str = "command") -> int:
         )
 
 
+def recorded_notes(db: Database, prefix: str, source: str = "command") -> Counter[str]:
+    """How many times each note starting with `prefix` was recorded (by `source`)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(m.Update.note, func.count(m.Update.id))
+            .where(m.Update.source == source, m.Update.note.startswith(prefix))
+            .group_by(m.Update.note)
+        )
+        return Counter({note: int(n) for note, n in rows})
+
+
 def wait_for_updates(db: Database, expected: int, *, timeout: float = 120.0) -> tuple[int, float]:
-    """Poll until `expected` command updates are recorded (or none arrive for 10 s): the count
-    and the monotonic time the last one was seen."""
+    """Poll until `expected` command updates are recorded (or none arrive for 10 s, or
+    `timeout` passes): the count, and the monotonic time the last one was seen."""
     deadline = time.monotonic() + timeout
     seen, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:

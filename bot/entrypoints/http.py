@@ -4,7 +4,9 @@ Routes: `POST /slack/events` (commands, interactivity, options and events, all s
 Slack; and Slack's unsigned `ssl_check`) and `GET /healthz` (JSON; 503 when the database
 does not answer). waitress runs the synchronous Bolt app on a pool of threads, so one slow
 request never holds up another (unlike an ASGI adapter, which would run the synchronous app
-inside its event loop); past `MAX_BODY_BYTES` it answers 413 itself.
+inside its event loop); past `MAX_BODY_BYTES` it answers 413 itself, from the headers.
+Connections that are idle, slow or hold their body back cost waitress no thread, and up to
+`CONNECTION_LIMIT` of them leave every other request answered (`waitress_settings`).
 
 Bolt checks signatures, and their age (5 minutes), once, with its `RequestVerification`
 middleware. Before handing it a request, the endpoint only makes sure Bolt can read it:
@@ -242,14 +244,88 @@ def _keep_bodies_out_of_bolts_signature_log() -> None:
         logger.addFilter(_WithoutBodies())
 
 
+# How waitress holds up under a flood of connections (issue 11). waitress reads every
+# connection on one event loop and hands a request to a worker thread only once its headers
+# and body have all arrived, so a connection that is idle, slow, or holding its body back costs
+# a socket and a buffer, never a thread. What it does cost is a place under `connection_limit`:
+# at the limit waitress stops accepting, and every new connection (Slack's requests, the
+# health probe) waits in the kernel's backlog until one closes. waitress's default limit is
+# 100, so 100 such connections stopped planbot answering anything.
+#
+# - CONNECTION_LIMIT: 1,000 open connections. Slack itself keeps a handful open; the rest
+#   is room for a flood (the tests hold 200, with room to spare) at a few kilobytes each.
+#   Past the limit, new connections queue in the backlog (waitress's 1,024, capped by the
+#   kernel's somaxconn) until the timeout below frees places.
+# - poll() instead of select(): select() cannot watch a descriptor numbered 1,024 or more, so
+#   a thousand connections would break the event loop.
+# - CHANNEL_TIMEOUT: a connection with no request in progress and no byte received for 15 s is
+#   closed (checked every CLEANUP_INTERVAL, 5 s: so within 15 to 20 s). Slack gives up on an
+#   answer after 3 s, so no request of Slack's needs longer; an idle flood is cleared within
+#   20 s instead of waitress's two minutes. A proxy in front that reuses connections to
+#   planbot should drop idle ones sooner than this (nginx: `keepalive_timeout` under 15 s).
+# - MAX_HEADER_BYTES: 32 KB of headers (waitress allows 256 KB); Slack sends about 1 KB.
+# - MAX_BODY_BYTES: judged from Content-Length before any of the body is read (413 at once);
+#   a chunked body is counted as it arrives and refused when it passes the limit.
+#
+# A slowloris trickling a byte every few seconds keeps its connection past any idle timeout:
+# only the connection limit bounds those. A deployment facing the internet without a proxy
+# that buffers requests (a load balancer, nginx) relies on the 1,000.
+CONNECTION_LIMIT = 1_000
+CHANNEL_TIMEOUT = 15  # seconds
+CLEANUP_INTERVAL = 5  # seconds
+BACKLOG = 1024
+MAX_HEADER_BYTES = 32 * 1024
+# Descriptors kept for everything else a process opens: database connections, the Slack
+# client's connections, logs, temporary files for bodies waitress spools to disk.
+RESERVED_FILES = 256
+
+
 def waitress_settings(*, threads: int = DEFAULT_THREADS) -> dict[str, Any]:
-    """How waitress serves planbot: `threads` at once, a 413 past `MAX_BODY_BYTES`."""
+    """How waitress serves planbot (production and the tests alike): `threads` at once, room
+    for a flood of slow connections, idle ones closed after `CHANNEL_TIMEOUT`, a 413 past
+    `MAX_BODY_BYTES` (see the comment above for each choice).
+
+    The connection limit needs a descriptor per connection: the process's soft limit on open
+    files is raised to fit it when the hard limit allows, and the connection limit lowered
+    (with a warning) when it does not."""
     return {
         "threads": threads,
         "ident": "planbot",
+        "connection_limit": _connection_limit(CONNECTION_LIMIT),
+        "backlog": BACKLOG,
+        "channel_timeout": CHANNEL_TIMEOUT,
+        "cleanup_interval": CLEANUP_INTERVAL,
+        "asyncore_use_poll": True,
+        "max_request_header_size": MAX_HEADER_BYTES,
         "max_request_body_size": MAX_BODY_BYTES,
-        "channel_timeout": 30,
     }
+
+
+def _connection_limit(wanted: int) -> int:
+    """`wanted`, or fewer if the process may not open that many files (a socket each, and at
+    worst a temporary file each for a body spooled to disk, plus `RESERVED_FILES`). At the
+    descriptor limit, accept() fails and waitress's loop would spin on the listening socket."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: no limit to read or raise
+        return wanted
+    needed = 2 * wanted + RESERVED_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        if raised > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    fits = max((soft - RESERVED_FILES) // 2, 1)
+    log.warning(
+        "the open-file limit (%d) allows %d HTTP connections at once, not %d",
+        soft,
+        fits,
+        wanted,
+    )
+    return fits
 
 
 def serve_http(
