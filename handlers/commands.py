@@ -117,8 +117,8 @@ def _record_from_command(
         too_late = render_incomplete(missing.errors, missing.draft.ref)
         open_modal_in_time(runtime, context, command, view, too_late=too_late, respond=respond)
         return
-    if recorded.duplicate:
-        return
+    # The inbox does each command once; recorded already means a worker before this one
+    # was stopped after recording it: the person is answered now.
     tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME), respond)
     after_update(runtime, context, recorded)
 

@@ -48,6 +48,7 @@ RUNTIME_KEY = "planbot_runtime"
 ITEM_KEY = "planbot_inbox_item"
 RECEIVED_KEY = "planbot_received"
 STORE_KEY = "planbot_store_for_later"
+ATTEMPT_KEY = "planbot_attempt"  # 2 and more: an earlier worker was stopped while at it
 FOLLOW_UP_KEY = "planbot_follow_up"  # how to run work after the listener (`follow_up`)
 
 # A trigger_id opens one view within this many seconds of the payload that carried it.
@@ -132,6 +133,13 @@ def seconds_since_received(context: BoltContext) -> float:
     its trigger is long spent)."""
     received: float | None = context.get(RECEIVED_KEY)
     return math.inf if received is None else time.monotonic() - received
+
+
+def redone(context: BoltContext) -> bool:
+    """Whether a worker before this one was stopped while doing this request: what it
+    recorded stands, and the person may not have heard; they are answered again."""
+    attempt: int = context.get(ATTEMPT_KEY) or 1
+    return attempt > 1
 
 
 def storing(context: BoltContext) -> Callable[[dict[str, Any]], str | None] | None:

@@ -26,7 +26,15 @@ from bot.render.replies import render_incomplete, render_update_recorded
 from bot.render.update_form import UpdateFormMeta, base_block_id
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
-from handlers.common import Routes, after_update, answering, runtime_from, storing, tell_privately
+from handlers.common import (
+    Routes,
+    after_update,
+    answering,
+    redone,
+    runtime_from,
+    storing,
+    tell_privately,
+)
 
 # The service's field names, and the form blocks that hold them.
 FIELD_BLOCKS = {
@@ -194,8 +202,8 @@ def _record_submission(
     except IncompleteUpdate as missing:
         tell_privately(runtime, user, render_incomplete(missing.errors, missing.draft.ref))
         return
-    if recorded.duplicate:
-        return
+    if recorded.duplicate and not redone(context):
+        return  # the form submitted twice: the first submission was answered
     tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME))
     after_update(runtime, context, recorded)
 

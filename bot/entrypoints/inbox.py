@@ -45,6 +45,7 @@ from bot.render.replies import NOT_SAVED, render_database_unavailable
 from bot.runtime import Runtime
 from bot.services import inbox
 from handlers.common import (
+    ATTEMPT_KEY,
     FOLLOW_UP_KEY,
     ITEM_KEY,
     RECEIVED_KEY,
@@ -241,7 +242,11 @@ class Inbox:
             assert self._app is not None, "Inbox.attach(app) first"
             with self._lock:
                 received = self._received.get(item_id)
-            context: dict[str, Any] = {ITEM_KEY: claimed.id, FOLLOW_UP_KEY: self.follow_up}
+            context: dict[str, Any] = {
+                ITEM_KEY: claimed.id,
+                ATTEMPT_KEY: claimed.attempt,
+                FOLLOW_UP_KEY: self.follow_up,
+            }
             if received is not None:  # else taken in by another process: long ago
                 context[RECEIVED_KEY] = received
             request = BoltRequest(

@@ -91,11 +91,13 @@ def store(
 
 @dataclass(frozen=True)
 class Claimed:
-    """A request a worker now holds: its body, and when it reached planbot."""
+    """A request a worker now holds: its body, when it reached planbot, and which attempt
+    at it this is (more than 1: a worker before this one was stopped while at it)."""
 
     id: int
     body: dict[str, Any]
     received_at: dt.datetime
+    attempt: int
 
 
 def claim(
@@ -128,7 +130,7 @@ def claim(
         )
     if claimed.rowcount != 1:
         return None
-    return Claimed(item_id, json.loads(item.body), item.received_at)
+    return Claimed(item_id, json.loads(item.body), item.received_at, item.attempts + 1)
 
 
 def finish(db: Database, item_id: int, *, now: dt.datetime) -> None:
