@@ -18,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from bot.delivery.once import Delivered, deliver_once
 from bot.domain.calendar import Cycle
 from bot.domain.dates import weekday_date
-from bot.model.reminders import Recipient, Reminder, ReminderAudience, Unreachable
+from bot.model.reminders import Recipient, Reminder, ReminderAudience, Unanswered, Unreachable
 from bot.notifier import ActiveUsers, AuthFailure, NotifierError
 from bot.render import reminders as render
 from bot.render.blockkit import Message
 from bot.runtime import Runtime
 from bot.services.claims import CLAIM_LEASE, DeliveryKey
+from bot.services.inbox import unanswered_to_report
 from bot.services.reminders import UNREACHABLE_PREFIX, due_reminders, unreachable_to_report
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,9 @@ def _idle_reason(cycle: Cycle, now: dt.datetime) -> str:
     return f"reminders go out from {cycle.rules.send_at:%H:%M} ({cycle.tz.key})"
 
 
+UNANSWERED_PREFIX = "unanswered:"  # the delivery kind of a report of an unanswered request
+
+
 def run_tick(
     runtime: Runtime,
     now: dt.datetime,
@@ -124,6 +128,8 @@ def run_tick(
             sender.send(reminder)
         for unreachable in unreachable_to_report(ctx):
             sender.send(unreachable)
+        for unanswered in unanswered_to_report(ctx):
+            sender.send(unanswered)
     except AuthFailure as exc:
         report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error
     return report
@@ -136,9 +142,11 @@ _RENDERERS: dict[ReminderAudience, Callable[[Reminder], Message]] = {
 }
 
 
-def _render(item: Reminder | Unreachable) -> Message:
+def _render(item: Reminder | Unreachable | Unanswered) -> Message:
     if isinstance(item, Reminder):
         return _RENDERERS[item.audience](item)
+    if isinstance(item, Unanswered):
+        return render.render_unanswered(item)
     return render.render_unreachable(item)
 
 
@@ -154,10 +162,12 @@ class _Sender:
     def __post_init__(self) -> None:
         self.active = ActiveUsers(self.runtime.notifier)  # one users.info per person a tick
 
-    def send(self, item: Reminder | Unreachable) -> None:
+    def send(self, item: Reminder | Unreachable | Unanswered) -> None:
         """Claim, send and record one message; whatever goes wrong, the batch goes on."""
         if isinstance(item, Reminder):
             recipient, kind, refs = item.recipient, item.kind, item.refs
+        elif isinstance(item, Unanswered):
+            recipient, kind, refs = item.admin, f"{UNANSWERED_PREFIX}{item.item_id}", ()
         else:
             recipient, kind, refs = item.admin, f"{UNREACHABLE_PREFIX}{item.slack_id}", ()
 

@@ -81,6 +81,22 @@ class Unreachable:
 
 
 @dataclass(frozen=True)
+class Unanswered:
+    """A request planbot acknowledged and could not finish within 30 minutes (its process
+    stopped, and no other took it up in time), to be reported to an admin once."""
+
+    plan_id: int
+    plan_key: str
+    period_key: str
+    item_id: int
+    slack_id: str
+    name: str
+    what: str  # "/update ACT-12 green Contract signed", or the kind of request
+    received_at: dt.datetime
+    admin: Recipient
+
+
+@dataclass(frozen=True)
 class PreviewStep:
     step: Step
     day: dt.date

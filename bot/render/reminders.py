@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
-from bot.domain.dates import short_date, weekday_date
+from bot.domain.dates import short_date, utc_date_time, weekday_date
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import DEACTIVATED
@@ -40,7 +40,7 @@ from bot.render.blockkit import (
 from bot.render.fitting import MESSAGE_ROOM, Entry, block_text, lay_out, pack
 
 if TYPE_CHECKING:
-    from bot.model.reminders import OutstandingAction, Reminder, Unreachable
+    from bot.model.reminders import OutstandingAction, Reminder, Unanswered, Unreachable
     from bot.model.updates import RecordedUpdate
 
 FALLBACK_CHARS = 300  # of the notification text; the blocks carry the detail
@@ -335,6 +335,22 @@ def render_unreachable(item: Unreachable) -> Message:
             "Everyone else's reminders go on as planned. Please set a delegate for them, or "
             "correct their Slack ID in the plan's people list and import it again."
         )
+    return Message(_fallback(text), [section(f":warning: {text}"), context(detail)])
+
+
+def render_unanswered(item: Unanswered) -> Message:
+    """Tells an admin, once, that a request reached planbot and was never answered."""
+    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
+    when = utc_date_time(item.received_at)
+    text = (
+        f"{who} sent planbot `{escaped_line(item.what, 200)}` on {when}, and it was not "
+        "answered: planbot stopped before it was done, and was not running again within "
+        "30 minutes, while Slack still let it reply."
+    )
+    detail = (
+        "Nothing of it was recorded unless their Home shows it. Please ask them to send it "
+        "again, or record it for them."
+    )
     return Message(_fallback(text), [section(f":warning: {text}"), context(detail)])
 
 

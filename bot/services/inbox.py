@@ -25,6 +25,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.model.reminders import Recipient, Unanswered
+from bot.services import people as ppl
+from bot.services.context import RequestContext
+from bot.services.plans import open_period
 from storage import models as m
 from storage.db import Database
 
@@ -41,6 +45,8 @@ WAITING_GRACE = dt.timedelta(seconds=30)
 STORE_WAIT_SECONDS = 1.5
 # Done requests are kept (without their bodies) this long, so a redelivery is still known.
 KEEP_DONE = dt.timedelta(days=2)
+# Given-up requests are kept this long, to be reported on a working day.
+KEEP_EXPIRED = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,56 @@ def give_up(db: Database, *, now: dt.datetime) -> int:
         connection.execute(
             delete(table).where(table.state == DONE, table.finished_at < now - KEEP_DONE)
         )
+        connection.execute(
+            delete(table).where(table.state == EXPIRED, table.finished_at < now - KEEP_EXPIRED)
+        )
     if expired:
         log.error("gave up %d request(s) unfinished %s after their ack", expired, ANSWER_WINDOW)
     return expired
+
+
+def unanswered_to_report(ctx: RequestContext) -> list[Unanswered]:
+    """Requests given up lately, for each admin of the plan of the person who sent them
+    (of every plan the request covers, for someone in none); the delivery's claims make
+    each reported once."""
+    with ctx.db.read_session() as session:
+        items = session.scalars(
+            select(m.InboxItem).where(m.InboxItem.state == EXPIRED).order_by(m.InboxItem.id)
+        ).all()
+        if not items:
+            return []
+        plans = ctx.plans(session)
+        found: list[Unanswered] = []
+        for item in items:
+            theirs = [p for p in plans if ppl.find_person(session, p, item.user_id) is not None]
+            for plan in theirs or plans:
+                person = ppl.find_person(session, plan, item.user_id)
+                period = open_period(session, plan, ctx.cycle, ctx.today)
+                for admin in ppl.admins(session, plan):
+                    if admin.slack_id == item.user_id:
+                        continue
+                    found.append(
+                        Unanswered(
+                            plan_id=plan.id,
+                            plan_key=plan.key,
+                            period_key=period.key,
+                            item_id=item.id,
+                            slack_id=item.user_id,
+                            name=person.name if person else item.user_id or "someone",
+                            what=_what(item),
+                            received_at=item.received_at,
+                            admin=Recipient(admin.slack_id, admin.name),
+                        )
+                    )
+    return found
+
+
+def _what(item: m.InboxItem) -> str:
+    """What the request asked, in the words it was sent with where it had any."""
+    try:
+        body = json.loads(item.body or "{}")
+    except ValueError:
+        body = {}
+    if isinstance(body, dict) and body.get("command"):
+        return f"{body['command']} {body.get('text') or ''}".strip()
+    return item.kind
