@@ -10,7 +10,15 @@ from __future__ import annotations
 import datetime as dt
 
 from support.fakeslack import FakeSlack
-from support.slackapp import PRIYA, SINEAD, make_runtime, slash_command
+from support.slackapp import (
+    PRIYA,
+    SINEAD,
+    all_text,
+    app_home_opened,
+    make_runtime,
+    running_bot,
+    slash_command,
+)
 from test_reminders import at, dms_to, tick
 
 from bot.services import inbox
@@ -100,3 +108,21 @@ def test_a_request_unfinished_after_30_minutes_is_given_up_and_reported_to_the_o
     assert "not answered" in text
     tick(runtime, at(2020, 1, 10, 11, 15))
     assert len(dms_to(fake_slack, PRIYA)) == 1  # told once
+
+
+def test_a_burst_of_updates_redraws_the_authors_home_once_not_once_each(
+    sample_db: Database, fake_slack: FakeSlack
+) -> None:
+    notes = [f"Step {n} done" for n in range(5)]
+    with running_bot(sample_db, fake_slack, follow_up_delay=2.0) as bot:
+        for note in notes:
+            reply = bot.replies_to(bot.command(SINEAD, "/update", f"ACT-12 green {note}"))
+            assert "Recorded ACT-12" in all_text(reply[0])
+        bot.wait_idle()
+        publishes = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == SINEAD]
+        # Redrawn after the burst (each update answered at once meanwhile), as it stands now:
+        # what opening the Home draws afresh.
+        assert 1 <= len(publishes) < len(notes)
+        redrawn = bot.home_of(SINEAD, publishes=len(publishes))["blocks"]
+        bot.event(app_home_opened(SINEAD))
+        assert bot.home_of(SINEAD, publishes=len(publishes) + 1)["blocks"] == redrawn

@@ -67,6 +67,9 @@ PROMPT_WORKERS = 4
 # What follows a request once its person has their answer (the owner's DM, App Homes
 # redrawn): best effort, on threads of its own, as it may wait on Slack's rate limits.
 FOLLOW_UP_WORKERS = 2
+# A follow-up with a key (a person's App Home redrawn) waits this long first, and any other
+# with its key meanwhile is dropped: a burst of updates redraws each Home once.
+FOLLOW_UP_DELAY = 1.0
 SWEEP_SECONDS = 15.0
 # Answered by their listener within the ack (Slack shows what the ack says).
 ANSWERED_IN_ACK = frozenset({"block_suggestion", "view_submission"})
@@ -111,10 +114,12 @@ class Inbox:
         workers: int = WORKERS,
         prompt_workers: int = PROMPT_WORKERS,
         executor: Executor | None = None,
+        follow_up_delay: float = FOLLOW_UP_DELAY,
     ) -> None:
         """`workers`: requests done at once, and `prompt_workers` more for those a person
         watches; `executor`: run them all there instead (a test's, to have each done before
-        its ack returns)."""
+        its ack returns); `follow_up_delay`: how long keyed follow-ups wait (see
+        `FOLLOW_UP_DELAY`)."""
         self.runtime = runtime
         self.db = runtime.db
         # This process, as its claims name it: a pid alone is reused after a restart.
@@ -128,8 +133,11 @@ class Inbox:
         )
         self._follow_ups_waiting: set[str] = set()  # keys of follow-ups not started yet
         self._follow_ups = 0  # follow-ups queued or running
+        self.follow_up_delay = follow_up_delay
         self._in_flight: set[int] = set()
-        self._received: dict[int, float] = {}  # stored here: when it arrived (monotonic)
+        # Stored by this process and not yet claimed: when it arrived (monotonic), and body.
+        self._received: dict[int, float] = {}
+        self._bodies: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -185,6 +193,7 @@ class Inbox:
         if stored.new:
             with self._lock:
                 self._received[stored.id] = time.monotonic() if received is None else received
+                self._bodies[stored.id] = body
             self.submit(stored.id, prompt=self._routes is not None and self._routes.is_prompt(body))
         else:
             log.info("acknowledged a redelivery of %s without doing it again", request_kind(body))
@@ -230,13 +239,20 @@ class Inbox:
 
     def _do(self, item_id: int) -> None:
         try:
-            claimed = inbox.claim(
-                self.db,
-                item_id,
-                worker=self.worker_id,
-                now=self.runtime.now(),
-                taking_over=self.may_take_over,
-            )
+            with self._lock:
+                body = self._bodies.pop(item_id, None)
+            if body is not None:  # stored here a moment ago: claimed without reading it back
+                claimed = inbox.claim_stored(
+                    self.db, item_id, body, worker=self.worker_id, now=self.runtime.now()
+                )
+            else:
+                claimed = inbox.claim(
+                    self.db,
+                    item_id,
+                    worker=self.worker_id,
+                    now=self.runtime.now(),
+                    taking_over=self.may_take_over,
+                )
             if claimed is None:
                 return
             assert self._app is not None, "Inbox.attach(app) first"
@@ -267,11 +283,13 @@ class Inbox:
             with self._lock:
                 self._in_flight.discard(item_id)
                 self._received.pop(item_id, None)
+                self._bodies.pop(item_id, None)
                 self._idle.notify_all()
 
     def follow_up(self, key: str | None, work: Callable[[], None]) -> None:
-        """Run `work` on a follow-up thread; dropped when one with its `key` is still waiting
-        to start (a Home redrawn once for several updates in a burst)."""
+        """Run `work` on a follow-up thread; one with a `key` after `follow_up_delay`, and
+        dropped when one with its key is still waiting to start (a Home redrawn once for
+        several updates in a burst)."""
         with self._lock:
             if key is not None:
                 if key in self._follow_ups_waiting:
@@ -292,6 +310,17 @@ class Inbox:
                     self._follow_ups -= 1
                     self._idle.notify_all()
 
+        if key is None or self.follow_up_delay <= 0:
+            self._follow_up_executor.submit(run)
+            return
+        timer = threading.Timer(self.follow_up_delay, self._start_follow_up, (run,))
+        timer.daemon = True
+        timer.start()
+
+    def _start_follow_up(self, run: Callable[[], None]) -> None:
+        if self._stopping.is_set():  # stopped meanwhile: run here, the pool is gone
+            run()
+            return
         self._follow_up_executor.submit(run)
 
     def may_take_over(self, item: m.InboxItem) -> bool:

@@ -139,6 +139,23 @@ def claim(
     return Claimed(item_id, json.loads(item.body), item.received_at, item.attempts + 1)
 
 
+def claim_stored(
+    db: Database, item_id: int, body: dict[str, Any], *, worker: str, now: dt.datetime
+) -> Claimed | None:
+    """Claim a request this process stored and still has in hand (`body`): one statement,
+    no read; None if another process's sweep took it first."""
+    table = m.InboxItem
+    with db.transaction() as connection:
+        claimed = connection.execute(
+            update(table)
+            .where(table.id == item_id, table.state == WAITING)
+            .values(state=WORKING, claimed_at=now, claimed_by=worker, attempts=table.attempts + 1)
+        )
+    if claimed.rowcount != 1:
+        return None
+    return Claimed(item_id, body, now, 1)
+
+
 def finish(db: Database, item_id: int, *, now: dt.datetime) -> None:
     """The request is done: its body (what was typed, its response_url) is dropped."""
     table = m.InboxItem

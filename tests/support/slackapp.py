@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.entrypoints.http import PlanbotWSGI
-from bot.entrypoints.inbox import Inbox
+from bot.entrypoints.inbox import WORKERS, Inbox
 from bot.notifier import Notifier, make_client
 from bot.render.update_form import base_block_id
 from bot.runtime import Runtime, build_runtime
@@ -494,13 +494,16 @@ def running_bot(
     webhooks: Sequence[str] = (),
     workers: int | None = None,
     timeout: int = 5,
+    follow_up_delay: float = 0.0,
 ) -> Iterator[Bot]:
     """planbot over HTTP on a free loopback port, for one test (`make_runtime` says what the
     settings are; `workers`: the inbox's workers, production's number by default)."""
     runtime = make_runtime(
         db, fake, clock=clock, digest_channel=digest_channel, webhooks=webhooks, timeout=timeout
     )
-    inbox = Inbox(runtime) if workers is None else Inbox(runtime, workers=workers)
+    # Follow-ups (App Homes redrawn) start at once: tests count each publish. Their delay,
+    # which lets a burst redraw each Home once, has a test of its own.
+    inbox = Inbox(runtime, workers=workers or WORKERS, follow_up_delay=follow_up_delay)
     app = create_app(runtime, signing_secret=SIGNING_SECRET, inbox=inbox)
     wsgi = PlanbotWSGI(app, db=db)
     server = start_http_server(wsgi)
