@@ -138,6 +138,8 @@ class Inbox:
         # Stored by this process and not yet claimed: when it arrived (monotonic), and body.
         self._received: dict[int, float] = {}
         self._bodies: dict[int, dict[str, Any]] = {}
+        # Done here, but the database did not take the mark: marked by the next sweep.
+        self._to_mark_done: set[int] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -238,6 +240,7 @@ class Inbox:
         (self._prompt_executor if prompt else self._executor).submit(self._do, item_id)
 
     def _do(self, item_id: int) -> None:
+        claimed: inbox.Claimed | None = None
         try:
             with self._lock:
                 body = self._bodies.pop(item_id, None)
@@ -276,9 +279,14 @@ class Inbox:
                 # Done, whatever the listener made of it: it answered the person (or its
                 # error handler apologised); doing it again would not go better.
                 inbox.finish(self.db, claimed.id, now=self.runtime.now())
-        except Exception:
-            # The database gone between claim and finish: the sweep takes it up again.
-            log.exception("could not finish stored request %s; it will be retried", item_id)
+        except Exception as exc:  # noqa: BLE001 - the database gone meanwhile
+            if claimed is not None:
+                # Done, and the person answered (a "not saved" too is an answer: nothing
+                # was recorded, and they were told to try again); only the mark is missing.
+                # Marked by the next sweep; never done again by this process.
+                with self._lock:
+                    self._to_mark_done.add(item_id)
+            log.warning("could not mark stored request %s done: %s", item_id, type(exc).__name__)
         finally:
             with self._lock:
                 self._in_flight.discard(item_id)
@@ -331,7 +339,7 @@ class Inbox:
         pid_text = rest.partition(":")[0]
         if item.claimed_by == self.worker_id:
             with self._lock:
-                return item.id not in self._in_flight
+                return item.id not in self._in_flight and item.id not in self._to_mark_done
         if host == socket.gethostname() and pid_text.isdigit():
             pid = int(pid_text)
             return pid == os.getpid() or not _running(pid)
@@ -343,6 +351,12 @@ class Inbox:
         `starting`: every waiting request is taken (this process has queued none yet).
         Returns how many were queued."""
         now = self.runtime.now()
+        with self._lock:
+            unmarked = sorted(self._to_mark_done)
+        for item_id in unmarked:
+            inbox.finish(self.db, item_id, now=now)
+            with self._lock:
+                self._to_mark_done.discard(item_id)
         inbox.give_up(self.db, now=now)
         ids = inbox.to_redo(
             self.db, now=now, taking_over=self.may_take_over, everything_waiting=starting
