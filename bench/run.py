@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,32 +237,38 @@ def _load(
 def _paced(
     fig: Figures, size: Size, server_url: str, bodies: Callable[[int], bytes], name: str
 ) -> LoadResult:
-    paced = run_load(
-        server_url,
-        bodies,
-        requests=size.paced_requests,
-        warmup=size.paced_warmup,
-        rate=size.paced_rate,
-        secret=SIGNING_SECRET,
-    )
-    if paced.errors:
-        fig.note(f"{name} answered errors under the paced load: {paced.errors}")
-    return paced
+    """Requests 0.. at `size.paced_rate` a second."""
+    load = {"requests": size.paced_requests, "warmup": size.paced_warmup, "rate": size.paced_rate}
+    return _one_load(fig, f"{name} answered errors under the paced load", server_url, bodies, load)
 
 
 def _closed_loop(
     fig: Figures, size: Size, server_url: str, bodies: Callable[[int], bytes], name: str
 ) -> LoadResult:
-    closed = run_load(
-        server_url,
-        lambda i: bodies(size.paced_requests + i),
-        requests=size.closed_requests,
-        warmup=size.closed_warmup,
-        secret=SIGNING_SECRET,
+    """Requests paced_requests.., each client sending again as soon as it is answered."""
+    load = {"requests": size.closed_requests, "warmup": size.closed_warmup}
+    after_paced = partial(_offset, bodies, size.paced_requests)
+    return _one_load(
+        fig, f"{name} answered errors in the closed loop", server_url, after_paced, load
     )
-    if closed.errors:
-        fig.note(f"{name} answered errors in the closed loop: {closed.errors}")
-    return closed
+
+
+def _offset(bodies: Callable[[int], bytes], first: int, i: int) -> bytes:
+    return bodies(first + i)
+
+
+def _one_load(
+    fig: Figures,
+    on_errors: str,
+    server_url: str,
+    bodies: Callable[[int], bytes],
+    load: dict[str, Any],
+) -> LoadResult:
+    """One load against `server_url`; its errors, if any, noted under the figures."""
+    result = run_load(server_url, bodies, secret=SIGNING_SECRET, **load)
+    if result.errors:
+        fig.note(f"{on_errors}: {result.errors}")
+    return result
 
 
 def _require_floor() -> None:

@@ -44,7 +44,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from support.fakeslack import FakeSlack
-from support.loopback import loopback_server
+from support.loopback import holding_endpoint, record_and_answer
 from support.slackapp import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -124,14 +124,7 @@ def plan_open_today() -> PlanFile:
         # The quarter after keeps its window shut today, whatever day of the quarter it is.
         MeetingRow(later.key, cycle.calendar.next_working_day(later.end + dt.timedelta(days=90))),
     ]
-    return PlanFile(
-        key=PLAN_KEY,
-        name="Restart Plan",
-        people=people,
-        actions=actions,
-        meetings=meetings,
-        history=history,
-    )
+    return PlanFile(PLAN_KEY, "Restart Plan", people, actions, meetings, history)
 
 
 def recorded_notes(db: Database, prefix: str) -> Counter[str]:
@@ -205,19 +198,14 @@ def response_urls() -> Iterator[ResponseUrls]:
                 self.send_response(503)  # its process is gone; nobody reads this
                 self.end_headers()
                 return
-            with state.changed:
-                state.answers.setdefault(self.path, []).append(json.loads(body))
-                state.changed.notify_all()
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
+            record_and_answer(
+                self,
+                state,
+                lambda: state.answers.setdefault(self.path, []).append(json.loads(body)),
+            )
 
-    with loopback_server(Handler) as url:
-        state.url = url
-        try:
-            yield state
-        finally:
-            state.released.set()  # held requests end, so the server can stop
+    with holding_endpoint(Handler, state):
+        yield state
 
 
 # -- planbot serve, as a process -------------------------------------------------------------

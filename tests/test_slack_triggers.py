@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from support.fakeslack import FakeSlack, issue_trigger_id, trigger_issued_at
-from support.loopback import loopback_server
+from support.loopback import holding_endpoint, record_and_answer
 from support.slackapp import (
     DANIEL,
     HELEN,
@@ -116,19 +116,12 @@ def tools() -> Iterator[SlowTools]:
                 self.wfile.write(b"server error")
                 return
             state.hold()
-            with state.changed:
-                state.answers[self.path] = json.loads(body or b"{}")
-                state.changed.notify_all()
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
+            record_and_answer(
+                self, state, lambda: state.answers.__setitem__(self.path, json.loads(body or b"{}"))
+            )
 
-    with loopback_server(Handler) as url:
-        state.url = url
-        try:
-            yield state
-        finally:
-            state.released.set()  # held requests answer, so the server can stop
+    with holding_endpoint(Handler, state):
+        yield state
 
 
 @contextmanager

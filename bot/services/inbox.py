@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.model.reminders import Recipient, Unanswered
+from bot.model.reminders import Unanswered
 from bot.services import people as ppl
 from bot.services.context import RequestContext
 from bot.services.plans import open_period
@@ -235,22 +235,20 @@ def unanswered_to_report(ctx: RequestContext) -> list[Unanswered]:
             for plan in theirs or plans:
                 person = ppl.find_person(session, plan, item.user_id)
                 period = open_period(session, plan, ctx.cycle, ctx.today)
-                for admin in ppl.admins(session, plan):
-                    if admin.slack_id == item.user_id:
-                        continue
-                    found.append(
-                        Unanswered(
-                            plan_id=plan.id,
-                            plan_key=plan.key,
-                            period_key=period.key,
-                            item_id=item.id,
-                            slack_id=item.user_id,
-                            name=person.name if person else item.user_id or "someone",
-                            what=_what(item),
-                            received_at=item.received_at,
-                            admin=Recipient(admin.slack_id, admin.name),
-                        )
+                found += [
+                    Unanswered(
+                        plan.id,
+                        plan.key,
+                        period.key,
+                        item.id,
+                        item.user_id,
+                        person.name if person else item.user_id or "someone",
+                        _what(item),
+                        item.received_at,
+                        admin,
                     )
+                    for admin in ppl.admins_to_tell(session, plan, about=item.user_id)
+                ]
     return found
 
 

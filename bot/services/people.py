@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import NotAllowed
+from bot.model.reminders import Recipient
 from storage import models as m
 
 ADMIN, DIRECTOR, OWNER = "admin", "director", "owner"
@@ -25,6 +26,12 @@ def admins(session: Session, plan: m.Plan) -> list[m.Person]:
             .order_by(m.Person.id)
         )
     )
+
+
+def admins_to_tell(session: Session, plan: m.Plan, about: str) -> list[Recipient]:
+    """The plan's admins who are to be told something about the person `about` (Slack ID):
+    every admin but that person."""
+    return [Recipient(a.slack_id, a.name) for a in admins(session, plan) if a.slack_id != about]
 
 
 def directors_of(session: Session, plan: m.Plan, directorate_id: int) -> list[m.Person]:

@@ -393,24 +393,21 @@ def unreachable_to_report(ctx: RequestContext) -> list[Unreachable]:
             by_person: dict[str, list[m.Delivery]] = defaultdict(list)
             for row in failed:
                 by_person[row.recipient].append(row)
-            admins = ppl.admins(session, plan)
             for slack_id, rows in by_person.items():
                 person = ppl.find_person(session, plan, slack_id)
-                for admin in admins:
-                    if admin.slack_id == slack_id:
-                        continue
-                    found.append(
-                        Unreachable(
-                            plan_id=plan.id,
-                            plan_key=plan.key,
-                            period_key=period.key,
-                            slack_id=slack_id,
-                            name=person.name if person else slack_id,
-                            error=rows[-1].detail,
-                            admin=Recipient(admin.slack_id, admin.name),
-                        )
+                found += [
+                    Unreachable(
+                        plan.id,
+                        plan.key,
+                        period.key,
+                        slack_id,
+                        person.name if person else slack_id,
+                        rows[-1].detail,
+                        admin,
                     )
-            if by_person and not admins:
+                    for admin in ppl.admins_to_tell(session, plan, about=slack_id)
+                ]
+            if by_person and not ppl.admins(session, plan):
                 log.warning(
                     "plan %s: cannot reach %s and there is no admin to tell",
                     plan.key,

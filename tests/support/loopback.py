@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol, TypeVar
 
 
 @contextmanager
@@ -20,3 +21,40 @@ def loopback_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class HoldingEndpoint(Protocol):
+    """What a test's endpoint that holds its answers keeps: its URL, a condition its
+    waiters wait on, and the event that lets held requests go."""
+
+    url: str
+    changed: threading.Condition
+    released: threading.Event
+
+
+Endpoint = TypeVar("Endpoint", bound=HoldingEndpoint)
+
+
+def record_and_answer(
+    handler: BaseHTTPRequestHandler, state: HoldingEndpoint, record: Callable[[], None]
+) -> None:
+    """Note what arrived (`record`, under the state's condition, its waiters woken) and
+    answer 200 `ok`."""
+    with state.changed:
+        record()
+        state.changed.notify_all()
+    handler.send_response(200)
+    handler.end_headers()
+    handler.wfile.write(b"ok")
+
+
+@contextmanager
+def holding_endpoint(handler: type[BaseHTTPRequestHandler], state: Endpoint) -> Iterator[Endpoint]:
+    """Serve `handler` on loopback for `state`; held requests are let go at the end, so
+    the server can stop."""
+    with loopback_server(handler) as url:
+        state.url = url
+        try:
+            yield state
+        finally:
+            state.released.set()
