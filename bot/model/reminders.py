@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.calendar import Step
+from bot.model.heading import PlanPeriod
 
 
 class ReminderAudience(StrEnum):
@@ -107,13 +108,9 @@ class PreviewStep:
 
 
 @dataclass(frozen=True)
-class ReminderPreview:
+class ReminderPreview(PlanPeriod):
     """A period's reminder calendar and who would get what on each step."""
 
-    plan_key: str
-    plan_name: str
-    period_key: str
-    period_label: str
     meeting_date: dt.date | None
     publication_deadline: dt.date | None
     update_deadline: dt.date

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import InvalidInput
+from bot.model.heading import PlanPeriod
 
 NO_UPDATE = "no_update"  # the pseudo-status of an open action with no update this period
 NO_UPDATE_LABEL = "No update received"
@@ -164,13 +165,9 @@ class MissingGroup:
 
 
 @dataclass(frozen=True)
-class Digest:
+class Digest(PlanPeriod):
     """The committee report for one period and scope: every format is rendered from this."""
 
-    plan_key: str
-    plan_name: str
-    period_key: str
-    period_label: str
     previous_period_key: str
     previous_period_label: str
     committee: str
