@@ -36,7 +36,6 @@ from support.slackapp import (
     view_submission,
 )
 
-from bot.entrypoints.http import RecentEvents
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage.db import Database
@@ -307,22 +306,6 @@ def test_an_event_the_bot_did_not_take_is_processed_again_when_redelivered(bot: 
 
     assert first.status_code == 404
     assert again.status_code == 404
-
-
-def test_recent_events_are_remembered_for_ten_minutes_and_at_most_size_of_them() -> None:
-    now = [0.0]
-    events = RecentEvents(seconds=600, size=3, clock=lambda: now[0])
-
-    assert events.take("Ev1") and not events.take("Ev1")
-    now[0] = 599.0
-    assert not events.take("Ev1")  # Slack's last retry comes about 5 minutes after the first
-    now[0] = 600.0
-    assert events.take("Ev1")  # forgotten after ten
-    events.forget("Ev1")
-    assert events.take("Ev1")  # a delivery that was not acknowledged is not remembered
-    assert events.take("Ev2") and events.take("Ev3") and events.take("Ev4")
-    assert events.take("Ev1")  # the oldest went first to keep at most three
-    assert not events.take("Ev4")
 
 
 # -- the test client holds planbot to Slack's 3 seconds -------------------------------------------

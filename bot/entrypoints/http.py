@@ -20,22 +20,20 @@ middleware. Before handing it a request, the endpoint only makes sure Bolt can r
 - signature headers that slack_sdk's verifier cannot judge (it raises on a timestamp that is
   not a whole number, or a signature that is not ASCII) get 401, which is all they could get.
 
-A signed Events API event whose `event_id` this process took in the last
-`EVENT_MEMORY_SECONDS` (Slack's redelivery, `X-Slack-Retry-Num`, after it thought the first
-delivery failed) gets an empty 200 and is not processed again (see `RecentEvents`).
+Slack's redelivery of an Events API event (`X-Slack-Retry-Num`, after it thought the first
+delivery failed) gets an empty 200 and is not done again: the durable inbox stores each
+event once, by its `event_id`, whichever process or replica it reaches
+(bot/entrypoints/inbox.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from cachetools import TTLCache
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
@@ -52,67 +50,17 @@ HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 3000
 DEFAULT_THREADS = 8
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kilobytes; a modal's at most ~100 KB
-# Slack redelivers an event up to three times: at once, after a minute and after five.
-EVENT_MEMORY_SECONDS = 60 * 10
-EVENT_MEMORY_SIZE = 10_000  # event_ids remembered at most (the oldest are forgotten first)
-# The context key under which the redelivery middleware notes the event_id a request took.
-TAKEN_EVENT_KEY = "planbot_taken_event_id"
 FORM = "application/x-www-form-urlencoded"
 REFUSED_SIGNATURE = "refused a request whose signature is missing, wrong or too old"
 
 
-class RecentEvents:
-    """The Events API `event_id`s this process took lately: a redelivery is acked, not redone.
-
-    Slack redelivers an event it believes failed (no 2xx within 3 s, a dropped connection),
-    with `X-Slack-Retry-Num`, even when the first delivery was processed; Bolt processes every
-    delivery it is given. An id is taken on arrival, so a redelivery racing the first one is
-    skipped too, and forgotten again when the first was not acknowledged with a 2xx, so
-    Slack's retry of a delivery that failed here is processed. Remembered in memory, per
-    process: a redelivery reaching another replica, or this one after a restart, is processed
-    again (at worst the Home is published twice); a durable inbox is what closes that gap.
-    """
-
-    def __init__(
-        self,
-        *,
-        seconds: float = EVENT_MEMORY_SECONDS,
-        size: int = EVENT_MEMORY_SIZE,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.seconds = seconds
-        self.size = size
-        # event_id -> True, for `seconds`; the oldest go first when `size` are held.
-        self._taken: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=seconds, timer=clock)
-        self._lock = threading.Lock()
-
-    def take(self, event_id: str) -> bool:
-        """True for an event not seen lately (now remembered); False for a redelivery."""
-        with self._lock:
-            if event_id in self._taken:
-                return False
-            self._taken[event_id] = True
-            return True
-
-    def forget(self, event_id: str) -> None:
-        """Let the next delivery of `event_id` be processed (this one was not acknowledged)."""
-        with self._lock:
-            self._taken.pop(event_id, None)
-
-
 class PlanbotWSGI(SlackRequestHandler):
-    """Bolt's WSGI handler, with `/healthz`, Slack's `ssl_check`, a 4xx for bodies Bolt could
-    not read, and Events API redeliveries acknowledged without being processed again.
+    """Bolt's WSGI handler, with `/healthz`, Slack's `ssl_check` and a 4xx for bodies Bolt
+    could not read."""
 
-    It adds the middleware that skips redeliveries to `app`: build one for each app."""
-
-    def __init__(
-        self, app: App, *, db: Database, recent_events: RecentEvents | None = None
-    ) -> None:
+    def __init__(self, app: App, *, db: Database) -> None:
         super().__init__(app, path=EVENTS_PATH)
         self.db = db
-        self.recent_events = recent_events or RecentEvents()
-        app.middleware(_skipping_redeliveries(self.recent_events))
         _keep_bodies_out_of_bolts_signature_log()
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
@@ -134,17 +82,11 @@ class PlanbotWSGI(SlackRequestHandler):
             return _refuse_signature()
         if not _verifiable(bolt_request):
             return _refuse_signature()
-        response: BoltResponse | None = None
         try:
-            response = self.app.dispatch(bolt_request)
-            return response
+            return self.app.dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - a signed body no check above foresaw: a 400
             log.warning("rejected a signed request Bolt could not handle: %s", type(exc).__name__)
             return _text(400, "malformed request body")
-        finally:
-            taken = bolt_request.context.get(TAKEN_EVENT_KEY)
-            if taken is not None and (response is None or not 200 <= response.status < 300):
-                self.recent_events.forget(taken)
 
     def health(self) -> tuple[str, dict[str, str]]:
         if self.db.ping():
@@ -168,42 +110,6 @@ class PlanbotWSGI(SlackRequestHandler):
             )
             return [payload] if environ["REQUEST_METHOD"] == "GET" else []
         return super().__call__(environ, start_response)
-
-
-def _skipping_redeliveries(recent: RecentEvents) -> Callable[..., BoltResponse | None]:
-    """Bolt middleware (it runs once Bolt has checked the signature): an event taken lately is
-    acknowledged and not processed; one taken now is noted in the context, for `dispatch`."""
-
-    def skip_redelivered_event(
-        request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse | None]
-    ) -> BoltResponse | None:
-        event_id = _event_id(request.body)
-        if event_id is None:
-            return next()
-        if not recent.take(event_id):
-            log.info(
-                "acknowledged a redelivery of event %s (retry %s, %s) without processing it",
-                event_id,
-                _header(request, "x-slack-retry-num") or "-",
-                _header(request, "x-slack-retry-reason") or "-",
-            )
-            return BoltResponse(status=200, body="")
-        context[TAKEN_EVENT_KEY] = event_id
-        return next()
-
-    return skip_redelivered_event
-
-
-def _event_id(body: dict[str, Any]) -> str | None:
-    """The `event_id` of an Events API delivery (`event_callback`), or None for anything else."""
-    event_id = body.get("event_id")
-    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
-        return event_id
-    return None
-
-
-def _header(request: BoltRequest, name: str) -> str:
-    return str(request.headers.get(name, [""])[0])[:40]
 
 
 def _verifiable(request: BoltRequest) -> bool:
