@@ -185,7 +185,7 @@ def _open_or_tell(
     try:
         return runtime.notifier.open_view(str(body.get("trigger_id") or ""), view)
     except TriggerSpent as exc:
-        log.info("%s: the trigger was spent before the modal opened (%s)", _describe(body), exc)
+        log.info("%s: the trigger was spent before the modal opened (%s)", describe(body), exc)
         _tell_spent(runtime, body, expired, respond)
         return None
 
@@ -194,7 +194,7 @@ def _tell_spent(
     runtime: Runtime, body: dict[str, Any], expired: Message, respond: Respond | None
 ) -> None:
     reply = respond if body.get("response_url") else None
-    tell_privately(runtime, _user_of(body) or "", expired, reply)
+    tell_privately(runtime, user_of(body) or "", expired, reply)
 
 
 def open_modal(
@@ -212,7 +212,7 @@ def open_modal(
     gets `expired`, privately."""
     view = build()
     if seconds_since_received(context) >= TRIGGER_SECONDS:
-        log.info("%s: too late to open the modal; told privately", _describe(body))
+        log.info("%s: too late to open the modal; told privately", describe(body))
         _tell_spent(runtime, body, expired, respond)
         return
     _open_or_tell(runtime, body, view, expired, respond)
@@ -233,7 +233,7 @@ def open_modal_in_time(
     if seconds_since_received(context) < TRIGGER_SECONDS:
         _open_or_tell(runtime, body, view, too_late, respond)
         return
-    log.info("%s: too late to open the form; told privately", _describe(body))
+    log.info("%s: too late to open the form; told privately", describe(body))
     _tell_spent(runtime, body, too_late, respond)
 
 
@@ -334,7 +334,7 @@ def _first_line(error: BaseException) -> str:
     return f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()
 
 
-def _describe(body: dict[str, Any]) -> str:
+def describe(body: dict[str, Any]) -> str:
     """What the request was, for the log: never the text a person typed."""
     if body.get("command"):
         return f"command {body['command']}"
@@ -349,7 +349,7 @@ def _describe(body: dict[str, Any]) -> str:
     return kind
 
 
-def _user_of(body: dict[str, Any]) -> str | None:
+def user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user_id") or body.get("user") or (body.get("event") or {}).get("user")
     if isinstance(user, dict):
         user = user.get("id")
@@ -358,7 +358,7 @@ def _user_of(body: dict[str, Any]) -> str | None:
 
 def _message_for(error: Exception, body: dict[str, Any]) -> Message:
     """What to tell the person about `error`; logged here, once, with context."""
-    what, user = _describe(body), _user_of(body)
+    what, user = describe(body), user_of(body)
     if isinstance(error, PlanbotError):
         log.info("refused %s for %s: %s", what, user, error)
         return render_refusal(error)
@@ -382,7 +382,7 @@ def report_error(
 ) -> None:
     """A refusal goes privately to the person; anything else is logged once, with context,
     and the person gets a short apology. Used by the app's error handler and by `answering`."""
-    what, user = _describe(body), _user_of(body)
+    what, user = describe(body), user_of(body)
     message = _message_for(error, body)
     if user is None:
         return

@@ -51,7 +51,9 @@ from handlers.common import (
     RECEIVED_KEY,
     STORE_KEY,
     Routes,
+    describe,
     tell_privately,
+    user_of,
 )
 from storage import models as m
 from storage.db import is_unavailable
@@ -84,24 +86,6 @@ def request_key(body: dict[str, Any]) -> str:
         return f"trigger:{body['trigger_id']}"
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     return f"body:{hashlib.sha256(canonical).hexdigest()}"
-
-
-def request_kind(body: dict[str, Any]) -> str:
-    """A few words on what the request is, for the log and the programme office: never what
-    a person typed."""
-    if body.get("command"):
-        return f"command {body['command']}"
-    kind = str(body.get("type") or "request")
-    if kind == "event_callback":
-        return f"event {(body.get('event') or {}).get('type', '')}"
-    return kind
-
-
-def user_of(body: dict[str, Any]) -> str:
-    user = body.get("user_id") or body.get("user") or (body.get("event") or {}).get("user")
-    if isinstance(user, dict):
-        user = user.get("id")
-    return str(user) if user else ""
 
 
 class Inbox:
@@ -181,16 +165,16 @@ class Inbox:
             stored = inbox.store(
                 self.db,
                 key=request_key(body),
-                kind=request_kind(body),
-                user_id=user_of(body),
+                kind=describe(body),
+                user_id=user_of(body) or "",
                 body=body,
                 now=self.runtime.now(),
             )
         except Exception as exc:
             if is_unavailable(exc):
-                log.error("could not store %s: database unavailable", request_kind(body))
+                log.error("could not store %s: database unavailable", describe(body))
             else:
-                log.exception("could not store %s", request_kind(body))
+                log.exception("could not store %s", describe(body))
             return NOT_SAVED
         if stored.new:
             with self._lock:
@@ -198,7 +182,7 @@ class Inbox:
                 self._bodies[stored.id] = body
             self.submit(stored.id, prompt=self._routes is not None and self._routes.is_prompt(body))
         else:
-            log.info("acknowledged a redelivery of %s without doing it again", request_kind(body))
+            log.info("acknowledged a redelivery of %s without doing it again", describe(body))
         return None
 
     def _nothing_saved(self, body: dict[str, Any]) -> BoltResponse:
@@ -215,7 +199,7 @@ class Inbox:
             )
         if body.get("type") == "event_callback":
             return BoltResponse(status=503, body="")
-        user = user_of(body)
+        user = user_of(body) or ""
         if user:
             self._executor.submit(self._tell_nothing_saved, body, user)
         return BoltResponse(status=200, body="")
