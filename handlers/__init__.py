@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers import actions, commands, digest, events, reminders, views
-from handlers.common import Routes
+from handlers.routes import Routes
 
 
 def register_listeners(app: App) -> Routes:

@@ -20,7 +20,8 @@ from bot.notifier import ViewGone
 from bot.render.replies import render_trigger_expired
 from bot.render.update_form import UpdateFormMeta, action_options
 from bot.services import actions as action_service
-from handlers.common import Routes, answering, open_modal, runtime_from, update_form_view
+from handlers.common import answering, open_modal, runtime_from, update_form_view
+from handlers.routes import Routes
 
 log = logging.getLogger(__name__)
 

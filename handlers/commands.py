@@ -31,7 +31,6 @@ from bot.services import absence as absence_service
 from bot.services import actions as action_service
 from bot.services.updates import record_update
 from handlers.common import (
-    Routes,
     after_update,
     answering,
     open_modal,
@@ -41,6 +40,7 @@ from handlers.common import (
     tell_privately,
     update_form_view,
 )
+from handlers.routes import Routes
 
 # -- listeners ---------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
 from bot.services.digest_requests import digest_for, parse_digest_request
 from bot.services.publication import url_key
-from handlers.common import Routes, answering, runtime_from, tell_privately
+from handlers.common import answering, runtime_from, tell_privately
+from handlers.routes import Routes
 
 log = logging.getLogger(__name__)
 

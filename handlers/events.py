@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from handlers.common import Routes, answering, refresh_home, runtime_from
+from handlers.common import answering, refresh_home, runtime_from
+from handlers.routes import Routes
 
 
 def handle_app_home_opened(

@@ -17,13 +17,13 @@ from bot.render.replies import render_incomplete
 from bot.render.update_form import render_update_modal
 from bot.services.no_change import record_no_change
 from handlers.common import (
-    Routes,
     after_update,
     answering,
     open_modal_in_time,
     runtime_from,
     tell_privately,
 )
+from handlers.routes import Routes
 
 
 def no_change_key(body: dict[str, Any], action: dict[str, Any]) -> str:

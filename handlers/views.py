@@ -27,7 +27,6 @@ from bot.render.update_form import UpdateFormMeta, base_block_id
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
 from handlers.common import (
-    Routes,
     after_update,
     answering,
     redone,
@@ -35,6 +34,7 @@ from handlers.common import (
     storing,
     tell_privately,
 )
+from handlers.routes import Routes
 
 # The service's field names, and the form blocks that hold them.
 FIELD_BLOCKS = {

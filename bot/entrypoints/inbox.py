@@ -50,11 +50,11 @@ from handlers.common import (
     ITEM_KEY,
     RECEIVED_KEY,
     STORE_KEY,
-    Routes,
     describe,
     tell_privately,
     user_of,
 )
+from handlers.routes import Routes
 from storage import models as m
 from storage.db import is_unavailable
 
