@@ -245,3 +245,10 @@ def test_the_same_command_delivered_twice_records_one_measure(bot: Bot) -> None:
     bot.wait_idle()
     assert measure_count(bot.db) == before + 1
     assert len(bot.fake.calls_to("response_url")) == 1
+
+
+def test_an_indicator_ref_alone_says_to_give_the_value_in_one_line(bot: Bot) -> None:
+    said = refused(bot, KWAME, "PI-7")
+
+    assert "PI-7 is an indicator (Council tax collected in year): it takes a number" in said
+    assert "`/update PI-7 96.4" in said
