@@ -18,6 +18,7 @@ from bot.ids import Command
 from bot.model.updates import IncompleteUpdate, Source
 from bot.render.action_lists import render_action_history, render_actions_list
 from bot.render.blockkit import Message
+from bot.render.indicator_replies import render_measure_recorded
 from bot.render.replies import (
     render_absence,
     render_help,
@@ -29,6 +30,7 @@ from bot.render.update_form import render_picker_modal, render_update_modal
 from bot.runtime import Runtime
 from bot.services import absence as absence_service
 from bot.services import actions as action_service
+from bot.services.indicators import record_measure
 from bot.services.updates import record_update
 from handlers.common import (
     after_update,
@@ -101,6 +103,17 @@ def _record_from_command(
     (or, when the command's trigger has run out meanwhile, say what is missing)."""
     user = command["user_id"]
     trigger = command.get("trigger_id") or ""
+    if request.value:  # an indicator's actual: recorded at once, never a form
+        measure = record_measure(
+            runtime.request(user),
+            ref=request.ref,
+            value=request.value,
+            note=request.note,
+            source=Source.COMMAND,
+            idempotency_key=f"command:{trigger}" if trigger else None,
+        )
+        tell_privately(runtime, user, render_measure_recorded(measure), respond)
+        return
     try:
         recorded = record_update(
             runtime.request(user),

@@ -1,8 +1,10 @@
-"""SQLAlchemy 2 typed models for plans, people, actions, periods, updates and deliveries."""
+"""SQLAlchemy 2 typed models for plans, people, actions, indicators, periods, updates,
+measures and deliveries."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -48,6 +50,20 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """A decimal stored as its text, exact on SQLite and PostgreSQL alike (a target at the
+    tolerance line must compare as written; SQLite has no exact decimal type)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 class Base(DeclarativeBase):
@@ -174,6 +190,70 @@ class Update(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     action: Mapped[Action] = relationship()
+    period: Mapped[Period] = relationship()
+    author: Mapped[Person | None] = relationship(foreign_keys=[author_id])
+    on_behalf_of: Mapped[Person | None] = relationship(foreign_keys=[on_behalf_of_id])
+
+
+class Indicator(Base):
+    """A performance indicator (`PI-7`): a measure reported each quarter against a target.
+    Its ref is unique in the plan among actions and indicators (checked on import)."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (UniqueConstraint("plan_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)  # for ordering PI-2 before PI-10
+    title: Mapped[str] = mapped_column(Text)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"))
+    directorate_id: Mapped[int] = mapped_column(ForeignKey("directorates.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    unit: Mapped[str] = mapped_column(String(16))  # % | £ | £k | £m | days | number | ratio
+    polarity: Mapped[str] = mapped_column(String(8))  # higher | lower (which way is better)
+    tolerance: Mapped[Decimal] = mapped_column(DecimalText())  # per cent of the target
+    decimals: Mapped[int] = mapped_column(Integer, default=0)  # places values are shown with
+
+    theme: Mapped[Theme] = relationship()
+    directorate: Mapped[Directorate] = relationship()
+    owner: Mapped[Person] = relationship()
+
+
+class IndicatorTarget(Base):
+    """An indicator's target for one period."""
+
+    __tablename__ = "indicator_targets"
+    __table_args__ = (UniqueConstraint("indicator_id", "period_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"))
+    value: Mapped[Decimal] = mapped_column(DecimalText())
+
+
+class Measure(Base):
+    """One actual reported for an indicator and period. Never edited or deleted: the latest
+    counts. `value` None: not available (`n/a`), the note saying why."""
+
+    __tablename__ = "measures"
+    __table_args__ = (Index("ix_measures_indicator_period", "indicator_id", "period_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"))
+    value: Mapped[Decimal | None] = mapped_column(DecimalText())
+    note: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(16))  # command | modal | import | demo
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Set from the Slack trigger, so a command delivered twice records one measure.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    indicator: Mapped[Indicator] = relationship()
     period: Mapped[Period] = relationship()
     author: Mapped[Person | None] = relationship(foreign_keys=[author_id])
     on_behalf_of: Mapped[Person | None] = relationship(foreign_keys=[on_behalf_of_id])

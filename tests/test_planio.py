@@ -175,7 +175,12 @@ def test_csv_round_trip_gives_identical_files(tmp_path: Path) -> None:
     write_plan(again, tmp_path / "second")
 
     assert csv_files(tmp_path / "first") == csv_files(tmp_path / "second")
-    assert set(csv_files(tmp_path / "first")) == {"actions.csv", "people.csv", "meetings.csv"}
+    assert set(csv_files(tmp_path / "first")) == {
+        "actions.csv",
+        "people.csv",
+        "meetings.csv",
+        "indicators.csv",
+    }
     assert dataclasses.replace(again, key=original.key, name=original.name) == original
 
 
@@ -187,7 +192,7 @@ def test_xlsx_round_trip_gives_identical_cells_and_bytes(tmp_path: Path) -> None
 
     assert dataclasses.replace(again, key=original.key, name=original.name) == original
     first = workbook_values(tmp_path / "first.xlsx")
-    assert list(first) == ["actions", "people", "meetings"]
+    assert list(first) == ["actions", "people", "meetings", "indicators"]
     assert first == workbook_values(tmp_path / "second.xlsx")
     assert (tmp_path / "first.xlsx").read_bytes() == (tmp_path / "second.xlsx").read_bytes()
     with zipfile.ZipFile(tmp_path / "first.xlsx") as archive:

@@ -46,9 +46,10 @@ def import_plan(
     verb = "Checked" if dry_run else ("Created" if summary.created else "Updated")
     typer.echo(
         f"{verb} plan '{summary.plan_key}': {summary.actions} actions, {summary.people} people, "
-        f"{summary.meetings} meetings; {summary.updates_added} updates added, "
-        f"{summary.updates_unchanged} already recorded."
-        + (" Nothing was written (dry run)." if dry_run else "")
+        f"{summary.meetings} meetings, {summary.indicators} indicators; "
+        f"{summary.updates_added} updates added, {summary.updates_unchanged} already recorded; "
+        f"{summary.measures_added} indicator values added, {summary.measures_unchanged} "
+        "already recorded." + (" Nothing was written (dry run)." if dry_run else "")
     )
 
 

@@ -11,11 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain.indicators import looks_like_value
 from bot.domain.refs import normalise_ref
 from bot.domain.status import StatusScheme
 from bot.errors import InvalidInput
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help", "h"})
+# A unit written as a word after an indicator's value: `12.5 days`, `96.4 %`.
+_UNIT_WORDS = frozenset({"%", "day", "days", "percent"})
 
 # -- reading what people type ------------------------------------------------------------------
 
@@ -110,17 +113,20 @@ def _split(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """`/update` as typed: what to do, and the pieces."""
+    """`/update` as typed: what to do, and the pieces. A record has a status (an action's)
+    or a value (an indicator's, as typed: `96.4%`, `£1,250`, `12.5 days`, `n/a`)."""
 
     kind: Literal["help", "pick", "open", "record"]
     ref: str = ""
     status: str = ""
     note: str = ""
     revised: dt.date | None = None
+    value: str = ""
 
 
 def parse_update(text: str, *, today: dt.date, scheme: StatusScheme) -> UpdateRequest:
-    """Read `/update [REF [STATUS [NOTE] [revised DATE]]]` or `/update help`."""
+    """Read `/update [REF [STATUS [NOTE] [revised DATE]]]`, `/update REF VALUE [NOTE]` (an
+    indicator's) or `/update help`."""
     rest = plain_from_slack(text).strip()
     if not rest:
         return UpdateRequest("pick")
@@ -140,6 +146,10 @@ def parse_update(text: str, *, today: dt.date, scheme: StatusScheme) -> UpdateRe
         return UpdateRequest("open", ref=ref)
     status, rest = _split(rest)
     second, after = _split(rest)
+    if looks_like_value(status) and scheme.lookup(status) is None:
+        if second.lower() in _UNIT_WORDS:
+            status, rest = f"{status} {second}", after
+        return UpdateRequest("record", ref=ref, note=rest.strip(), value=status)
     if second and scheme.lookup(status) is None and scheme.lookup(f"{status} {second}"):
         status, rest = f"{status} {second}", after  # "on track", "at risk", "not started"
     note, revised = rest.strip(), None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.domain.indicators import DEFAULT_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,35 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class IndicatorRow:
+    """A performance indicator as the indicators sheet defines it."""
+
+    ref: str  # normalised, e.g. "PI-7"
+    title: str
+    theme: str
+    directorate: str
+    owner: str  # Slack ID
+    unit: str  # a bot.domain.indicators.Unit value
+    polarity: str  # higher | lower
+    tolerance: Decimal = DEFAULT_TOLERANCE  # per cent of the target
+    decimals: int = 0  # the most decimal places its values are written with
+
+
+@dataclass(frozen=True)
+class IndicatorValueRow:
+    """One indicator's target, actual and note for one period (the latest actual counts).
+
+    `actual` None with `not_available` False: no data yet; with it True: `n/a`."""
+
+    ref: str
+    period: str
+    target: Decimal | None = None
+    actual: Decimal | None = None
+    not_available: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class PlanFile:
     """Everything a plan file holds, validated."""
 
@@ -58,6 +90,8 @@ class PlanFile:
     actions: list[ActionRow] = field(default_factory=list)
     meetings: list[MeetingRow] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    indicator_values: list[IndicatorValueRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.errors import InvalidInput
 from bot.model.heading import PlanPeriod
+from bot.model.indicators import IndicatorLine
 
 NO_UPDATE = "no_update"  # the pseudo-status of an open action with no update this period
 NO_UPDATE_LABEL = "No update received"
@@ -188,6 +189,8 @@ class Digest(PlanPeriod):
     actions: tuple[ReportLine, ...]
     trend: tuple[TrendPoint, ...]
     missing: tuple[MissingGroup, ...]
+    # The plan's indicators in scope, for the period (not yet shown by every format).
+    indicators: tuple[IndicatorLine, ...] = ()
 
     @property
     def title(self) -> str:

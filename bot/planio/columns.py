@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 SHEETS = ("actions", "people", "meetings")
+OPTIONAL_SHEETS = ("indicators",)  # a plan without indicators has no such sheet
+ALL_SHEETS = (*SHEETS, *OPTIONAL_SHEETS)
 ROLES = ("owner", "director", "admin")
 
 ACTION_COLUMNS = (
@@ -33,3 +35,17 @@ MEETING_REQUIRED = MEETING_COLUMNS[:2]
 
 # After the fixed action columns, each period has a status column and a note column.
 NOTE_SUFFIX = " note"
+
+INDICATOR_COLUMNS = (
+    "ref",
+    "indicator",
+    "theme",
+    "directorate",
+    "owner",
+    "unit",
+    "polarity",
+    "tolerance",
+)
+INDICATOR_REQUIRED = INDICATOR_COLUMNS[:7]
+# After the fixed indicator columns, each period has a target, an actual and a note column.
+INDICATOR_PERIOD_COLUMNS = ("target", "actual", "note")

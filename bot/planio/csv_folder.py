@@ -1,4 +1,5 @@
-"""Plan files as a folder of three CSV files (UTF-8, comma delimited): reading and writing."""
+"""Plan files as a folder of CSV files (UTF-8, comma delimited), three and an optional
+`indicators.csv`: reading and writing."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from pathlib import Path
 
 from bot.domain.planfile import CellError
 from bot.planio.cells import Table
-from bot.planio.columns import SHEETS
+from bot.planio.columns import ALL_SHEETS, SHEETS
 from bot.planio.sheet_rows import Cell, text_to_write
 
 
 def read_csv_tables(folder: Path, errors: list[CellError]) -> dict[str, Table]:
     """The sheets of a plan folder, one CSV file each; a file that cannot be read is an error."""
     tables: dict[str, Table] = {}
-    for sheet in SHEETS:
+    for sheet in ALL_SHEETS:
         path = folder / f"{sheet}.csv"
         if not path.is_file():
+            if sheet not in SHEETS:
+                continue  # an optional sheet (indicators)
             errors.append(CellError(sheet, None, None, f"missing file {sheet}.csv in {folder}"))
             continue
         try:

@@ -1,15 +1,24 @@
-"""A plan laid out as the rows of its three sheets, in a stable order, ready to write."""
+"""A plan laid out as the rows of its sheets, in a stable order, ready to write."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+from bot.domain.indicators import NOT_AVAILABLE
 from bot.domain.periods import Period
-from bot.domain.planfile import HistoryRow, PlanFile
+from bot.domain.planfile import HistoryRow, IndicatorValueRow, PlanFile
 from bot.domain.refs import ref_number
 from bot.errors import InvalidInput
 from bot.planio.apostrophe_guard import neutralise
-from bot.planio.columns import ACTION_COLUMNS, MEETING_COLUMNS, NOTE_SUFFIX, PEOPLE_COLUMNS
+from bot.planio.columns import (
+    ACTION_COLUMNS,
+    INDICATOR_COLUMNS,
+    INDICATOR_PERIOD_COLUMNS,
+    MEETING_COLUMNS,
+    NOTE_SUFFIX,
+    PEOPLE_COLUMNS,
+)
 
 Cell = str | dt.date | None
 
@@ -31,7 +40,8 @@ def _yes_no(value: bool) -> str:
 
 
 def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
-    """The three sheets of `plan` as rows of cells, header first, in a stable order."""
+    """The sheets of `plan` as rows of cells, header first, in a stable order (the indicators
+    sheet only when the plan has indicators)."""
     known_refs = {action.ref for action in plan.actions}
     latest: dict[tuple[str, str], HistoryRow] = {}
     for row in plan.history:  # the latest row for a period counts
@@ -78,7 +88,47 @@ def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
     meetings: list[list[Cell]] = [list(MEETING_COLUMNS)]
     for meeting in sorted(plan.meetings, key=lambda m: _period_order(m.period)):
         meetings.append([meeting.period, meeting.meeting_date, meeting.committee])
-    return {"actions": actions, "people": people, "meetings": meetings}
+    tables = {"actions": actions, "people": people, "meetings": meetings}
+    if plan.indicators:
+        tables["indicators"] = _indicator_rows(plan)
+    return tables
+
+
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _indicator_rows(plan: PlanFile) -> list[list[Cell]]:
+    known_refs = {indicator.ref for indicator in plan.indicators}
+    latest: dict[tuple[str, str], IndicatorValueRow] = {}
+    for row in plan.indicator_values:  # the latest row for a period counts
+        if row.ref not in known_refs:
+            raise ValueError(f"values for {row.ref}, which is not an indicator of the plan")
+        latest[(row.ref, row.period)] = row
+    periods = sorted({period for _, period in latest}, key=_period_order)
+    rows: list[list[Cell]] = [
+        [*INDICATOR_COLUMNS, *(f"{p} {kind}" for p in periods for kind in INDICATOR_PERIOD_COLUMNS)]
+    ]
+    for indicator in sorted(plan.indicators, key=lambda i: _ref_order(i.ref)):
+        cells: list[Cell] = [
+            indicator.ref,
+            indicator.title,
+            indicator.theme,
+            indicator.directorate,
+            indicator.owner,
+            indicator.unit,
+            indicator.polarity,
+            str(indicator.tolerance),
+        ]
+        for period in periods:
+            value = latest.get((indicator.ref, period))
+            if value is None:
+                cells += [None, None, None]
+                continue
+            actual = NOT_AVAILABLE if value.not_available else _number(value.actual)
+            cells += [_number(value.target), actual, value.note or None]
+        rows.append(cells)
+    return rows
 
 
 def text_to_write(cell: Cell) -> str:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.periods import Period
-from bot.domain.planfile import ActionRow, CellError, HistoryRow, MeetingRow, PersonRow, PlanFile
+from bot.domain.planfile import (
+    ActionRow,
+    CellError,
+    HistoryRow,
+    IndicatorRow,
+    IndicatorValueRow,
+    MeetingRow,
+    PersonRow,
+    PlanFile,
+)
 from bot.domain.refs import normalise_ref
 from bot.domain.status import StatusScheme
 from bot.errors import InvalidInput, PlanbotError
 from bot.planio.cells import Table, data_rows, read_period
-from bot.planio.columns import ACTION_REQUIRED, MEETING_COLUMNS, MEETING_REQUIRED, SHEETS
+from bot.planio.columns import ACTION_REQUIRED, ALL_SHEETS, MEETING_COLUMNS, MEETING_REQUIRED
 from bot.planio.headers import check_unknown_columns, index_headers, read_period_columns
+from bot.planio.indicators_sheet import read_indicators
 from bot.planio.people_sheet import People, read_people
 
 
@@ -28,12 +38,13 @@ def _read_actions(
     people: People | None,
     scheme: StatusScheme,
     errors: list[CellError],
+    ref_rows: dict[str, int],
 ) -> tuple[list[ActionRow], list[HistoryRow]]:
+    """The valid actions and their history; `ref_rows` gets the row of each ref read."""
     usable = index_headers(table, ACTION_REQUIRED, errors)
     periods = read_period_columns(table, errors)
     actions: list[ActionRow] = []
     history: list[HistoryRow] = []
-    ref_rows: dict[str, int] = {}
     for row in data_rows(table, errors):
         ref_text = row.required("ref")
         ref: str | None = None
@@ -120,21 +131,30 @@ def plan_from_tables(
     scheme: StatusScheme,
 ) -> PlanFile:
     """The plan the sheets hold; raise `PlanFileError` with `errors` and every problem found."""
-    sheet_errors: dict[str, list[CellError]] = {sheet: [] for sheet in SHEETS}
+    sheet_errors: dict[str, list[CellError]] = {sheet: [] for sheet in ALL_SHEETS}
     people: list[PersonRow] = []
     index: People | None = None
     if "people" in tables:
         people, index = read_people(tables["people"], sheet_errors["people"])
     actions: list[ActionRow] = []
     history: list[HistoryRow] = []
+    action_refs: dict[str, int] = {}
     if "actions" in tables:
-        actions, history = _read_actions(tables["actions"], index, scheme, sheet_errors["actions"])
+        actions, history = _read_actions(
+            tables["actions"], index, scheme, sheet_errors["actions"], action_refs
+        )
+    indicators: list[IndicatorRow] = []
+    values: list[IndicatorValueRow] = []
+    if "indicators" in tables:
+        indicators, values = read_indicators(
+            tables["indicators"], index, action_refs, sheet_errors["indicators"]
+        )
     meetings: list[MeetingRow] = []
     if "meetings" in tables:
         meetings = _read_meetings(tables["meetings"], sheet_errors["meetings"])
 
     # Report file-level problems first, then sheet by sheet in the order of the file.
-    errors.extend(error for sheet in SHEETS for error in sheet_errors[sheet])
+    errors.extend(error for sheet in ALL_SHEETS for error in sheet_errors[sheet])
     if errors:
         raise PlanFileError(errors)
-    return PlanFile(key, name, people, actions, meetings, history)
+    return PlanFile(key, name, people, actions, meetings, history, indicators, values)

@@ -17,7 +17,7 @@ from openpyxl.writer.excel import ExcelWriter
 from bot.domain.planfile import CellError
 from bot.planio.apostrophe_guard import neutralise
 from bot.planio.cells import FormulaWithoutValue, Table, cell_text
-from bot.planio.columns import SHEETS
+from bot.planio.columns import ALL_SHEETS, SHEETS
 from bot.planio.sheet_rows import Cell, text_to_write
 
 # Fixed workbook properties and zip timestamps make the .xlsx byte-stable.
@@ -45,16 +45,18 @@ def read_workbook_tables(path: Path, errors: list[CellError]) -> dict[str, Table
     sheets: dict[str, Any] = {}
     for worksheet in workbook.worksheets:
         name = str(worksheet.title).strip().lower()
-        if name in SHEETS and name in sheets:
+        if name in ALL_SHEETS and name in sheets:
             errors.append(
                 CellError(name, None, None, f"the workbook has two sheets named '{name}'")
             )
         sheets.setdefault(name, worksheet)
     cached: Any = None  # a second copy with the values Excel saved for formulas, if needed
     tables: dict[str, Table] = {}
-    for sheet in SHEETS:
+    for sheet in ALL_SHEETS:
         worksheet = sheets.get(sheet)
         if worksheet is None:
+            if sheet not in SHEETS:
+                continue  # an optional sheet (indicators)
             errors.append(CellError(sheet, None, None, f"missing sheet '{sheet}'"))
             continue
         grid: list[tuple[int, list[object]]] = []

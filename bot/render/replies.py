@@ -156,6 +156,9 @@ date: end the note with `revised &lt;date&gt;`, e.g. \
 `/update 12 amber Supplier late revised 31/03/2020` (dates as 31/03/2020 or 2020-03-31).
 • `/update ACT-12` opens a form filled in with your last update; `/update` alone lets you \
 pick one of your actions.
+• Indicators (`PI-7`) take a number, not a status: `/update PI-7 96.4 Collection on profile` \
+(`96.4%`, `£1,250`, `£1.2m` and `12.5 days` are read too, where the unit fits; `n/a` and a \
+reason when there is no figure). The reply shows the target, the RAG and the trends.
 • Your reply is private. If something is missing, the form opens so you can add it.
 See your actions with `/actions`; `/planbot help` for the rest."""
 

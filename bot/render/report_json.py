@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
+from bot.model.indicators import IndicatorLine
 from bot.model.report import Digest, Flag, GroupCounts, ReportLine
 
 JSON_SCHEMA_VERSION = 1
@@ -62,6 +64,29 @@ def report_dict(digest: Digest) -> dict[str, Any]:
             for t in digest.trend
         ],
         "actions": [_action_dict(a) for a in digest.actions],
+        "indicators": [_indicator_dict(i) for i in digest.indicators],
+    }
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    """A decimal as a JSON number: an integer when it is whole."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _indicator_dict(line: IndicatorLine) -> dict[str, Any]:
+    return {
+        "ref": line.ref,
+        "title": line.title,
+        "unit": str(line.unit),
+        "polarity": str(line.polarity),
+        "target": _number(line.target),
+        "actual": _number(line.actual),
+        "status": str(line.status),
+        "short_trend": str(line.short_trend),
+        "long_trend": str(line.long_trend),
+        "note": line.note,
     }
 
 

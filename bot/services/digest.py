@@ -32,6 +32,7 @@ from bot.model.report import (
     parse_scope,
 )
 from bot.services.context import RequestContext
+from bot.services.indicators import indicator_lines
 from bot.services.plans import latest_updates
 from storage import models as m
 
@@ -159,6 +160,18 @@ def _scope_actions(session: Session, plan: m.Plan, scope: Scope) -> tuple[list[m
     return list(session.scalars(query.where(column == chosen_id))), Scope(scope.kind, chosen_name)
 
 
+def _scope_ids(session: Session, plan: m.Plan, scope: Scope) -> dict[str, int | None]:
+    """The theme or directorate a (resolved) scope names, as indicator_lines takes it."""
+    if scope.kind is ScopeKind.ALL:
+        return {}
+    model = m.Theme if scope.kind is ScopeKind.THEME else m.Directorate
+    found = session.scalar(
+        select(model.id).where(model.plan_id == plan.id, model.name == scope.name)
+    )
+    key = "theme_id" if scope.kind is ScopeKind.THEME else "directorate_id"
+    return {key: found}
+
+
 def compile_digest(
     ctx: RequestContext,
     *,
@@ -229,6 +242,7 @@ def compile_digest(
         )
 
         missing = _missing(actions, lines, audience)
+        indicators = indicator_lines(session, plan, period, **_scope_ids(session, plan, scope))
         del preloaded
         locker = session.get(m.Person, row.locked_by_id) if row and row.locked_by_id else None
         return Digest(
@@ -256,6 +270,7 @@ def compile_digest(
             actions=tuple(lines),
             trend=trend,
             missing=missing,
+            indicators=indicators,
         )
 
 

@@ -66,8 +66,9 @@ def require_member(session: Session, plan: m.Plan, slack_id: str) -> m.Person:
     return person
 
 
-def may_update(person: m.Person, action: m.Action) -> bool:
-    """Owner, the owner's delegate, the director of the action's directorate, or an admin."""
+def may_update(person: m.Person, action: m.Action | m.Indicator) -> bool:
+    """Owner, the owner's delegate, the director of the action's (or indicator's)
+    directorate, or an admin."""
     if person.role == ADMIN or person.id == action.owner_id:
         return True
     if action.owner.delegate_id is not None and action.owner.delegate_id == person.id:
@@ -75,7 +76,9 @@ def may_update(person: m.Person, action: m.Action) -> bool:
     return person.role == DIRECTOR and person.directorate_id == action.directorate_id
 
 
-def require_may_update(session: Session, plan: m.Plan, person: m.Person, action: m.Action) -> None:
+def require_may_update(
+    session: Session, plan: m.Plan, person: m.Person, action: m.Action | m.Indicator
+) -> None:
     if may_update(person, action):
         return
     directors = directors_of(session, plan, action.directorate_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -16,13 +17,15 @@ from bot.domain.periods import Period
 from bot.domain.planfile import (
     ActionRow,
     HistoryRow,
+    IndicatorRow,
+    IndicatorValueRow,
     MeetingRow,
     PersonRow,
     PlanFile,
 )
 from bot.domain.refs import ref_number
 from bot.domain.status import DEFAULT_SCHEME
-from bot.errors import NotFound
+from bot.errors import InvalidInput, NotFound
 from storage import models as m
 from storage.db import Database
 
@@ -136,6 +139,9 @@ class ImportSummary:
     updates_added: int
     updates_unchanged: int
     dry_run: bool
+    indicators: int = 0
+    measures_added: int = 0
+    measures_unchanged: int = 0
 
 
 def load_plan(
@@ -175,7 +181,9 @@ def load_plan(
         for row in plan_file.people:
             people[row.slack_id].delegate = people[row.delegate] if row.delegate else None
 
-        for position, name in enumerate(dict.fromkeys(a.theme for a in plan_file.actions)):
+        _refuse_ref_clashes(session, plan, plan_file)
+        theme_names = [a.theme for a in plan_file.actions] + [i.theme for i in plan_file.indicators]
+        for position, name in enumerate(dict.fromkeys(theme_names)):
             if name not in themes:
                 themes[name] = m.Theme(plan_id=plan.id, name=name)
                 session.add(themes[name])
@@ -211,7 +219,10 @@ def load_plan(
             )
             periods[mrow.period] = period
             period.meeting_date, period.committee = mrow.meeting_date, mrow.committee
-        for key in {h.period for h in plan_file.history} - periods.keys():
+        period_keys = {h.period for h in plan_file.history} | {
+            v.period for v in plan_file.indicator_values
+        }
+        for key in period_keys - periods.keys():
             periods[key] = period_row(session, plan, Period.from_key(key))
         session.flush()
 
@@ -235,6 +246,10 @@ def load_plan(
                 )
             )
             added += 1
+        indicators = _load_indicators(session, plan, plan_file, themes, directorate, people)
+        measures_added, measures_unchanged = _load_indicator_values(
+            session, plan_file, indicators, periods, now
+        )
         summary = ImportSummary(
             plan_key=plan.key,
             created=created,
@@ -244,10 +259,136 @@ def load_plan(
             updates_added=added,
             updates_unchanged=unchanged,
             dry_run=dry_run,
+            indicators=len(plan_file.indicators),
+            measures_added=measures_added,
+            measures_unchanged=measures_unchanged,
         )
         if dry_run:
             session.rollback()
         return summary
+
+
+def _refuse_ref_clashes(session: Session, plan: m.Plan, plan_file: PlanFile) -> None:
+    """A ref names one action or indicator in a plan: the file's indicators may not take the
+    ref of an action already in the database, nor its actions an indicator's."""
+    action_refs = set(session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)))
+    indicator_refs = set(
+        session.scalars(select(m.Indicator.ref).where(m.Indicator.plan_id == plan.id))
+    )
+    clashes = sorted(
+        {i.ref for i in plan_file.indicators} & action_refs
+        | {a.ref for a in plan_file.actions} & indicator_refs
+    )
+    if clashes:
+        raise InvalidInput(
+            f"{', '.join(clashes)} would name both an action and an indicator in the plan "
+            f"'{plan.key}'; nothing was imported.",
+            hint="Give each indicator a ref of its own (like PI-7).",
+        )
+
+
+def _load_indicators(
+    session: Session,
+    plan: m.Plan,
+    plan_file: PlanFile,
+    themes: dict[str, m.Theme],
+    directorate: Callable[[str], m.Directorate],
+    people: dict[str, m.Person],
+) -> dict[str, m.Indicator]:
+    indicators = {
+        i.ref: i for i in session.scalars(select(m.Indicator).where(m.Indicator.plan_id == plan.id))
+    }
+    for row in plan_file.indicators:
+        indicator = indicators.get(row.ref)
+        if indicator is None:
+            indicator = m.Indicator(plan_id=plan.id, ref=row.ref)
+            session.add(indicator)
+            indicators[row.ref] = indicator
+        indicator.number = ref_number(row.ref)
+        indicator.title = row.title
+        indicator.theme = themes[row.theme]
+        indicator.directorate = directorate(row.directorate)
+        indicator.owner = people[row.owner]
+        indicator.unit, indicator.polarity = row.unit, row.polarity
+        indicator.tolerance, indicator.decimals = row.tolerance, row.decimals
+    session.flush()
+    return indicators
+
+
+def _load_indicator_values(
+    session: Session,
+    plan_file: PlanFile,
+    indicators: dict[str, m.Indicator],
+    periods: dict[str, m.Period],
+    now: dt.datetime,
+) -> tuple[int, int]:
+    """Targets set in place; an actual recorded as a measure unless the one that counts for
+    its period already says the same. Returns (measures added, unchanged)."""
+    ids = [i.id for i in indicators.values()]
+    targets = {
+        (t.indicator_id, t.period_id): t
+        for t in session.scalars(
+            select(m.IndicatorTarget).where(m.IndicatorTarget.indicator_id.in_(ids))
+        )
+    }
+    latest = latest_measures(session, ids)
+    added = unchanged = 0
+    for row in plan_file.indicator_values:
+        indicator, period = indicators[row.ref], periods[row.period]
+        if row.target is not None:
+            target = targets.get((indicator.id, period.id))
+            if target is None:
+                target = m.IndicatorTarget(indicator_id=indicator.id, period_id=period.id)
+                session.add(target)
+                targets[(indicator.id, period.id)] = target
+            target.value = row.target
+        if row.actual is None and not row.not_available:
+            continue
+        current = latest.get((indicator.id, period.key))
+        if current is not None and (current.value, current.note) == (row.actual, row.note):
+            unchanged += 1
+            continue
+        session.add(
+            m.Measure(
+                indicator_id=indicator.id,
+                period_id=period.id,
+                value=row.actual,
+                note=row.note,
+                source="import",
+                created_at=now,
+            )
+        )
+        added += 1
+    return added, unchanged
+
+
+def latest_measures(
+    session: Session, indicator_ids: Collection[int]
+) -> dict[tuple[int, str], m.Measure]:
+    """The measure that counts for each (indicator id, period key): the latest recorded."""
+    latest_ids = (
+        select(func.max(m.Measure.id))
+        .where(m.Measure.indicator_id.in_(indicator_ids))
+        .group_by(m.Measure.indicator_id, m.Measure.period_id)
+    )
+    rows = session.execute(
+        select(m.Measure, m.Period.key)
+        .join(m.Period, m.Measure.period_id == m.Period.id)
+        .where(m.Measure.id.in_(latest_ids))
+    ).all()
+    return {(measure.indicator_id, key): measure for measure, key in rows}
+
+
+def indicator_targets(
+    session: Session, indicator_ids: Collection[int]
+) -> dict[tuple[int, str], Decimal]:
+    """The target of each (indicator id, period key)."""
+    rows = session.execute(
+        select(m.IndicatorTarget.indicator_id, m.Period.key, m.IndicatorTarget.value)
+        .join(m.Period, m.IndicatorTarget.period_id == m.Period.id)
+        .where(m.IndicatorTarget.indicator_id.in_(indicator_ids))
+    ).all()
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
 def _named(session: Session, model: type[Named], plan: m.Plan) -> dict[str, Named]:
@@ -270,6 +411,26 @@ def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
         periods = session.scalars(
             select(m.Period).where(m.Period.plan_id == plan.id).order_by(m.Period.key)
         ).all()
+        indicators = session.scalars(
+            select(m.Indicator)
+            .where(m.Indicator.plan_id == plan.id)
+            .order_by(m.Indicator.number, m.Indicator.ref)
+        ).all()
+        ids = [i.id for i in indicators]
+        targets, measures = indicator_targets(session, ids), latest_measures(session, ids)
+        indicator_values = [
+            IndicatorValueRow(
+                i.ref,
+                p.key,
+                target=targets.get((i.id, p.key)),
+                actual=measure.value if measure else None,
+                not_available=measure is not None and measure.value is None,
+                note=measure.note if measure else "",
+            )
+            for i in indicators
+            for p in periods
+            if (measure := measures.get((i.id, p.key))) is not None or (i.id, p.key) in targets
+        ]
         latest = latest_updates(session, plan)
         history = [
             HistoryRow(a.ref, p.key, u.status, u.note)
@@ -313,4 +474,19 @@ def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
                 if p.meeting_date is not None
             ],
             history=history,
+            indicators=[
+                IndicatorRow(
+                    ref=i.ref,
+                    title=i.title,
+                    theme=i.theme.name,
+                    directorate=i.directorate.name,
+                    owner=i.owner.slack_id,
+                    unit=i.unit,
+                    polarity=i.polarity,
+                    tolerance=i.tolerance,
+                    decimals=i.decimals,
+                )
+                for i in indicators
+            ],
+            indicator_values=indicator_values,
         )

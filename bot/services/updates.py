@@ -23,13 +23,16 @@ from bot.model.updates import (
 )
 from bot.services import people as ppl
 from bot.services.context import RequestContext
+from bot.services.indicators import find_indicator, refuse_status_for_indicator
 from bot.services.plans import locked_periods, open_period, period_row
 from storage import models as m
 
 
-def _action(session: Session, plan: m.Plan, ref_text: str) -> m.Action:
+def _action(session: Session, plan: m.Plan, ref_text: str, status: str = "") -> m.Action:
     ref = normalise_ref(ref_text)
     if ref is None or (action := _action_by_ref(session, plan, ref)) is None:
+        if (indicator := find_indicator(session, plan, ref_text)) is not None:
+            raise refuse_status_for_indicator(indicator, status)
         # Not a ref as written: the plan's refs, to say which were meant.
         refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
         ref = resolve_ref(ref_text, refs)
@@ -217,7 +220,11 @@ def record_update(
             "Nothing was recorded.",
             hint="Shorten it (a summary for the committee) and send it again.",
         )
-    status_key = scheme.parse(status)
+    try:
+        status_key = scheme.parse(status)
+    except InvalidInput:
+        _refuse_if_indicator(ctx, ref, status)
+        raise
     try:
         with ctx.db.session() as session:
             if idempotency_key and (done := _already_recorded(session, idempotency_key)):
@@ -242,6 +249,14 @@ def record_update(
                 if done := _already_recorded(session, idempotency_key):
                     return done
         raise
+
+
+def _refuse_if_indicator(ctx: RequestContext, ref: str, status: str) -> None:
+    """A word that is no status, given for an indicator: say it takes a number instead."""
+    with ctx.db.read_session() as session:
+        indicator = find_indicator(session, ctx.plan(session), ref)
+        if indicator is not None:
+            raise refuse_status_for_indicator(indicator, status)
 
 
 def _already_recorded(session: Session, key: str) -> RecordedUpdate | None:
@@ -295,7 +310,7 @@ def _record(
     scheme: StatusScheme,
 ) -> RecordedUpdate:
     plan, person = ctx.member(session)
-    action = _action(session, plan, ref)
+    action = _action(session, plan, ref, status_key)
     ppl.require_may_update(session, plan, person, action)
     cycle, today = ctx.cycle, ctx.today
     period = _period_for(session, plan, cycle, person, period_text, today)

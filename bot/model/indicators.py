@@ -1,0 +1,60 @@
+"""Indicators as plain data: a measure just recorded, and an indicator's line in the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.domain.indicators import Polarity, Rag, Trend, Unit
+
+
+@dataclass(frozen=True)
+class RecordedMeasure:
+    """What was recorded for an indicator, with what the person sees of it: the target, the
+    RAG and both trends."""
+
+    ref: str
+    title: str
+    period_key: str
+    period_label: str
+    unit: Unit
+    polarity: Polarity
+    decimals: int
+    value: Decimal | None  # None: not available (n/a)
+    target: Decimal | None
+    tolerance: Decimal
+    status: Rag
+    short_trend: Trend
+    long_trend: Trend
+    previous_value: Decimal | None  # the actual of the quarter before
+    previous_label: str  # "Q2 2019/20"
+    year_ago_value: Decimal | None  # the actual of the same quarter a year before
+    year_ago_label: str
+    note: str
+    author_name: str
+    owner_name: str
+    on_behalf: bool
+    duplicate: bool = False
+    owner_slack_id: str = ""
+    author_slack_id: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorLine:
+    """One indicator as the report shows it for the period."""
+
+    ref: str
+    title: str
+    theme: str
+    directorate: str
+    owner: str
+    unit: Unit
+    polarity: Polarity
+    decimals: int
+    target: Decimal | None
+    actual: Decimal | None
+    not_available: bool
+    status: Rag
+    short_trend: Trend
+    long_trend: Trend
+    note: str
