@@ -107,6 +107,11 @@ def test_the_appendix_is_tagged_with_title_language_and_structure(appendix: Appe
     found = roles(appendix.reader)
     assert {"H1", "H2", "H3", "Table", "TH", "TR", "TD", "Figure"} <= set(found)
     assert found.count("H1") == 1
+    # No empty heading (pdfua 0.1.3's own check of this, UA-14-001, fails on Typst's arrays).
+    headings = [
+        e for e in struct_elements(root["/StructTreeRoot"]) if str(e["/S"]) in {"/H1", "/H2", "/H3"}
+    ]
+    assert headings and all(e.get("/K") not in (None, []) for e in headings)
     assert found.count("H2") == 5  # summary, exceptions, completed, no update, all actions
     assert found.count("Table") == 7  # status, theme, chart data, exceptions, completed,
     # no update, all actions
