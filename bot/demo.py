@@ -25,6 +25,7 @@ from bot.render.report_docx import render_docx
 from bot.render.report_html import render_html
 from bot.render.report_json import render_json
 from bot.render.report_markdown import render_markdown
+from bot.render.report_pdf import render_pdf
 from bot.render.report_xlsx import render_xlsx
 from bot.services.context import RequestContext
 from bot.services.digest import compile_digest
@@ -195,7 +196,7 @@ class DemoResult:
     silent: tuple[str, ...]  # "Name (ACT-10)" for each owner who did not reply
 
 
-FORMATS = ("docx", "xlsx", "html", "md", "json", "png")
+FORMATS = ("pdf", "docx", "xlsx", "html", "md", "json", "png")
 
 
 def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> DemoResult:
@@ -241,6 +242,7 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
     chart = render_chart(digest)
     stem = f"{digest.plan_key}-{digest.period_key}"
     contents: dict[str, bytes] = {
+        "pdf": render_pdf(digest, chart_png=chart),
         "docx": render_docx(digest, chart_png=chart),
         "xlsx": render_xlsx(digest),
         "html": render_html(digest, chart_png=chart).encode("utf-8"),

@@ -1,4 +1,4 @@
-"""`planbot demo`: from nothing to the six report files, with no Slack and no network."""
+"""`planbot demo`: from nothing to the seven report files, with no Slack and no network."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from docx import Document
 from bot.demo import REPLIES, run_demo
 
 
-def test_planbot_demo_writes_all_six_files_and_says_where(tmp_path: Path) -> None:
+def test_planbot_demo_writes_all_seven_files_and_says_where(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
     env.pop("DATABASE_URL", None)
     env["SLACK_API_URL"] = "http://127.0.0.1:9/"  # were anything to call Slack, it would fail
@@ -42,11 +42,14 @@ def test_planbot_demo_writes_all_six_files_and_says_where(tmp_path: Path) -> Non
         "sample-plan-2019-20-Q3.html",
         "sample-plan-2019-20-Q3.json",
         "sample-plan-2019-20-Q3.md",
+        "sample-plan-2019-20-Q3.pdf",
         "sample-plan-2019-20-Q3.png",
         "sample-plan-2019-20-Q3.xlsx",
     ]
     for name in files:
         assert name in result.stdout
+    pdf = (folder / "sample-plan-2019-20-Q3.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"/StructTreeRoot" in pdf  # the tagged appendix
     assert "No update from: " in result.stdout
     assert (tmp_path / "planbot-demo" / "planbot-demo.db").exists()
     assert not (tmp_path / "planbot.db").exists()  # the demo never touches the default database

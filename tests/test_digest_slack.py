@@ -94,6 +94,7 @@ def test_digest_is_acked_at_once_and_the_files_reach_the_dm_by_files_upload_v2(
     assert names == [
         "sample-plan-2019-20-Q2-chart.png",
         "sample-plan-2019-20-Q2.docx",
+        "sample-plan-2019-20-Q2.pdf",
         "sample-plan-2019-20-Q2.xlsx",
     ]
     assert {f["channel"] for f in files} == {bot.fake.dm_channel(PRIYA)}
@@ -193,6 +194,7 @@ def test_a_500_and_a_dropped_connection_on_the_upload_step_still_deliver_each_fi
     assert sorted(f["name"] for f in files) == [
         "sample-plan-2019-20-Q2-chart.png",
         "sample-plan-2019-20-Q2.docx",
+        "sample-plan-2019-20-Q2.pdf",
         "sample-plan-2019-20-Q2.xlsx",
     ]
     assert {f["channel"] for f in files} == {fake_slack.dm_channel(PRIYA)}

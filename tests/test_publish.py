@@ -137,7 +137,7 @@ def test_publish_locks_the_period_and_a_later_change_is_an_amendment_marked_when
         assert post.args["blocks"][0]["text"]["text"].startswith("Progress report Q3 2019/20")
         first_files = uploads(fake_slack, 1)
         assert {f["channel"] for f in first_files} == {DIGEST_CHANNEL}
-        assert len(first_files) == 3
+        assert len(first_files) == 4  # PDF, Word, Excel, chart
         row = period_row(sample_db)
         assert row.locked_at == PUBLICATION_DAY
         with sample_db.session() as session:
@@ -182,7 +182,7 @@ def test_publish_locks_the_period_and_a_later_change_is_an_amendment_marked_when
     cells = " ".join(c.text for t in document.tables for r in t.rows for c in r.cells)
     assert "Amended after publication on 30 Jan 2020 by Priya Shah" in cells
     assert "re-issued" in " ".join(p.text for p in document.paragraphs)
-    assert len(files) == 6
+    assert len(files) == 8
 
 
 def test_publishing_again_with_nothing_changed_is_refused_and_posts_nothing(
@@ -345,7 +345,7 @@ def test_a_failing_webhook_is_retried_then_reported_and_the_slack_post_still_hap
         assert len(webhooks.hits("/hooks/ok")) == 1  # the next webhook still gets it
         posts = fake_slack.calls_to("chat.postMessage")
         assert posts[0].args["channel"] == DIGEST_CHANNEL  # the report went out
-        assert len(uploads(fake_slack, 1)) == 3
+        assert len(uploads(fake_slack, 1)) == 4
         [alert] = bot.dms_to(PRIYA)
         assert "did not reach the webhook 127.0.0.1#" in alert["text"]
         assert "after 4 attempts (HTTP 500 server error)" in alert["text"]
@@ -497,6 +497,7 @@ def test_draft_goes_to_the_admins_once_on_the_working_day_after_the_deadline(
         files = uploads(fake_slack, 1)
         assert {f["channel"] for f in files} == {fake_slack.dm_channel(PRIYA)}
         assert {f["name"] for f in files} == {
+            "sample-plan-2019-20-Q3.pdf",
             "sample-plan-2019-20-Q3.docx",
             "sample-plan-2019-20-Q3.xlsx",
             "sample-plan-2019-20-Q3-chart.png",

@@ -23,9 +23,10 @@ class ReportFormat(StrEnum):
     DOCX = "docx"
     XLSX = "xlsx"
     PNG = "png"
+    PDF = "pdf"
 
 
-BINARY = {ReportFormat.DOCX, ReportFormat.XLSX, ReportFormat.PNG}
+BINARY = {ReportFormat.DOCX, ReportFormat.XLSX, ReportFormat.PNG, ReportFormat.PDF}
 
 
 def digest(
@@ -102,6 +103,7 @@ def render(compiled: Digest, report_format: ReportFormat) -> bytes:
     from bot.render.report_html import render_html
     from bot.render.report_json import render_json
     from bot.render.report_markdown import render_markdown
+    from bot.render.report_pdf import render_pdf
     from bot.render.report_xlsx import render_xlsx
 
     match report_format:
@@ -117,6 +119,8 @@ def render(compiled: Digest, report_format: ReportFormat) -> bytes:
             return render_xlsx(compiled)
         case ReportFormat.PNG:
             return render_chart(compiled)
+        case ReportFormat.PDF:
+            return render_pdf(compiled)
 
 
 def demo(
@@ -163,6 +167,7 @@ def demo(
 
 
 DESCRIPTIONS = {
+    "pdf": "PDF: the committee appendix, tagged for accessibility (PDF/UA-1)",
     "docx": "Word: the committee appendix",
     "xlsx": "Excel: a filterable sheet per section",
     "html": "HTML: one self-contained page",

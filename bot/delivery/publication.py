@@ -58,11 +58,13 @@ class PublishResult:
 
 
 def report_files(digest: Digest) -> list[FileToUpload]:
-    """The Word appendix, the Excel workbook and the chart, named for the plan and period."""
+    """The appendix as PDF and Word, the Excel workbook and the chart, named for the plan and
+    period."""
     # Imported when first needed: matplotlib, python-docx and openpyxl take seconds to load,
     # which `planbot serve` would otherwise spend before it answers anything.
     from bot.render.report_chart import render_chart
     from bot.render.report_docx import render_docx
+    from bot.render.report_pdf import render_pdf
     from bot.render.report_xlsx import render_xlsx
 
     stem = f"{digest.plan_key}-{digest.period_key}"
@@ -71,6 +73,11 @@ def report_files(digest: Digest) -> list[FileToUpload]:
     chart = render_chart(digest)
     kind = "draft " if digest.is_draft else ""
     return [
+        FileToUpload(
+            f"{stem}.pdf",
+            render_pdf(digest, chart_png=chart),
+            f"{digest.title} ({kind}PDF, accessible)",
+        ),
         FileToUpload(
             f"{stem}.docx", render_docx(digest, chart_png=chart), f"{digest.title} ({kind}Word)"
         ),

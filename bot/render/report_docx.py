@@ -24,6 +24,7 @@ from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
+    chart_description,
     commentary,
     counts_cell,
     direction_word,
@@ -34,6 +35,7 @@ from bot.render.report_wording import (
 )
 
 FONT = "Arial"  # the house font of most council committee papers
+LANGUAGE = "en-GB"
 HEADER_FILL = "D9D9D9"
 THEME_FILL = "EDEDED"
 _ILLEGAL_XML = {c: None for c in range(32) if c not in (9, 10, 13)}
@@ -221,6 +223,38 @@ def _page_number_field(paragraph: object, instruction: str) -> None:
             run._r.append(placeholder)
 
 
+def _set_language(document: object) -> None:
+    """British English for the whole document (screen readers, spelling): the default run
+    properties of its styles, which every paragraph inherits."""
+    styles = document.styles.element  # type: ignore[attr-defined]
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    r_pr = run_defaults.find(qn("w:rPr"))
+    if r_pr is None:
+        r_pr = OxmlElement("w:rPr")
+        run_defaults.append(r_pr)
+    for old in r_pr.findall(qn("w:lang")):
+        r_pr.remove(old)
+    lang = OxmlElement("w:lang")
+    for attribute in ("w:val", "w:eastAsia", "w:bidi"):
+        lang.set(qn(attribute), LANGUAGE)
+    r_pr.append(lang)
+
+
+def _describe_picture(document: object, description: str) -> None:
+    """Alt text on the last picture added: Word's 'Alt Text' is the drawing's `descr`."""
+    shape = document.inline_shapes[-1]  # type: ignore[attr-defined]
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", _clean(description))
+    doc_pr.set("title", "Chart: statuses by theme, and the trend")
+
+
 def _heading(document: object, text: str, level: int) -> None:
     paragraph = document.add_heading(_clean(text), level=level)  # type: ignore[attr-defined]
     paragraph.paragraph_format.keep_with_next = True
@@ -286,6 +320,8 @@ def render_docx(
     core.title = _clean(digest.title)
     core.subject = _clean(digest.period_label)
     core.author = "planbot"
+    core.language = LANGUAGE
+    _set_language(document)
 
     document.add_heading(_clean(digest.title), level=0)
     _para(document, heading(digest), bold=True)
@@ -319,6 +355,7 @@ def render_docx(
         png = chart_png if chart_png is not None else render_chart(digest)
         _para(document, "")
         document.add_picture(io.BytesIO(png), width=Cm(25.5))
+        _describe_picture(document, chart_description(digest))
         caption = _para(
             document,
             "Figure: statuses by theme this period, and the number of actions in each status "

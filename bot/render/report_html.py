@@ -10,6 +10,7 @@ from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
+    chart_description,
     commentary,
     direction_word,
     heading,
@@ -125,14 +126,15 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     if with_chart:
         png = chart_png if chart_png is not None else render_chart(digest)
         data = base64.b64encode(png).decode("ascii")
-        alt = (
+        caption = (
             f"Chart: statuses by theme for {digest.period_key}, and the number of actions in "
             f"each status over the last {len(digest.trend)} quarters. The same figures are in "
             "the tables."
         )
         parts.append(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-            f"<figcaption>{_e(alt)}</figcaption></figure>"
+            f'<figure><img src="data:image/png;base64,{data}" '
+            f'alt="{_e(chart_description(digest))}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
         )
     parts.append("</section>")
 

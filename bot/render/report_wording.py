@@ -112,3 +112,27 @@ def publication_note(digest: Digest) -> str:
 def counts_cell(now: int, before: int) -> str:
     """`8 (9)`: this period, the previous one in brackets."""
     return f"{now} ({before})"
+
+
+def _counted(digest: Digest, counts: dict[str, int]) -> str:
+    """`6 complete, 5 on track and 3 no update received`: the statuses with any actions."""
+    parts = [f"{counts[k]} {digest.label(k).lower()}" for k in digest.status_keys if counts.get(k)]
+    if not parts:
+        return "no actions"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def chart_description(digest: Digest) -> str:
+    """The chart in words, for its alt text: what it shows and every number it shows."""
+    quarters = len(digest.trend)
+    sentences = [
+        f"Chart in two parts. Left: the number of actions in each status for each theme in "
+        f"{digest.period_label}. Right: the number of actions in each status in each of the "
+        f"last {quarters} quarter{'s' if quarters != 1 else ''}.",
+        f"This period, {digest.total} action{'s' if digest.total != 1 else ''}: "
+        f"{_counted(digest, digest.counts)}.",
+    ]
+    sentences += [f"{g.name}: {_counted(digest, g.counts)}." for g in digest.by_theme]
+    sentences += [f"{t.label}: {_counted(digest, t.counts)}." for t in digest.trend]
+    sentences.append("The same figures are in the tables.")
+    return " ".join(sentences)
