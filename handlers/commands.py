@@ -102,28 +102,30 @@ def _record_from_command(
     """Record `/update REF STATUS NOTE`; when something is missing, open the form instead
     (or, when the command's trigger has run out meanwhile, say what is missing)."""
     user = command["user_id"]
+    ctx = runtime.request(user)
     trigger = command.get("trigger_id") or ""
+    # One command invocation, one update or measure, however often it is delivered.
+    key = f"command:{trigger}" if trigger else None
     if request.value:  # an indicator's actual: recorded at once, never a form
         measure = record_measure(
-            runtime.request(user),
+            ctx,
             ref=request.ref,
             value=request.value,
             note=request.note,
             source=Source.COMMAND,
-            idempotency_key=f"command:{trigger}" if trigger else None,
+            idempotency_key=key,
         )
         tell_privately(runtime, user, render_measure_recorded(measure), respond)
         return
     try:
         recorded = record_update(
-            runtime.request(user),
+            ctx,
             ref=request.ref,
             status=request.status,
             note=request.note,
             revised_target_date=request.revised,
             source=Source.COMMAND,
-            # One command invocation, one update, however often it is delivered.
-            idempotency_key=f"command:{trigger}" if trigger else None,
+            idempotency_key=key,
         )
     except IncompleteUpdate as missing:
         view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)

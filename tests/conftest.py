@@ -7,6 +7,8 @@
 - ``db_url``: parametrised over ``sqlite`` and ``postgres`` (marked ``postgres``; deselect with
   ``-m "not postgres"``): an empty database of its own for each test.
 - ``sqlite_url`` / ``postgres_url``: one backend only.
+- ``cli_database_url``: a fresh SQLite database set as ``DATABASE_URL`` for a ``planbot``
+  command run in the test.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from support.postgres import PostgresCluster, start_or_skip
 
 from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
+from bot.settings import get_settings
 from storage.db import Database
 
 
@@ -73,6 +76,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def cli_database_url(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[str]:
+    """A fresh SQLite database's URL, set as DATABASE_URL for `planbot` commands the test runs
+    in process (from an empty folder, so no stray .env; settings read afresh)."""
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    get_settings.cache_clear()
+    yield sqlite_url
+    get_settings.cache_clear()
 
 
 SAMPLE_LOADED_AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)

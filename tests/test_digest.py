@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,6 @@ from bot.render.report_json import render_json
 from bot.services.digest import compile_digest
 from bot.services.digest_requests import default_period, digest_for, parse_digest_request
 from bot.services.updates import record_update
-from bot.settings import get_settings
 from storage.db import Database
 
 LONDON = ZoneInfo("Europe/London")
@@ -319,22 +317,13 @@ def test_scope_words() -> None:
         parse_scope("team:Finance")
 
 
-@pytest.fixture
-def cli_env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[str]:
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    get_settings.cache_clear()
-    yield sqlite_url
-    get_settings.cache_clear()
-
-
-def test_cli_digest_json_for_a_theme(cli_env: str) -> None:
+def test_cli_digest_json_for_a_theme(cli_database_url: str) -> None:
     from pathlib import Path
 
     from bot.planio import read_plan
     from bot.services.plans import load_plan
 
-    db = Database(cli_env)
+    db = Database(cli_database_url)
     db.create_all()
     load_plan(
         db=db, plan_file=read_plan(Path(__file__).parents[1] / "bot" / "sample_plan"), now=NOW

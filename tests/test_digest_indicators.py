@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from support.context import ctx
 from typer.testing import CliRunner
 
@@ -29,7 +27,6 @@ from bot.render.report_xlsx import render_xlsx
 from bot.services.digest import compile_digest
 from bot.services.indicators import record_measure
 from bot.services.plans import load_plan
-from bot.settings import get_settings
 from storage.db import Database
 
 LONDON = ZoneInfo("Europe/London")
@@ -137,17 +134,8 @@ def test_every_other_format_still_renders_a_digest_with_indicators(sample_db: Da
     assert any("ACT-" in json.dumps(block) for block in render_blocks(digest))
 
 
-@pytest.fixture
-def cli_env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    get_settings.cache_clear()
-    yield sqlite_url
-    get_settings.cache_clear()
-
-
-def test_cli_digest_json_has_the_indicators(cli_env: str) -> None:
-    db = Database(cli_env)
+def test_cli_digest_json_has_the_indicators(cli_database_url: str) -> None:
+    db = Database(cli_database_url)
     db.upgrade()
     load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=NOW)
     db.dispose()

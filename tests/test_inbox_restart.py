@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -44,7 +43,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from support.fakeslack import FakeSlack
-from support.loopback import holding_endpoint, record_and_answer
+from support.loopback import free_port, holding_endpoint, record_and_answer
 from support.slackapp import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -209,12 +208,6 @@ def response_urls() -> Iterator[ResponseUrls]:
 
 
 # -- planbot serve, as a process -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

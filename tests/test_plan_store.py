@@ -12,19 +12,15 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import select
+from support.planfiles import count, export_import_export, read_rows, write_rows
 
-from bot.planio import SAMPLE_PLAN, read_plan, write_plan
+from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import export_plan, load_plan
 from storage import models as m
 from storage.db import Database
 
 NOW = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
-
-
-def count(db: Database, model: type[m.Base]) -> int:
-    with db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -77,16 +73,7 @@ def test_dry_run_writes_nothing(db: Database) -> None:
 def test_export_import_export_round_trips_exactly(
     sample_db: Database, db_url: str, tmp_path: Path, target: str
 ) -> None:
-    first = tmp_path / "first" / target
-    second = tmp_path / "second" / target
-    first.parent.mkdir()
-    second.parent.mkdir()
-    write_plan(export_plan(db=sample_db, plan_key=None), first)
-
-    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
-    other.create_all()
-    load_plan(db=other, plan_file=read_plan(first, key="sample-plan"), now=NOW)
-    write_plan(export_plan(db=other, plan_key=None), second)
+    first, second = export_import_export(sample_db, tmp_path, target, now=NOW)
 
     if target == "csv":
         for name in ("actions.csv", "people.csv", "meetings.csv"):
@@ -125,14 +112,12 @@ def bad_plan(folder: Path) -> Path:
     """The sample plan with a duplicate ref, an unknown owner, an impossible date, a bad status."""
     shutil.copytree(SAMPLE_PLAN, folder)
     actions = folder / "actions.csv"
-    with actions.open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    rows = read_rows(actions)
     rows[3][0] = "ACT-2"  # row 4: duplicate of row 3
     rows[5][4] = "U0NOBODY1"  # row 6: owner not in people
     rows[7][5] = "2020-02-30"  # row 8: no such date
     rows[9][8] = "purple"  # row 10: not a status
-    with actions.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    write_rows(actions, rows)
     return folder
 
 

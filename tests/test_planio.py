@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.context import ctx
+from support.planfiles import located
 
 from bot.domain.formulas import FORMULA_TRIGGERS
 from bot.domain.periods import Period
@@ -122,10 +123,6 @@ def problems(path: Path) -> list[CellError]:
     with pytest.raises(PlanFileError) as caught:
         read_plan(path)
     return caught.value.errors
-
-
-def located(errors: list[CellError]) -> list[tuple[str, int | None, str | None]]:
-    return [(error.sheet, error.row, error.column) for error in errors]
 
 
 def workbook_values(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import shutil
 from decimal import Decimal
@@ -10,9 +9,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
+from support.planfiles import count, export_import_export, located, read_rows, write_rows
 
-from bot.domain.planfile import CellError, IndicatorRow, IndicatorValueRow
+from bot.domain.planfile import IndicatorRow, IndicatorValueRow
 from bot.errors import InvalidInput
 from bot.planio import SAMPLE_PLAN, PlanFileError, read_plan, write_plan
 from bot.services.plans import export_plan, load_plan
@@ -21,25 +21,6 @@ from storage.db import Database
 
 NOW = dt.datetime(2019, 12, 2, 9, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2019, 12, 9, 9, 0, tzinfo=dt.UTC)
-
-
-def read_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-
-
-def count(db: Database, model: type[m.Base]) -> int:
-    with db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def located(errors: list[CellError]) -> list[tuple[str, int | None, str | None]]:
-    return [(error.sheet, error.row, error.column) for error in errors]
 
 
 def test_the_sample_plan_has_eight_indicators_with_six_quarters_of_history() -> None:
@@ -252,15 +233,7 @@ def test_importing_again_adds_no_measures_and_a_changed_actual_is_appended(
 def test_indicators_export_import_export_round_trips_exactly(
     sample_db: Database, tmp_path: Path, target: str
 ) -> None:
-    first, second = tmp_path / "first" / target, tmp_path / "second" / target
-    first.parent.mkdir()
-    second.parent.mkdir()
-    write_plan(export_plan(db=sample_db, plan_key=None), first)
-    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
-    other.create_all()
-    load_plan(db=other, plan_file=read_plan(first, key="sample-plan"), now=NOW)
-    write_plan(export_plan(db=other, plan_key=None), second)
-    other.dispose()
+    first, second = export_import_export(sample_db, tmp_path, target, now=NOW)
 
     if target == "csv":
         # Exactly the sample's file: every target, actual, n/a and note as it was written.

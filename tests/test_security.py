@@ -35,6 +35,7 @@ from sqlalchemy import select, update
 from support.context import ctx
 from support.fakeslack import Call, FakeSlack, Fault
 from support.httpserver import start_http_server
+from support.loopback import free_port
 from support.slackapp import (
     BOT_TOKEN,
     HELEN,
@@ -852,12 +853,6 @@ def test_no_secret_in_logs_or_answers_when_requests_fail(
         assert_no_secret(f"the body of {call.method}", json.dumps(call.args, default=str))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_no_secret_in_the_output_of_commands_that_fail(
     tmp_path: Path,
     fake_slack: FakeSlack,
@@ -883,7 +878,7 @@ def test_no_secret_in_the_output_of_commands_that_fail(
     fake_slack.fail_next("auth.test", error="invalid_auth")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
     serve = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--http", "--port", str(_free_port())],
+        [sys.executable, "-m", "bot", "serve", "--http", "--port", str(free_port())],
         env={**clean, **env},
         cwd=tmp_path,
         capture_output=True,
@@ -897,7 +892,7 @@ def test_no_secret_in_the_output_of_commands_that_fail(
     # `planbot reminders run` when Slack refuses the token part-way; any command when the
     # database cannot be reached (its URL holds a password).
     fake_slack.fail_next("chat.postMessage", error="invalid_auth")
-    unreachable = f"postgresql://planbot:{DB_PASSWORD}@127.0.0.1:{_free_port()}/planbot"
+    unreachable = f"postgresql://planbot:{DB_PASSWORD}@127.0.0.1:{free_port()}/planbot"
     reminders = ["reminders", "run", "--now", "2020-01-09T09:30:00", "--pace", "0"]
     for name, extra, args in [
         ("reminders run", {}, reminders),

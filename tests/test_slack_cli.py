@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from support.fakeslack import FakeSlack
+from support.loopback import free_port
 from support.slackapp import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -78,12 +78,6 @@ def test_manifest_refuses_a_plain_http_request_url() -> None:
 
 
 # -- planbot serve -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from bot.errors import InvalidInput
 from bot.planio.cells import Row, Table, data_rows, read_period
 from bot.planio.columns import INDICATOR_COLUMNS, INDICATOR_PERIOD_COLUMNS, INDICATOR_REQUIRED
 from bot.planio.headers import index_headers
+from bot.planio.item_columns import read_item_columns
 from bot.planio.people_sheet import People
 
 _PERIOD_COLUMN = re.compile(r"(.*?)[\s_-]*(target|actual|note)", re.IGNORECASE)
@@ -125,18 +126,7 @@ def read_indicators(
                 )
             else:
                 row.first_in_sheet("ref", ref, ref_rows, f"duplicate ref {ref}")
-        title = row.required("indicator")
-        theme = row.required("theme")
-        directorate = row.required("directorate")
-        owner_text = row.required("owner")
-        owner: str | None = None
-        if owner_text is not None and people is not None:
-            owner = people.resolve(owner_text)
-            if owner is None:
-                row.error(
-                    row.index("owner"),
-                    f"unknown owner '{owner_text}': no one in people has this Slack ID or e-mail",
-                )
+        title, theme, directorate, owner = read_item_columns(row, people, title_column="indicator")
         unit: Unit | None = None
         if (unit_text := row.required("unit")) is not None:
             try:

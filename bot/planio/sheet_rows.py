@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.domain.indicators import NOT_AVAILABLE
 from bot.domain.periods import Period
@@ -21,6 +23,7 @@ from bot.planio.columns import (
 )
 
 Cell = str | dt.date | None
+ByPeriod = TypeVar("ByPeriod", HistoryRow, IndicatorValueRow)  # a ref's row for one period
 
 
 def _ref_order(ref: str) -> tuple[str, int, str]:
@@ -35,6 +38,19 @@ def _period_order(key: str) -> tuple[int, int, str]:
     return (period.start_year, period.quarter, key)
 
 
+def _latest_by_period(
+    rows: Iterable[ByPeriod], refs: Collection[str], *, unknown: str
+) -> tuple[dict[tuple[str, str], ByPeriod], list[str]]:
+    """The row that counts for each (ref, period), the latest, and the periods in order;
+    a row for a ref not in `refs` is a ValueError (`unknown` with the ref)."""
+    latest: dict[tuple[str, str], ByPeriod] = {}
+    for row in rows:
+        if row.ref not in refs:
+            raise ValueError(unknown.format(row.ref))
+        latest[(row.ref, row.period)] = row
+    return latest, sorted({period for _, period in latest}, key=_period_order)
+
+
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -42,13 +58,11 @@ def _yes_no(value: bool) -> str:
 def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
     """The sheets of `plan` as rows of cells, header first, in a stable order (the indicators
     sheet only when the plan has indicators)."""
-    known_refs = {action.ref for action in plan.actions}
-    latest: dict[tuple[str, str], HistoryRow] = {}
-    for row in plan.history:  # the latest row for a period counts
-        if row.ref not in known_refs:
-            raise ValueError(f"history row for {row.ref}, which is not an action of the plan")
-        latest[(row.ref, row.period)] = row
-    periods = sorted({period for _, period in latest}, key=_period_order)
+    latest, periods = _latest_by_period(
+        plan.history,
+        {action.ref for action in plan.actions},
+        unknown="history row for {}, which is not an action of the plan",
+    )
 
     actions: list[list[Cell]] = [
         [*ACTION_COLUMNS, *(c for p in periods for c in (p, p + NOTE_SUFFIX))]
@@ -99,13 +113,11 @@ def _number(value: Decimal | None) -> str | None:
 
 
 def _indicator_rows(plan: PlanFile) -> list[list[Cell]]:
-    known_refs = {indicator.ref for indicator in plan.indicators}
-    latest: dict[tuple[str, str], IndicatorValueRow] = {}
-    for row in plan.indicator_values:  # the latest row for a period counts
-        if row.ref not in known_refs:
-            raise ValueError(f"values for {row.ref}, which is not an indicator of the plan")
-        latest[(row.ref, row.period)] = row
-    periods = sorted({period for _, period in latest}, key=_period_order)
+    latest, periods = _latest_by_period(
+        plan.indicator_values,
+        {indicator.ref for indicator in plan.indicators},
+        unknown="values for {}, which is not an indicator of the plan",
+    )
     rows: list[list[Cell]] = [
         [*INDICATOR_COLUMNS, *(f"{p} {kind}" for p in periods for kind in INDICATOR_PERIOD_COLUMNS)]
     ]

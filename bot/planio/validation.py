@@ -22,6 +22,7 @@ from bot.planio.cells import Table, data_rows, read_period
 from bot.planio.columns import ACTION_REQUIRED, ALL_SHEETS, MEETING_COLUMNS, MEETING_REQUIRED
 from bot.planio.headers import check_unknown_columns, index_headers, read_period_columns
 from bot.planio.indicators_sheet import read_indicators
+from bot.planio.item_columns import read_item_columns
 from bot.planio.people_sheet import People, read_people
 
 
@@ -54,18 +55,7 @@ def _read_actions(
                 row.error(row.index("ref"), f"'{ref_text}' is not an action ref (like ACT-12)")
             else:
                 row.first_in_sheet("ref", ref, ref_rows, f"duplicate ref {ref}")
-        title = row.required("action")
-        theme = row.required("theme")
-        directorate = row.required("directorate")
-        owner_text = row.required("owner")
-        owner: str | None = None
-        if owner_text is not None and people is not None:
-            owner = people.resolve(owner_text)
-            if owner is None:
-                row.error(
-                    row.index("owner"),
-                    f"unknown owner '{owner_text}': no one in people has this Slack ID or e-mail",
-                )
+        title, theme, directorate, owner = read_item_columns(row, people, title_column="action")
         target_date = row.date("target_date", required=True)
         revised = row.date("revised_target_date", required=False)
         closed = row.flag("closed", default=False)

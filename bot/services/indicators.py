@@ -8,7 +8,6 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.indicators import (
@@ -26,10 +25,11 @@ from bot.domain.refs import normalise_ref
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import InvalidInput, NotFound
 from bot.model.indicators import IndicatorLine, RecordedMeasure
-from bot.model.updates import MAX_NOTE_CHARS, Source
+from bot.model.updates import Source
 from bot.services import people as ppl
 from bot.services.context import RequestContext
 from bot.services.plans import indicator_targets, latest_measures, open_period, period_row
+from bot.services.recording import checked_note, record_once
 from storage import models as m
 
 
@@ -103,33 +103,20 @@ def record_measure(
     """Record an indicator's actual for the open period (a new measure supersedes the last);
     refuses with a reason, recording nothing, when the value does not fit or the caller may
     not report it."""
-    note = note.strip()
-    if len(note) > MAX_NOTE_CHARS:
-        raise InvalidInput(
-            f"Your note is {len(note):,} characters long; the limit is {MAX_NOTE_CHARS:,}. "
-            "Nothing was recorded.",
-            hint="Shorten it (a summary for the committee) and send it again.",
+    note = checked_note(note)
+
+    def record(session: Session) -> RecordedMeasure:
+        return _record(
+            session,
+            ctx,
+            ref=ref,
+            value=value,
+            note=note,
+            source=source,
+            idempotency_key=idempotency_key,
         )
-    try:
-        with ctx.db.session() as session:
-            if idempotency_key and (done := _already_recorded(session, idempotency_key)):
-                return done
-            return _record(
-                session,
-                ctx,
-                ref=ref,
-                value=value,
-                note=note,
-                source=source,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        # The same command raced in from another worker or replica and won.
-        if idempotency_key:
-            with ctx.db.session() as session:
-                if done := _already_recorded(session, idempotency_key):
-                    return done
-        raise
+
+    return record_once(ctx, idempotency_key, already_recorded=_already_recorded, record=record)
 
 
 def _record(

@@ -30,6 +30,7 @@ from storage import models as m
 from storage.db import Database
 
 Named = TypeVar("Named", m.Theme, m.Directorate)
+Owned = TypeVar("Owned", m.Action, m.Indicator)  # what has a ref, a title and an owner
 
 
 def resolve_plan(session: Session, key: str | None) -> m.Plan:
@@ -189,22 +190,11 @@ def load_plan(
                 session.add(themes[name])
             themes[name].position = position
 
-        actions = {
-            a.ref: a for a in session.scalars(select(m.Action).where(m.Action.plan_id == plan.id))
-        }
+        actions = _by_ref(session, m.Action, plan)
         # An action whose latest reported status closes it (complete) is closed.
         last_status = {h.ref: h.status for h in sorted(plan_file.history, key=lambda h: h.period)}
         for arow in plan_file.actions:
-            action = actions.get(arow.ref)
-            if action is None:
-                action = m.Action(plan_id=plan.id, ref=arow.ref)
-                session.add(action)
-                actions[arow.ref] = action
-            action.number = ref_number(arow.ref)
-            action.title = arow.title
-            action.theme = themes[arow.theme]
-            action.directorate = directorate(arow.directorate)
-            action.owner = people[arow.owner]
+            action = _placed(session, actions, m.Action, plan, arow, themes, directorate, people)
             action.target_date = arow.target_date
             action.revised_target_date = arow.revised_target_date
             action.closed = arow.closed or DEFAULT_SCHEME.closes(last_status.get(arow.ref, ""))
@@ -287,6 +277,42 @@ def _refuse_ref_clashes(session: Session, plan: m.Plan, plan_file: PlanFile) -> 
         )
 
 
+def _by_ref(session: Session, model: type[Owned], plan: m.Plan) -> dict[str, Owned]:
+    """The plan's actions or indicators, by ref."""
+    return {row.ref: row for row in session.scalars(select(model).where(model.plan_id == plan.id))}
+
+
+def _placed(
+    session: Session,
+    existing: dict[str, Owned],
+    model: type[Owned],
+    plan: m.Plan,
+    row: ActionRow | IndicatorRow,
+    themes: dict[str, m.Theme],
+    directorate: Callable[[str], m.Directorate],
+    people: dict[str, m.Person],
+) -> Owned:
+    """The action or indicator `row` defines (added to `existing` when new), with what both
+    kinds hold set from it: number, title, theme, directorate and owner."""
+    item = existing.get(row.ref)
+    if item is None:
+        item = model(plan_id=plan.id, ref=row.ref)
+        session.add(item)
+        existing[row.ref] = item
+    item.number = ref_number(row.ref)
+    item.title = row.title
+    item.theme = themes[row.theme]
+    item.directorate = directorate(row.directorate)
+    item.owner = people[row.owner]
+    return item
+
+
+def _in_ref_order(session: Session, model: type[Owned], plan: m.Plan) -> list[Owned]:
+    """The plan's actions or indicators, ACT-2 before ACT-10."""
+    query = select(model).where(model.plan_id == plan.id).order_by(model.number, model.ref)
+    return list(session.scalars(query))
+
+
 def _load_indicators(
     session: Session,
     plan: m.Plan,
@@ -295,20 +321,11 @@ def _load_indicators(
     directorate: Callable[[str], m.Directorate],
     people: dict[str, m.Person],
 ) -> dict[str, m.Indicator]:
-    indicators = {
-        i.ref: i for i in session.scalars(select(m.Indicator).where(m.Indicator.plan_id == plan.id))
-    }
+    indicators = _by_ref(session, m.Indicator, plan)
     for row in plan_file.indicators:
-        indicator = indicators.get(row.ref)
-        if indicator is None:
-            indicator = m.Indicator(plan_id=plan.id, ref=row.ref)
-            session.add(indicator)
-            indicators[row.ref] = indicator
-        indicator.number = ref_number(row.ref)
-        indicator.title = row.title
-        indicator.theme = themes[row.theme]
-        indicator.directorate = directorate(row.directorate)
-        indicator.owner = people[row.owner]
+        indicator = _placed(
+            session, indicators, m.Indicator, plan, row, themes, directorate, people
+        )
         indicator.unit, indicator.polarity = row.unit, row.polarity
         indicator.tolerance, indicator.decimals = row.tolerance, row.decimals
     session.flush()
@@ -403,19 +420,11 @@ def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
         people = session.scalars(
             select(m.Person).where(m.Person.plan_id == plan.id).order_by(m.Person.id)
         ).all()
-        actions = session.scalars(
-            select(m.Action)
-            .where(m.Action.plan_id == plan.id)
-            .order_by(m.Action.number, m.Action.ref)
-        ).all()
+        actions = _in_ref_order(session, m.Action, plan)
         periods = session.scalars(
             select(m.Period).where(m.Period.plan_id == plan.id).order_by(m.Period.key)
         ).all()
-        indicators = session.scalars(
-            select(m.Indicator)
-            .where(m.Indicator.plan_id == plan.id)
-            .order_by(m.Indicator.number, m.Indicator.ref)
-        ).all()
+        indicators = _in_ref_order(session, m.Indicator, plan)
         ids = [i.id for i in indicators]
         targets, measures = indicator_targets(session, ids), latest_measures(session, ids)
         indicator_values = [

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import replace
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle
@@ -25,6 +24,7 @@ from bot.services import people as ppl
 from bot.services.context import RequestContext
 from bot.services.indicators import find_indicator, refuse_status_for_indicator
 from bot.services.plans import locked_periods, open_period, period_row
+from bot.services.recording import checked_note, record_once
 from storage import models as m
 
 
@@ -213,42 +213,29 @@ def record_update(
     scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> RecordedUpdate:
     """Record one update after checking every rule; raises with a reason and changes nothing."""
-    note = note.strip()
-    if len(note) > MAX_NOTE_CHARS:
-        raise InvalidInput(
-            f"Your note is {len(note):,} characters long; the limit is {MAX_NOTE_CHARS:,}. "
-            "Nothing was recorded.",
-            hint="Shorten it (a summary for the committee) and send it again.",
-        )
+    note = checked_note(note)
     try:
         status_key = scheme.parse(status)
     except InvalidInput:
         _refuse_if_indicator(ctx, ref, status)
         raise
-    try:
-        with ctx.db.session() as session:
-            if idempotency_key and (done := _already_recorded(session, idempotency_key)):
-                return done
-            return _record(
-                session,
-                ctx,
-                ref=ref,
-                status_key=status_key,
-                note=note,
-                revised_target_date=revised_target_date,
-                period_text=period,
-                source=source,
-                idempotency_key=idempotency_key,
-                amendment_reason=(amendment_reason or "").strip() or None,
-                scheme=scheme,
-            )
-    except IntegrityError:
-        # The same submission raced in from another thread or replica and won.
-        if idempotency_key:
-            with ctx.db.session() as session:
-                if done := _already_recorded(session, idempotency_key):
-                    return done
-        raise
+
+    def record(session: Session) -> RecordedUpdate:
+        return _record(
+            session,
+            ctx,
+            ref=ref,
+            status_key=status_key,
+            note=note,
+            revised_target_date=revised_target_date,
+            period_text=period,
+            source=source,
+            idempotency_key=idempotency_key,
+            amendment_reason=(amendment_reason or "").strip() or None,
+            scheme=scheme,
+        )
+
+    return record_once(ctx, idempotency_key, already_recorded=_already_recorded, record=record)
 
 
 def _refuse_if_indicator(ctx: RequestContext, ref: str, status: str) -> None:

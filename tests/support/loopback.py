@@ -1,12 +1,21 @@
-"""An HTTP server of the test's own on 127.0.0.1, for the tools planbot posts to (webhooks)."""
+"""An HTTP server of the test's own on 127.0.0.1, for the tools planbot posts to (webhooks),
+and a free loopback port for a server a test starts."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol, TypeVar
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -19,12 +19,13 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from support.loopback import free_port
 
 SUPERUSER = "postgres"
 DEFAULT_DATABASE = "planbot_test"
@@ -59,12 +60,6 @@ def postgres_unavailable_reason() -> str | None:
         except KeyError:
             return f"running as root but there is no {SUPERUSER!r} system user"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -294,7 +289,7 @@ def _start_server(root: Path, bin_dir: Path, socket_dir: Path) -> PostgresCluste
     original_conf = (data_dir / "postgresql.conf").read_text(encoding="utf-8")
     failure = ""
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         (data_dir / "postgresql.conf").write_text(original_conf, encoding="utf-8")
         _write_config(data_dir, port=port, socket_dir=socket_dir)
         cluster = PostgresCluster(root=root, bin_dir=bin_dir, port=port)

@@ -419,6 +419,16 @@ class Bot:
         self.responses[id(response)] = url
         return response
 
+    def command_twice(self, user: str, command: str, text: str = "") -> str:
+        """Deliver one slash command twice, as Slack may (the same trigger_id); both must be
+        acked 200. The text of the first reply to its response_url."""
+        url = self.fake.response_url(f"c{next(_serial)}")
+        body = urlencode(slash_command(user, command, text, response_url=url)).encode()
+        first, second = self.post(body, FORM), self.post(body, FORM)
+        assert first.status_code == second.status_code == 200
+        [reply] = wait_for(lambda: self.fake.calls_to("response_url"))
+        return all_text(reply.args)
+
     def interact(self, payload: dict[str, Any]) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         response = self.post(body, FORM)
