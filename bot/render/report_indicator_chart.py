@@ -72,12 +72,8 @@ def _panel(ax: Any, line: IndicatorLine) -> None:
     targets = [float(p.target) if p.target is not None else math.nan for p in line.history]
     actuals = [float(p.actual) if p.actual is not None else math.nan for p in line.history]
     # A target holds for its quarter: drawn as steps, so a changed target is not a slope.
-    ax.plot(
-        positions, targets, color="black", linestyle="--", linewidth=1.2, drawstyle="steps-mid"
-    )
-    ax.plot(
-        positions, actuals, color=ACTUAL_COLOUR, marker="o", linewidth=1.8, markersize=5
-    )
+    ax.plot(positions, targets, color="black", linestyle="--", linewidth=1.2, drawstyle="steps-mid")
+    ax.plot(positions, actuals, color=ACTUAL_COLOUR, marker="o", linewidth=1.8, markersize=5)
     last = len(positions) - 1
     if line.history and line.history[-1].actual is not None:
         ax.plot(

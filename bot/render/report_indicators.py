@@ -35,8 +35,8 @@ INDICATOR_COLUMNS = (
     "Target",
     "Actual",
     "RAG",
-    "Short trend",
-    "Long trend",
+    "Short trend (on last quarter)",
+    "Long trend (on a year before)",
     "Commentary",
 )
 INDICATORS_HEADING = "Performance indicators"
