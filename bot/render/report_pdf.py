@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -438,11 +438,10 @@ def _indicators(blocks: _Blocks, digest: Digest, *, with_chart: bool) -> None:
         "italic",
     )
     blocks.heading("Indicators by RAG status", 3)
-    counts = rag_counts(digest)
+    counts: list[list[Cell]] = [[_rag(rag), str(n)] for rag, n in rag_counts(digest).items()]
     blocks.table(
         ["RAG status", "Indicators"],
-        [[_rag(rag), str(n)] for rag, n in counts.items()]
-        + [[_bold("Total"), str(len(digest.indicators))]],
+        [*counts, [_bold("Total"), str(len(digest.indicators))]],
         (6.0, 4.0),
         numeric=(1,),
     )
@@ -480,17 +479,7 @@ def _indicators(blocks: _Blocks, digest: Digest, *, with_chart: bool) -> None:
             quarters = [p.label for p in exceptions[0].history]
             blocks.table(
                 ["Indicator", *quarters],
-                [
-                    row
-                    for line in exceptions
-                    for row in (
-                        [
-                            _bold(f"{line.ref} target"),
-                            *(_value_or_none(line, p.target) for p in line.history),
-                        ],
-                        [f"{line.ref} actual", *(value_word(line, p.actual) for p in line.history)],
-                    )
-                ],
+                _chart_rows(exceptions),
                 (5.0, *([3.0] * len(quarters))),
                 numeric=tuple(range(1, len(quarters) + 1)),
             )
@@ -504,6 +493,17 @@ def _indicators(blocks: _Blocks, digest: Digest, *, with_chart: bool) -> None:
     blocks.table(
         list(INDICATOR_COLUMNS), rows, (1.5, 5.2, 2.2, 2.2, 2.8, 2.5, 2.5, 7.8), numeric=(2, 3)
     )
+
+
+def _chart_rows(exceptions: Sequence[IndicatorLine]) -> list[list[Cell]]:
+    """Two rows per indicator: its targets, then its actuals, quarter by quarter."""
+    rows: list[list[Cell]] = []
+    for line in exceptions:
+        rows.append(
+            [_bold(f"{line.ref} target"), *(_value_or_none(line, p.target) for p in line.history)]
+        )
+        rows.append([f"{line.ref} actual", *(value_word(line, p.actual) for p in line.history)])
+    return rows
 
 
 def _value_or_none(line: IndicatorLine, value: Decimal | None) -> str:

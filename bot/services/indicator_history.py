@@ -28,12 +28,10 @@ def with_history(
     if not lines:
         return ()
     refs = [line.ref for line in lines]
-    rows = session.execute(
-        select(m.Indicator.ref, m.Indicator.id).where(
-            m.Indicator.plan_id == plan.id, m.Indicator.ref.in_(refs)
-        )
-    ).all()
-    ids = {ref: number for ref, number in rows}
+    query = select(m.Indicator.ref, m.Indicator.id).where(
+        m.Indicator.plan_id == plan.id, m.Indicator.ref.in_(refs)
+    )
+    ids = dict(session.execute(query).tuples().all())
     measures = latest_measures(session, list(ids.values()))
     targets = indicator_targets(session, list(ids.values()))
     periods = [period]
