@@ -229,7 +229,8 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     ]
     tail = [*_footer(), context(UPDATE_HINT)]
     refs = ", ".join((*reminder.refs, *reminder.indicator_refs))
-    text = _fallback(f"{title}: {_count_words(count, len(reminder.indicators))} ({refs})")
+    counted = _count_words(count, len(reminder.indicators)).rsplit(" ", 1)[0]
+    text = _fallback(f"{title}: {counted} ({refs})")
     del noun
     return Message(text, _owner_layout(reminder, head, tail))
 
