@@ -29,6 +29,7 @@ from bot.render.report_pdf import render_pdf
 from bot.render.report_xlsx import render_xlsx
 from bot.services.context import RequestContext
 from bot.services.digest import compile_digest
+from bot.services.indicators import record_measure
 from bot.services.plans import load_plan
 from bot.services.publication import lock_period
 from bot.services.updates import record_update
@@ -187,6 +188,60 @@ REPLIES = (
 
 
 @dataclass(frozen=True)
+class Measure:
+    """One indicator actual as its owner reports it in the Q3 window (`/update PI-2 23.4 ...`)."""
+
+    ref: str
+    actor: str
+    when: dt.datetime
+    value: str
+    note: str = ""
+
+
+MEASURES = (
+    Measure("PI-1", "U0ET00001", _at(13, 10, 5), "95.8%", "Payment runs back to weekly."),
+    Measure(
+        "PI-2",
+        "U0ET00001",
+        _at(13, 10, 9),
+        "23.4 days",
+        "The universal credit backlog grew again in December; two agency assessors start in "
+        "February.",
+    ),
+    Measure(
+        "PI-3",
+        "U0HR00002",
+        _at(15, 14, 0),
+        "2.1",
+        "Seasonal illness; the wellbeing offer started in November.",
+    ),
+    Measure("PI-4", "U0IT00002", _at(16, 9, 30), "72.4%"),
+    Measure(
+        "PI-5",
+        "U0LG00001",
+        _at(17, 11, 45),
+        "86.0%",
+        "Daily triage is working; one officer back from leave.",
+    ),
+    Measure(
+        "PI-6",
+        "U0HR00001",
+        _at(20, 15, 10),
+        "£1,240k",
+        "Two more interim posts filled permanently in December.",
+    ),
+    Measure(
+        "PI-7",
+        "U0FN00002",
+        _at(21, 9, 20),
+        "83.6",
+        "Cumulative; 0.4 points behind profile, on course for the year-end target.",
+    ),
+)
+# PI-8's owner does not report: it shows no data.
+
+
+@dataclass(frozen=True)
 class DemoResult:
     folder: Path
     database: Path
@@ -230,7 +285,18 @@ def run_demo(out: Path, *, progress: Callable[[str], None] = lambda _: None) -> 
                 revised_target_date=reply.revised,
                 source=Source.DEMO,
             )
-        progress(f"Simulated {len(REPLIES)} replies to the {PERIOD.label} cycle")
+        for measure in MEASURES:
+            record_measure(
+                replace(published, now=measure.when, actor=measure.actor),
+                ref=measure.ref,
+                value=measure.value,
+                note=measure.note,
+                source=Source.DEMO,
+            )
+        progress(
+            f"Simulated {len(REPLIES)} replies and {len(MEASURES)} indicator actuals to the "
+            f"{PERIOD.label} cycle"
+        )
         lock_period(published, period=PERIOD)
         digest, named = (
             compile_digest(published, period=PERIOD, audience=audience)

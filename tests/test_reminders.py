@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from support.action_plan import sample_actions_only
 from support.context import ctx
 from support.fakeslack import Call, FakeSlack
 from support.slackapp import make_runtime as slack_runtime
@@ -32,7 +33,6 @@ from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
 from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, ReminderPreview
 from bot.model.updates import Source
-from bot.planio import SAMPLE_PLAN, read_plan
 from bot.runtime import Runtime
 from bot.services.claims import DeliveryKey, claim_delivery, mark_sent
 from bot.services.plans import load_plan, period_row, resolve_plan
@@ -116,7 +116,15 @@ def sample_database(url: str) -> Database:
     """A database at `url` holding the sample plan."""
     db = Database(url)
     db.create_all()
-    load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=utc(2019, 12, 2, 9, 0))
+    load_plan(db=db, plan_file=sample_actions_only(), now=utc(2019, 12, 2, 9, 0))
+    return db
+
+
+@pytest.fixture
+def sample_db(db: Database) -> Database:
+    """The sample plan's actions (as conftest's `sample_db`, without indicators: these tests
+    pin who is told about which actions; indicators: tests/test_reminders_indicators.py)."""
+    load_plan(db=db, plan_file=sample_actions_only(), now=utc(2019, 12, 2, 9, 0))
     return db
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support.action_plan import sample_actions_only
 from support.fakeslack import FakeSlack
 from test_reminders import Q3_OUTSTANDING, utc
 
-from bot.planio import SAMPLE_PLAN, read_plan
 from bot.services.plans import load_plan
 from storage import models as m
 from storage.db import Database
@@ -31,7 +31,7 @@ def pg_sample(postgres_url: str) -> str:
     """A migrated PostgreSQL database (Alembic, as `planbot db upgrade`) with the sample plan."""
     db = Database(postgres_url)
     db.upgrade()
-    load_plan(db=db, plan_file=read_plan(SAMPLE_PLAN), now=utc(2019, 12, 2, 9, 0))
+    load_plan(db=db, plan_file=sample_actions_only(), now=utc(2019, 12, 2, 9, 0))
     db.dispose()
     return postgres_url
 

@@ -183,7 +183,7 @@ def test_the_word_appendix_has_alt_text_headings_title_and_language(
     document = Document(io.BytesIO(render_docx(digest)))
 
     pictures = document.inline_shapes
-    assert len(pictures) == 1
+    assert len(pictures) == 2  # the statuses, then the red and amber indicators
     alt = pictures[0]._inline.docPr.get("descr")
     assert alt.startswith("Chart in two parts.") and alt.count(". ") >= 3
     assert "This period, 20 actions: 5 on track, 4 at risk, 2 off track, 6 complete" in alt
@@ -199,7 +199,11 @@ def test_the_word_appendix_has_alt_text_headings_title_and_language(
         "3. Completed this period",
         "4. No update received",
         "5. All actions",
+        "6. Performance indicators",
     ]
+    indicators_alt = pictures[1]._inline.docPr.get("descr")
+    assert indicators_alt.startswith("Charts of the 5 red and amber indicators")
+    assert "Q3 2019/20 actual 23.4 days, target 20.0 days." in indicators_alt
     for table in document.tables:
         header = table.rows[0]._tr
         assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None

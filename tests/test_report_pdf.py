@@ -112,15 +112,16 @@ def test_the_appendix_is_tagged_with_title_language_and_structure(appendix: Appe
         e for e in struct_elements(root["/StructTreeRoot"]) if str(e["/S"]) in {"/H1", "/H2", "/H3"}
     ]
     assert headings and all(e.get("/K") not in (None, []) for e in headings)
-    assert found.count("H2") == 5  # summary, exceptions, completed, no update, all actions
-    assert found.count("Table") == 7  # status, theme, chart data, exceptions, completed,
-    # no update, all actions
+    # Summary, exceptions, completed, no update, all actions, performance indicators.
+    assert found.count("H2") == 6
+    assert found.count("Table") == 11  # status, theme, chart data, exceptions, completed,
+    # no update, all actions; indicators by RAG, red and amber, their chart data, every one
 
 
 def test_the_chart_is_a_figure_with_its_numbers_in_words(appendix: Appendix) -> None:
     root = catalog(appendix.reader)
     figures = [e for e in struct_elements(root["/StructTreeRoot"]) if str(e["/S"]) == "/Figure"]
-    assert len(figures) == 1
+    assert len(figures) == 2  # the statuses, then the red and amber indicators
     alt = str(figures[0]["/Alt"])
     digest = appendix.digest
     assert alt.startswith("Chart in two parts.")
@@ -136,11 +137,32 @@ def test_the_chart_is_a_figure_with_its_numbers_in_words(appendix: Appendix) -> 
     assert "Q1 2019/20 5 9 6 0 0 0 0 20" in text
 
 
+def test_the_indicators_chart_is_a_figure_with_each_exceptions_quarters_in_words(
+    appendix: Appendix,
+) -> None:
+    root = catalog(appendix.reader)
+    figures = [e for e in struct_elements(root["/StructTreeRoot"]) if str(e["/S"]) == "/Figure"]
+    alt = str(figures[1]["/Alt"])
+    assert alt.startswith("Charts of the 5 red and amber indicators, one each")
+    assert (
+        "PI-2 Days to process new benefit claims (red, lower is better): Q3 2018/19 actual "
+        "22.0 days, target 20.0 days;" in alt
+    )
+    assert "Q3 2019/20 actual 23.4 days, target 20.0 days." in alt
+    assert "PI-6 Agency spend (amber, lower is better)" in alt and "£1,240k" in alt
+    assert "PI-1 " not in alt and "PI-8 " not in alt  # green, and no data: not charted
+    text = " ".join(page_texts(appendix.reader))
+    assert "6. Performance indicators" in text
+    assert "Red: off target 1" in text and "No data 1" in text  # counts by RAG, in words
+    assert "PI-2 target 20.0 days 20.0 days 20.0 days 20.0 days 20.0 days" in text
+
+
 def test_the_header_row_repeats_on_every_page_of_the_action_table(appendix: Appendix) -> None:
     pages = page_texts(appendix.reader)
     start = next(i for i, text in enumerate(pages) if "5. All actions" in text)
-    assert len(pages) - start >= 2  # the demo's table runs over pages
-    for number, text in enumerate(pages[start:], start=start + 1):
+    end = next(i for i, text in enumerate(pages) if "6. Performance indicators" in text)
+    assert end - start >= 2  # the demo's table runs over pages
+    for number, text in enumerate(pages[start:end], start=start + 1):
         assert "Ref Action Lead Target date Revised target Status Previous Direction" in text, (
             f"page {number} has no header row"
         )

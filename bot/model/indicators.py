@@ -40,6 +40,16 @@ class RecordedMeasure:
 
 
 @dataclass(frozen=True)
+class IndicatorPoint:
+    """An indicator's target and actual in one quarter, for the report's chart."""
+
+    period_key: str
+    label: str  # short: "Q3 2019/20"
+    target: Decimal | None
+    actual: Decimal | None
+
+
+@dataclass(frozen=True)
 class IndicatorLine:
     """One indicator as the report shows it for the period."""
 
@@ -58,3 +68,5 @@ class IndicatorLine:
     short_trend: Trend
     long_trend: Trend
     note: str
+    # The last quarters up to the period, oldest first (filled for the report's chart).
+    history: tuple[IndicatorPoint, ...] = ()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.calendar import Step
+from bot.domain.indicators import Unit
 from bot.model.heading import PlanPeriod
 
 
@@ -37,6 +39,22 @@ class OutstandingAction:
 
 
 @dataclass(frozen=True)
+class OutstandingIndicator:
+    """An indicator with no actual yet for the period, as a reminder lists it."""
+
+    ref: str
+    title: str
+    directorate: str
+    owner_name: str
+    owner_slack_id: str
+    unit: Unit
+    decimals: int
+    target: Decimal | None  # this period's
+    last_actual: Decimal | None  # the latest reported before the period
+    last_period_key: str | None
+
+
+@dataclass(frozen=True)
 class Recipient:
     slack_id: str
     name: str
@@ -62,10 +80,16 @@ class Reminder:
     notes: tuple[str, ...] = ()
     open_actions: int = 0  # open actions in the plan, for "12 of 20 outstanding"
     escalated: bool = False  # an admin summary sent with the directors' escalation
+    # Indicators with no actual for the period, listed beside the actions in the same DM.
+    indicators: tuple[OutstandingIndicator, ...] = ()
 
     @property
     def refs(self) -> tuple[str, ...]:
         return tuple(a.ref for a in self.actions)
+
+    @property
+    def indicator_refs(self) -> tuple[str, ...]:
+        return tuple(i.ref for i in self.indicators)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
 from bot.domain.dates import short_date, utc_date_time, weekday_date
+from bot.domain.indicators import format_value
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME
 from bot.errors import DEACTIVATED
@@ -40,7 +41,13 @@ from bot.render.blockkit import (
 from bot.render.fitting import MESSAGE_ROOM, Entry, block_text, lay_out, pack
 
 if TYPE_CHECKING:
-    from bot.model.reminders import OutstandingAction, Reminder, Unanswered, Unreachable
+    from bot.model.reminders import (
+        OutstandingAction,
+        OutstandingIndicator,
+        Reminder,
+        Unanswered,
+        Unreachable,
+    )
     from bot.model.updates import RecordedUpdate
 
 FALLBACK_CHARS = 300  # of the notification text; the blocks carry the detail
@@ -145,16 +152,69 @@ OWNER_SEE_ALL = (
 UPDATE_HINT = "Or type `/update ACT-n green &lt;note&gt;` in any channel."
 
 
+INDICATOR_LINES = 2  # sections of indicators a DM shows at most; the rest are counted
+
+
+def _indicator_line(indicator: OutstandingIndicator, *, reader: bool) -> str:
+    target = (
+        format_value(indicator.target, indicator.unit, indicator.decimals)
+        if indicator.target is not None
+        else "no target set"
+    )
+    line = (
+        f"• *{escape_mrkdwn(indicator.ref)}* {escaped_line(indicator.title, READER_TITLE_CHARS)}"
+        f" — target {escape_mrkdwn(target)}"
+    )
+    if indicator.last_period_key is not None:
+        last = format_value(indicator.last_actual, indicator.unit, indicator.decimals)
+        if indicator.last_actual is None:
+            last = "n/a"
+        line += f", last {escape_mrkdwn(last)} ({short_period(indicator.last_period_key)})"
+    if reader:
+        line += f" — {escaped_line(indicator.owner_name, NAME_CHARS)}"
+    return line
+
+
+def indicator_sections(indicators: Sequence[OutstandingIndicator], *, reader: bool) -> list[Block]:
+    """The indicators with no figure yet, in at most `INDICATOR_LINES` sections."""
+    if not indicators:
+        return []
+    count = len(indicators)
+    lead = f"*{count} indicator{'s' if count != 1 else ''} with no figure yet*"
+    if not reader:
+        lead += " — report one with `/update PI-n &lt;value&gt; &lt;note&gt;`"
+    texts = pack([lead, *(_indicator_line(i, reader=reader) for i in indicators)])
+    if len(texts) > INDICATOR_LINES:
+        shown = texts[:INDICATOR_LINES]
+        listed = sum(text.count("\n• ") + text.startswith("• ") for text in shown)
+        shown[-1] += f"\n…and {count - listed} more (every one is in `/actions`)"
+        texts = shown
+    return [section(text) for text in texts]
+
+
+def _count_words(actions: int, indicators: int) -> str:
+    """`2 actions need`, `1 indicator needs`, `2 actions and 1 indicator need`."""
+    parts = [
+        f"{n} {noun}{'s' if n != 1 else ''}"
+        for n, noun in ((actions, "action"), (indicators, "indicator"))
+        if n
+    ]
+    verb = "needs" if len(parts) == 1 and (actions or indicators) == 1 else "need"
+    return f"{' and '.join(parts) or '0 actions'} {verb}"
+
+
 def render_owner_reminder(reminder: Reminder) -> Message:
     """One DM telling the recipient of every outstanding action of theirs (and of those they
-    stand in for): each in full with its buttons where they fit, else listed or counted."""
+    stand in for): each in full with its buttons where they fit, else listed or counted; then
+    the indicators with no figure yet."""
     period = short_period(reminder.period_key)
     deadline = weekday_date(reminder.update_deadline)
     count = len(reminder.actions)
     noun = "action needs" if count == 1 else "actions need"
     title = _OWNER_HEADERS[reminder.step].format(period=period, deadline=deadline)
     intro = (
-        f"{_greeting(reminder.recipient.name)}, {count} {noun} an update for "
+        f"{_greeting(reminder.recipient.name)}, "
+        f"{_count_words(count, len(reminder.indicators))} an update for "
         f"*{escape_mrkdwn(reminder.period_label)}*, due by *{deadline}*, for the "
         f"{escaped_line(reminder.plan_name, 200)} report."
     )
@@ -162,9 +222,16 @@ def render_owner_reminder(reminder: Reminder) -> Message:
         intro += " The director will be told about anything still missing."
     elif reminder.step is Step.ESCALATION:
         intro += " What is still missing has now been escalated; an update still counts."
-    head = [header(title), section(intro + _notes(reminder.notes))]
+    head = [
+        header(title),
+        section(intro + _notes(reminder.notes)),
+        *indicator_sections(reminder.indicators, reader=False),
+    ]
     tail = [*_footer(), context(UPDATE_HINT)]
-    text = _fallback(f"{title}: {count} {noun.split()[0]} ({', '.join(reminder.refs)})")
+    refs = ", ".join((*reminder.refs, *reminder.indicator_refs))
+    counted = _count_words(count, len(reminder.indicators)).rsplit(" ", 1)[0]
+    text = _fallback(f"{title}: {counted} ({refs})")
+    del noun
     return Message(text, _owner_layout(reminder, head, tail))
 
 
@@ -275,7 +342,12 @@ def render_escalation(reminder: Reminder) -> Message:
         f" in your directorate had no update for *{escape_mrkdwn(reminder.period_label)}* by the "
         f"deadline, *{weekday_date(reminder.update_deadline)}*. The owners have been reminded."
     )
-    head = [header(title), section(intro + _notes(reminder.notes)), *_owners(reminder.actions)]
+    head = [
+        header(title),
+        section(intro + _notes(reminder.notes)),
+        *_owners(reminder.actions),
+        *indicator_sections(reminder.indicators, reader=True),
+    ]
     entries = _by_directorate(reminder.actions, _reader_line)
     pointer = (
         f"Every one is on planbot's Home tab (press *Open planbot*) and in "
@@ -302,7 +374,11 @@ def render_admin_summary(reminder: Reminder) -> Message:
     )
     if escalated:
         intro += " Their directors have been sent the list for their directorate today."
-    head = [header(title), section(intro + _notes(reminder.notes))]
+    head = [
+        header(title),
+        section(intro + _notes(reminder.notes)),
+        *indicator_sections(reminder.indicators, reader=True),
+    ]
     entries = _by_directorate(reminder.actions, _reader_line)
     pointer = (
         "Who is outstanding in each directorate is on planbot's Home tab (press *Open planbot*); "

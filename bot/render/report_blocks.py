@@ -27,6 +27,16 @@ from bot.render.blockkit import (
     shorten_mrkdwn,
 )
 from bot.render.fitting import MESSAGE_ROOM
+from bot.render.report_indicators import (
+    INDICATORS_HEADING,
+    RAG_EMOJI,
+    RAG_NAMES,
+    actual_word,
+    indicator_exceptions,
+    rag_counts,
+    target_word,
+    trend_word,
+)
 from bot.render.report_wording import direction_word, previous_word
 
 EXCEPTION_BLOCKS = 12  # at most this many exceptions are shown one by one; the rest by ref
@@ -237,6 +247,36 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
         )
     else:
         blocks.append(section("*No update received*: none, every action has an update."))
+    blocks += _indicators(digest, detail)
     if files_note:
         blocks.append(context(escape_mrkdwn(files_note)))
     return blocks
+
+
+def _indicators(digest: Digest, detail: _Detail) -> list[Block]:
+    """Counts by RAG and the red and amber indicators, one line each with a short note; the
+    full table is in the files. Nothing for a plan without indicators."""
+    if not digest.indicators:
+        return []
+    counts = ", ".join(
+        f"{RAG_EMOJI[rag]} {escape_mrkdwn(RAG_NAMES[rag].lower())} *{n}*"
+        for rag, n in rag_counts(digest).items()
+        if n
+    )
+    lines = []
+    for line in indicator_exceptions(digest):
+        text = (
+            f"{RAG_EMOJI[line.status]} *{escape_mrkdwn(line.ref)}* "
+            f"{escape_mrkdwn(shorten(line.title, min(100, detail.title_chars)))}: "
+            f"{escape_mrkdwn(actual_word(line))} (target {escape_mrkdwn(target_word(line))}) · "
+            f"{escape_mrkdwn(trend_word(line.short_trend))}"
+        )
+        if line.note and detail.note_chars:
+            text += f"\n> {escaped_line(line.note, detail.note_chars // 2)}"
+        lines.append(text)
+    body = f"*{INDICATORS_HEADING} ({len(digest.indicators)})*\n{counts}"
+    if lines:
+        body += "\n" + _fit(
+            lines, limit=detail.list_chars - len(body) - 1, unit="more red or amber"
+        )
+    return [divider(), section(body)]

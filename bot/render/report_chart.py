@@ -35,6 +35,7 @@ HATCHES = {
 }
 # Matplotlib's text and font caches are shared: one chart is drawn at a time per process.
 _DRAWING = threading.Lock()
+DRAWING = _DRAWING  # shared with the indicators chart
 # The order bars stack in: best at the left/bottom, missing updates last.
 STACK_ORDER = ("complete", "green", "amber", "red", "on_hold", "not_started", NO_UPDATE)
 
@@ -42,6 +43,9 @@ STACK_ORDER = ("complete", "green", "amber", "red", "on_hold", "not_started", NO
 def _plain(text: str) -> str:
     """Text shown literally: matplotlib would read `$...$` as mathematics."""
     return text.replace("$", r"\$")
+
+
+plain = _plain  # text shown literally, for the indicators chart
 
 
 def _order(digest: Digest) -> list[str]:

@@ -20,8 +20,25 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from bot.domain.dates import short_date
+from bot.domain.indicators import Rag
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
+from bot.render.report_indicator_chart import render_indicator_chart
+from bot.render.report_indicators import (
+    INDICATOR_COLUMNS,
+    INDICATORS_HEADING,
+    RAG_COLOURS,
+    actual_word,
+    indicator_chart_description,
+    indicator_exceptions,
+    indicator_row,
+    polarity_word,
+    rag_counts,
+    rag_ink,
+    rag_word,
+    target_word,
+    trends_sentence,
+)
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
     chart_description,
@@ -247,12 +264,14 @@ def _set_language(document: object) -> None:
     r_pr.append(lang)
 
 
-def _describe_picture(document: object, description: str) -> None:
+def _describe_picture(
+    document: object, description: str, title: str = "Chart: statuses by theme, and the trend"
+) -> None:
     """Alt text on the last picture added: Word's 'Alt Text' is the drawing's `descr`."""
     shape = document.inline_shapes[-1]  # type: ignore[attr-defined]
     doc_pr = shape._inline.docPr
     doc_pr.set("descr", _clean(description))
-    doc_pr.set("title", "Chart: statuses by theme, and the trend")
+    doc_pr.set("title", title)
 
 
 def _heading(document: object, text: str, level: int) -> None:
@@ -439,6 +458,7 @@ def render_docx(
         digest=digest,
     )
     _theme_rows(table, digest)
+    _indicators(document, digest, with_chart=with_chart)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -473,3 +493,86 @@ def _full_row(digest: Digest, a: ReportLine) -> list[str]:
         direction_word(a.direction),
         commentary(a),
     ]
+
+
+def _rag_column(table: object, column: int, statuses: Sequence[Rag]) -> None:
+    """RAG cells shaded in their colour, the word in black or white on it (bold); rows past
+    `statuses` (a total) are left plain."""
+    for row, status in zip(table.rows[1:], statuses, strict=False):  # type: ignore[attr-defined]
+        cell = row.cells[column]
+        _shade(cell, RAG_COLOURS[status])
+        for paragraph in cell.paragraphs:
+            for run in paragraph.runs:
+                run.bold = True
+                run.font.color.rgb = RGBColor.from_string(rag_ink(status))
+
+
+def _indicators(document: object, digest: Digest, *, with_chart: bool) -> None:
+    """6. Performance indicators: counts by RAG, red and amber with commentary and their chart,
+    every indicator. Nothing for a plan without indicators."""
+    if not digest.indicators:
+        return
+    _heading(document, f"6. {INDICATORS_HEADING}", 1)
+    counts = rag_counts(digest)
+    _para(
+        document,
+        "RAG is worked out from the actual and the target, within each indicator's tolerance: "
+        "green on or better than target, amber within tolerance, red beyond it. Short trend "
+        "compares with the previous quarter, long trend with the same quarter a year before.",
+        italic=True,
+    )
+    table = _table(
+        document,
+        ["RAG status", "Indicators"],
+        [[rag_word(rag), str(n)] for rag, n in counts.items()]
+        + [["Total", str(len(digest.indicators))]],
+        widths=(6.0, 4.0),
+    )
+    _rag_column(table, 0, list(counts))
+    _heading(document, "Red and amber indicators", 2)
+    exceptions = indicator_exceptions(digest)
+    if exceptions:
+        table = _table(
+            document,
+            ["Ref", "Indicator", "Lead", "Target", "Actual", "RAG", "Trend", "Commentary"],
+            [
+                [
+                    line.ref,
+                    f"{line.title}\n({polarity_word(line)})",
+                    f"{line.owner}\n{line.directorate}",
+                    target_word(line),
+                    actual_word(line),
+                    rag_word(line.status),
+                    trends_sentence(line),
+                    line.note,
+                ]
+                for line in exceptions
+            ],
+            widths=(1.5, 4.6, 3.2, 2.0, 2.0, 2.6, 3.6, 7.2),
+        )
+        _rag_column(table, 5, [line.status for line in exceptions])
+    else:
+        _para(document, "No indicator is red or amber this period.")
+    png = render_indicator_chart(digest) if with_chart else None
+    if png is not None:
+        _para(document, "")
+        document.add_picture(io.BytesIO(png), width=Cm(25.5))  # type: ignore[attr-defined]
+        _describe_picture(
+            document,
+            indicator_chart_description(digest),
+            "Chart: red and amber indicators against target",
+        )
+        caption = _para(
+            document,
+            "Figure: each red and amber indicator's last quarters against its target.",
+            italic=True,
+        )
+        caption.alignment = WD_ALIGN_PARAGRAPH.CENTER  # type: ignore[attr-defined]
+    _heading(document, "Every indicator", 2)
+    table = _table(
+        document,
+        list(INDICATOR_COLUMNS),
+        [indicator_row(line) for line in digest.indicators],
+        widths=(1.5, 5.2, 2.2, 2.2, 2.8, 2.5, 2.5, 7.8),
+    )
+    _rag_column(table, 4, [line.status for line in digest.indicators])

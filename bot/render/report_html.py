@@ -6,8 +6,25 @@ import base64
 from html import escape as _escape
 
 from bot.domain.dates import short_date
+from bot.domain.indicators import Rag
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
+from bot.render.report_indicator_chart import render_indicator_chart
+from bot.render.report_indicators import (
+    INDICATOR_COLUMNS,
+    INDICATORS_HEADING,
+    RAG_COLOURS,
+    actual_word,
+    indicator_chart_description,
+    indicator_exceptions,
+    indicator_row,
+    polarity_word,
+    rag_counts,
+    rag_ink,
+    rag_word,
+    target_word,
+    trends_sentence,
+)
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
     chart_description,
@@ -35,6 +52,7 @@ td.num{text-align:right}
 .draft{border:3px solid #b00;padding:.5rem;color:#b00;font-weight:bold}
 .published{border:2px solid #1565C0;padding:.5rem}
 .amended{font-style:italic}
+.ref{white-space:nowrap}
 figure{margin:1rem 0}img{max-width:100%;height:auto}
 @media print{body{max-width:none}h2{page-break-after:avoid}tr{page-break-inside:avoid}}
 """
@@ -202,9 +220,76 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
             [_action_row(digest, a) for a in digest.actions],
         )
     )
-    parts.append("</section></main>")
+    parts.append("</section>")
+    parts += _indicators(digest, with_chart=with_chart)
+    parts.append("</main>")
     parts.append(
         f"<footer><p>Compiled by planbot on {_e(short_date(digest.generated_at))} from the updates "
         f"recorded for {_e(digest.period_key)}.</p></footer></body></html>"
     )
     return "\n".join(parts) + "\n"
+
+
+def _rag_cell(status: Rag) -> str:
+    style = f"background:#{RAG_COLOURS[status]};color:#{rag_ink(status)}"
+    return f'<td class="status rag-{_e(status.value)}" style="{style}">{_e(rag_word(status))}</td>'
+
+
+def _indicators(digest: Digest, *, with_chart: bool) -> list[str]:
+    """The indicators section: counts by RAG, red and amber with commentary and their chart,
+    every indicator's line. None for a plan without indicators."""
+    if not digest.indicators:
+        return []
+    parts = [
+        f'<section aria-labelledby="indicators"><h2 id="indicators">{INDICATORS_HEADING}</h2>',
+        _table(
+            "Indicators by RAG status",
+            ["RAG status", "Indicators"],
+            [
+                f'<tr><th scope="row">{_e(rag_word(rag))}</th>{_num(n)}</tr>'
+                for rag, n in rag_counts(digest).items()
+            ]
+            + [f'<tr><th scope="row">Total</th>{_num(len(digest.indicators))}</tr>'],
+        ),
+        '<h3 id="indicator-exceptions">Red and amber indicators</h3>',
+    ]
+    exceptions = indicator_exceptions(digest)
+    if not exceptions:
+        parts.append("<p>No indicator is red or amber this period.</p>")
+    for line in exceptions:
+        parts.append(
+            f"<article><h4>{_e(line.ref)} {_e(line.title)}</h4><dl>"
+            f"<dt>RAG</dt><dd>{_e(rag_word(line.status))}: {_e(actual_word(line))} against a "
+            f"target of {_e(target_word(line))} ({_e(polarity_word(line))})</dd>"
+            f"<dt>Trend</dt><dd>{_e(trends_sentence(line))}</dd>"
+            f"<dt>Lead</dt><dd>{_e(line.owner)}, {_e(line.directorate)}</dd>"
+            f'<dt>Commentary</dt><dd class="note">{_e(line.note or "None given.")}</dd></dl>'
+            "</article>"
+        )
+    png = render_indicator_chart(digest) if with_chart else None
+    if png is not None:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f'<figure><img src="data:image/png;base64,{data}" '
+            f'alt="{_e(indicator_chart_description(digest))}">'
+            "<figcaption>Chart: each red and amber indicator's last quarters against its "
+            "target. The same figures are in the indicators table.</figcaption></figure>"
+        )
+    rows = []
+    for line in digest.indicators:
+        cells = indicator_row(line)
+        rows.append(
+            f'<tr><th scope="row" class="ref">{_e(cells[0])}</th><td>{_e(cells[1])}</td>'
+            f'<td class="num">{_e(cells[2])}</td><td class="num">{_e(cells[3])}</td>'
+            f"{_rag_cell(line.status)}<td>{_e(cells[5])}</td><td>{_e(cells[6])}</td>"
+            f'<td class="note">{_e(cells[7])}</td></tr>'
+        )
+    parts.append(
+        _table(
+            f"Every indicator: {digest.period_key} against target",
+            list(INDICATOR_COLUMNS),
+            rows,
+        )
+    )
+    parts.append("</section>")
+    return parts

@@ -6,6 +6,18 @@ import re
 
 from bot.domain.dates import short_date
 from bot.model.report import Digest, Flag, ReportLine
+from bot.render.report_indicators import (
+    INDICATOR_COLUMNS,
+    INDICATORS_HEADING,
+    actual_word,
+    indicator_exceptions,
+    indicator_row,
+    polarity_word,
+    rag_counts_sentence,
+    rag_word,
+    target_word,
+    trends_sentence,
+)
 from bot.render.report_wording import (
     commentary,
     counts_cell,
@@ -160,4 +172,39 @@ def render_markdown(digest: Digest) -> str:
             for a in digest.actions
         ],
     )
+    out += _indicators(digest)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _indicators(digest: Digest) -> list[str]:
+    """The indicators section: counts by RAG, red and amber with commentary, the table."""
+    if not digest.indicators:
+        return []
+    out = [f"## {INDICATORS_HEADING}", "", escape_markdown(rag_counts_sentence(digest)), ""]
+    out += ["### Red and amber indicators", ""]
+    exceptions = indicator_exceptions(digest)
+    if not exceptions:
+        out += ["None this period.", ""]
+    for line in exceptions:
+        out += [
+            f"- **{escape_markdown(line.ref)}** {escape_markdown(line.title)}: "
+            f"**{escape_markdown(rag_word(line.status))}**, "
+            f"{escape_markdown(actual_word(line))} against {escape_markdown(target_word(line))} "
+            f"({escape_markdown(polarity_word(line))}). {escape_markdown(trends_sentence(line))}",
+        ]
+        if line.note:
+            out += [f"  > {escape_markdown(line.note)}"]
+    out += ["", "### Every indicator", ""]
+    out += _table(
+        list(INDICATOR_COLUMNS),
+        [
+            [
+                f"**{_cell(cells[0])}**",
+                *(_cell(c) for c in cells[1:4]),
+                f"**{_cell(cells[4])}**",
+                *(_cell(c) for c in cells[5:]),
+            ]
+            for cells in (indicator_row(line) for line in digest.indicators)
+        ],
+    )
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,27 @@ import matplotlib
 import typst
 
 from bot.domain.dates import short_date
+from bot.domain.indicators import Rag
+from bot.model.indicators import IndicatorLine
 from bot.model.report import Digest, Flag, ReportLine
 from bot.render.report_chart import render_chart
+from bot.render.report_indicator_chart import render_indicator_chart
+from bot.render.report_indicators import (
+    INDICATOR_COLUMNS,
+    INDICATORS_HEADING,
+    RAG_COLOURS,
+    actual_word,
+    indicator_chart_description,
+    indicator_exceptions,
+    indicator_row,
+    polarity_word,
+    rag_counts,
+    rag_ink,
+    rag_word,
+    target_word,
+    trends_sentence,
+    value_word,
+)
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
     chart_description,
@@ -54,6 +74,7 @@ Cell = str | dict[str, Any]  # a table cell: its text, or its text with bold, co
 _CONTROL = {c: None for c in range(32) if c not in (9, 10)}
 
 # Relative widths of the full action table, as the Word appendix's (cm on A4 landscape).
+PAGE_WIDTH_CM = 26.7  # A4 landscape less the margins
 FULL_WIDTHS = (1.7, 5.0, 3.0, 1.8, 1.8, 2.4, 2.2, 2.2, 6.6)
 
 # The template only lays out what the blocks say; every word comes from the data.
@@ -120,7 +141,7 @@ TEMPLATE = r"""
     ))
   } else if b.kind == "figure" {
     figure(
-      image(bytes(b.png), alt: b.alt, width: 100%),
+      image(bytes(b.png), alt: b.alt, width: if "width_cm" in b { b.width_cm * 1cm } else { 100% }),
       caption: figure.caption(position: bottom, emph(b.caption)),
       supplement: none,
       numbering: none,
@@ -170,10 +191,19 @@ class _Blocks:
             }
         )
 
-    def figure(self, png: bytes, alt: str, caption: str) -> None:
-        self.items.append(
-            {"kind": "figure", "png": list(png), "alt": _clean(alt), "caption": _clean(caption)}
-        )
+    def figure(self, png: bytes, alt: str, caption: str, *, max_height_cm: float = 0) -> None:
+        """A picture the page's width; a tall one (the indicators' small multiples) narrower,
+        so that with its caption it fits one landscape page."""
+        item: dict[str, Any] = {
+            "kind": "figure",
+            "png": list(png),
+            "alt": _clean(alt),
+            "caption": _clean(caption),
+        }
+        if max_height_cm:
+            width, height = int.from_bytes(png[16:20]), int.from_bytes(png[20:24])  # IHDR
+            item["width_cm"] = round(min(PAGE_WIDTH_CM, max_height_cm * width / height), 2)
+        self.items.append(item)
 
 
 def _cell(value: Cell) -> Cell:
@@ -205,6 +235,7 @@ def render_pdf(digest: Digest, *, chart_png: bytes | None = None, with_chart: bo
     _completed(blocks, digest)
     _missing(blocks, digest)
     _all_actions(blocks, digest)
+    _indicators(blocks, digest, with_chart=with_chart)
     data = {
         "title": _clean(digest.title),
         "keywords": [_clean(digest.plan_name), digest.period_key, "committee appendix"],
@@ -382,3 +413,98 @@ def _full_row(digest: Digest, a: ReportLine) -> list[Cell]:
         direction_word(a.direction),
         commentary(a),
     ]
+
+
+def _rag(status: Rag) -> dict[str, Any]:
+    """A RAG cell: its colour, and the RAG in words."""
+    return {
+        "text": rag_word(status),
+        "fill": RAG_COLOURS[status],
+        "fg": rag_ink(status),
+        "bold": True,
+    }
+
+
+def _indicators(blocks: _Blocks, digest: Digest, *, with_chart: bool) -> None:
+    """6. Performance indicators: counts by RAG, red and amber with commentary, their chart
+    and its data, every indicator. Nothing for a plan without indicators."""
+    if not digest.indicators:
+        return
+    blocks.heading(f"6. {INDICATORS_HEADING}", 2)
+    blocks.para(
+        "RAG is worked out from the actual and the target, within each indicator's tolerance: "
+        "green on or better than target, amber within tolerance, red beyond it. Short trend "
+        "compares with the previous quarter, long trend with the same quarter a year before.",
+        "italic",
+    )
+    blocks.heading("Indicators by RAG status", 3)
+    counts: list[list[Cell]] = [[_rag(rag), str(n)] for rag, n in rag_counts(digest).items()]
+    blocks.table(
+        ["RAG status", "Indicators"],
+        [*counts, [_bold("Total"), str(len(digest.indicators))]],
+        (6.0, 4.0),
+        numeric=(1,),
+    )
+    blocks.heading("Red and amber indicators", 3)
+    exceptions = indicator_exceptions(digest)
+    if exceptions:
+        blocks.table(
+            ["Ref", "Indicator", "Lead", "Target", "Actual", "RAG", "Trend", "Commentary"],
+            [
+                [
+                    _bold(line.ref),
+                    f"{line.title}\n({polarity_word(line)})",
+                    f"{line.owner}\n{line.directorate}",
+                    target_word(line),
+                    actual_word(line),
+                    _rag(line.status),
+                    trends_sentence(line),
+                    line.note,
+                ]
+                for line in exceptions
+            ],
+            (1.5, 4.6, 3.2, 2.0, 2.0, 2.8, 3.6, 7.0),
+            numeric=(3, 4),
+        )
+        png = render_indicator_chart(digest) if with_chart else None
+        if png is not None:
+            blocks.figure(
+                png,
+                indicator_chart_description(digest),
+                "Each red and amber indicator's last quarters against its target. Its figures "
+                "are in the table below.",
+                max_height_cm=14.5,
+            )
+            blocks.heading("Chart data: red and amber indicators, quarter by quarter", 3)
+            quarters = [p.label for p in exceptions[0].history]
+            blocks.table(
+                ["Indicator", *quarters],
+                _chart_rows(exceptions),
+                (5.0, *([3.0] * len(quarters))),
+                numeric=tuple(range(1, len(quarters) + 1)),
+            )
+    else:
+        blocks.para("No indicator is red or amber this period.")
+    blocks.heading("Every indicator", 3)
+    rows: list[list[Cell]] = []
+    for line in digest.indicators:
+        cells = indicator_row(line)
+        rows.append([_bold(cells[0]), *cells[1:4], _rag(line.status), *cells[5:]])
+    blocks.table(
+        list(INDICATOR_COLUMNS), rows, (1.5, 5.2, 2.2, 2.2, 2.8, 2.5, 2.5, 7.8), numeric=(2, 3)
+    )
+
+
+def _chart_rows(exceptions: Sequence[IndicatorLine]) -> list[list[Cell]]:
+    """Two rows per indicator: its targets, then its actuals, quarter by quarter."""
+    rows: list[list[Cell]] = []
+    for line in exceptions:
+        rows.append(
+            [_bold(f"{line.ref} target"), *(_value_or_none(line, p.target) for p in line.history)]
+        )
+        rows.append([f"{line.ref} actual", *(value_word(line, p.actual) for p in line.history)])
+    return rows
+
+
+def _value_or_none(line: IndicatorLine, value: Decimal | None) -> str:
+    return value_word(line, value) if value is not None else "none"

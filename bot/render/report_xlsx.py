@@ -17,6 +17,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.formulas import looks_like_formula
 from bot.model.report import Digest, Flag, ReportLine
+from bot.render.report_indicators import (
+    INDICATOR_COLUMNS,
+    RAG_COLOURS,
+    RAG_NAMES,
+    indicator_row,
+    polarity_word,
+    rag_counts,
+    rag_ink,
+    rag_word,
+)
 from bot.render.report_wording import (
     PROGRESS_COLUMNS,
     commentary,
@@ -28,7 +38,7 @@ from bot.render.report_wording import (
     status_word,
 )
 
-Value = str | int | None
+Value = str | int | float | None
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -313,8 +323,75 @@ def render_xlsx(digest: Digest) -> bytes:
         [[t.label, *(t.counts[k] for k in keys), sum(t.counts.values())] for t in digest.trend],
         widths=[14, *([14] * len(keys)), 9],
     )
+    _indicators_sheet(workbook, digest)
     workbook.properties.title = digest.title
     workbook.properties.creator = "planbot"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+INDICATOR_HEADER = [
+    *INDICATOR_COLUMNS[:2],
+    "Theme",
+    "Directorate",
+    "Lead",
+    "Unit",
+    "Polarity",
+    *INDICATOR_COLUMNS[2:],
+    "Target (number)",
+    "Actual (number)",
+]
+INDICATOR_WIDTHS = [8, 42, 24, 22, 18, 8, 16, 12, 12, 24, 18, 18, 60, 12, 12]
+
+
+def _indicators_sheet(workbook: Workbook, digest: Digest) -> None:
+    """An `Indicators` sheet: every indicator (values as written and as numbers, RAG in words
+    and colour), then the counts by RAG. None for a plan without indicators."""
+    if not digest.indicators:
+        return
+    rows: list[list[Value]] = []
+    for line in digest.indicators:
+        cells = indicator_row(line)
+        rows.append(
+            [
+                *cells[:2],
+                line.theme,
+                line.directorate,
+                line.owner,
+                line.unit.value,
+                polarity_word(line),
+                *cells[2:],
+                float(line.target) if line.target is not None else None,
+                float(line.actual) if line.actual is not None else None,
+            ]
+        )
+    sheet = _sheet(workbook, "Indicators", INDICATOR_HEADER, rows, widths=INDICATOR_WIDTHS)
+    rag_column = INDICATOR_HEADER.index("RAG") + 1
+    _rag_colours(sheet, rag_column, 2, len(rows) + 1)
+    start = len(rows) + 3
+    for column, text in enumerate(("RAG status", "Indicators"), start=1):
+        _put(sheet, start, column, text)
+        cell = sheet.cell(row=start, column=column)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    counts = rag_counts(digest)
+    for offset, (rag, number) in enumerate(counts.items(), start=1):
+        _put(sheet, start + offset, 1, rag_word(rag))
+        _put(sheet, start + offset, 2, number)
+    _rag_colours(sheet, 1, start + 1, start + len(counts))
+
+
+def _rag_colours(sheet: Worksheet, column: int, first_row: int, last_row: int) -> None:
+    """Colour each RAG cell by the words it holds, as `_status_colours` does for statuses."""
+    letter = get_column_letter(column)
+    area = f"{letter}{first_row}:{letter}{last_row}"
+    for rag in RAG_NAMES:
+        fill = RAG_COLOURS[rag]
+        sheet.conditional_formatting.add(
+            area,
+            FormulaRule(
+                formula=[f'EXACT({letter}{first_row},"{rag_word(rag)}")'],
+                fill=PatternFill("solid", fgColor=fill, bgColor=fill),
+                font=Font(bold=True, color=rag_ink(rag)),
+            ),
+        )

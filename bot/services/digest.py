@@ -32,6 +32,7 @@ from bot.model.report import (
     parse_scope,
 )
 from bot.services.context import RequestContext
+from bot.services.indicator_history import with_history
 from bot.services.indicators import indicator_lines
 from bot.services.plans import latest_updates
 from storage import models as m
@@ -242,7 +243,12 @@ def compile_digest(
         )
 
         missing = _missing(actions, lines, audience)
-        indicators = indicator_lines(session, plan, period, **_scope_ids(session, plan, scope))
+        indicators = with_history(
+            session,
+            plan,
+            period,
+            indicator_lines(session, plan, period, **_scope_ids(session, plan, scope)),
+        )
         del preloaded
         locker = session.get(m.Person, row.locked_by_id) if row and row.locked_by_id else None
         return Digest(

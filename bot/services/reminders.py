@@ -21,17 +21,19 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.calendar import Cycle, PeriodSchedule, Step
 from bot.domain.dates import weekday_date
+from bot.domain.indicators import Unit
 from bot.domain.periods import Period
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.model.reminders import (
     OutstandingAction,
+    OutstandingIndicator,
     Recipient,
     Reminder,
     ReminderAudience,
@@ -42,7 +44,13 @@ from bot.services.claims import (
     FAILED,
 )
 from bot.services.context import RequestContext
-from bot.services.plans import latest_updates, meetings, open_period
+from bot.services.plans import (
+    indicator_targets,
+    latest_measures,
+    latest_updates,
+    meetings,
+    open_period,
+)
 from storage import models as m
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,12 @@ class _Item:
 
 
 @dataclass
+class _IndicatorItem:
+    indicator: m.Indicator
+    shown: OutstandingIndicator
+
+
+@dataclass
 class _PeriodState:
     plan: m.Plan
     period: Period
@@ -69,6 +83,7 @@ class _PeriodState:
     locked: bool
     outstanding: list[_Item]
     open_actions: int
+    indicators: list[_IndicatorItem] = field(default_factory=list)  # with no actual yet
 
 
 def updates_by_period(
@@ -156,7 +171,51 @@ def period_state(
         locked=row is not None and row.locked_at is not None,
         outstanding=outstanding,
         open_actions=open_actions,
+        indicators=_indicators_due(session, plan, chosen),
     )
+
+
+def _indicators_due(session: Session, plan: m.Plan, period: Period) -> list[_IndicatorItem]:
+    """The plan's indicators with no actual (nor `n/a`) recorded for `period`, in ref order."""
+    indicators = session.scalars(
+        select(m.Indicator)
+        .where(m.Indicator.plan_id == plan.id)
+        .order_by(m.Indicator.number, m.Indicator.ref)
+        .options(
+            joinedload(m.Indicator.owner, innerjoin=True).joinedload(m.Person.delegate),
+            joinedload(m.Indicator.directorate, innerjoin=True),
+        )
+    ).all()
+    if not indicators:
+        return []
+    ids = [i.id for i in indicators]
+    measures, targets = latest_measures(session, ids), indicator_targets(session, ids)
+    items = []
+    for indicator in indicators:
+        if (indicator.id, period.key) in measures:
+            continue
+        earlier = sorted(
+            key for (number, key) in measures if number == indicator.id and key < period.key
+        )
+        last = measures[(indicator.id, earlier[-1])] if earlier else None
+        items.append(
+            _IndicatorItem(
+                indicator,
+                OutstandingIndicator(
+                    ref=indicator.ref,
+                    title=indicator.title,
+                    directorate=indicator.directorate.name,
+                    owner_name=indicator.owner.name,
+                    owner_slack_id=indicator.owner.slack_id,
+                    unit=Unit(indicator.unit),
+                    decimals=indicator.decimals,
+                    target=targets.get((indicator.id, period.key)),
+                    last_actual=last.value if last else None,
+                    last_period_key=earlier[-1] if earlier else None,
+                ),
+            )
+        )
+    return items
 
 
 def _available(person: m.Person, day: dt.date) -> bool:
@@ -193,7 +252,7 @@ class _Routing:
             )
         return self._directors[directorate_id]
 
-    def for_owner(self, action: m.Action) -> tuple[m.Person, str | None] | None:
+    def for_owner(self, action: m.Action | m.Indicator) -> tuple[m.Person, str | None] | None:
         """The owner; when away, their delegate; with none, their director; else an admin."""
         owner = action.owner
         if _available(owner, self.day):
@@ -222,20 +281,30 @@ def _owner_reminders(
     session: Session, state: _PeriodState, step: Step, day: dt.date
 ) -> list[Reminder]:
     routing = _Routing(session, state.plan, day)
-    grouped: dict[int, tuple[m.Person, list[OutstandingAction], list[str]]] = {}
-    for item in state.outstanding:
-        routed = routing.for_owner(item.action)
+    # One DM per person: their actions and their indicators (and those they stand in for).
+    grouped: dict[
+        int, tuple[m.Person, list[OutstandingAction], list[OutstandingIndicator], list[str]]
+    ] = {}
+    due: list[tuple[m.Action | m.Indicator, OutstandingAction | OutstandingIndicator]] = [
+        *((item.action, item.shown) for item in state.outstanding),
+        *((item.indicator, item.shown) for item in state.indicators),
+    ]
+    for owned, shown_item in due:
+        routed = routing.for_owner(owned)
         if routed is None:
             continue
         person, why = routed
-        _, shown, notes = grouped.setdefault(person.id, (person, [], []))
-        shown.append(item.shown)
+        _, shown, indicators, notes = grouped.setdefault(person.id, (person, [], [], []))
+        if isinstance(shown_item, OutstandingAction):
+            shown.append(shown_item)
+        else:
+            indicators.append(shown_item)
         if why and why not in notes:
             notes.append(why)
     kind = OWNER_ESCALATION if step is Step.ESCALATION else step.value
     return [
-        _reminder(state, step, kind, ReminderAudience.OWNER, person, day, shown, notes)
-        for person, shown, notes in grouped.values()
+        _reminder(state, step, kind, ReminderAudience.OWNER, person, day, shown, notes, indicators)
+        for person, shown, indicators, notes in grouped.values()
     ]
 
 
@@ -244,15 +313,21 @@ def _escalations(session: Session, state: _PeriodState, day: dt.date) -> list[Re
     by_directorate: dict[int, list[OutstandingAction]] = defaultdict(list)
     for item in state.outstanding:
         by_directorate[item.action.directorate_id].append(item.shown)
-    grouped: dict[int, tuple[m.Person, list[OutstandingAction], list[str]]] = {}
-    for directorate_id, shown in by_directorate.items():
+    indicators_of: dict[int, list[OutstandingIndicator]] = defaultdict(list)
+    for indicator in state.indicators:
+        indicators_of[indicator.indicator.directorate_id].append(indicator.shown)
+    grouped: dict[
+        int, tuple[m.Person, list[OutstandingAction], list[OutstandingIndicator], list[str]]
+    ] = {}
+    for directorate_id in [*by_directorate, *(d for d in indicators_of if d not in by_directorate)]:
         for director in routing.directors(directorate_id):
             routed = routing.for_reader(director)
             if routed is None:
                 continue
             person, why = routed
-            _, listed, notes = grouped.setdefault(person.id, (person, [], []))
-            listed.extend(shown)
+            _, listed, indicators, notes = grouped.setdefault(person.id, (person, [], [], []))
+            listed.extend(by_directorate.get(directorate_id, []))
+            indicators.extend(indicators_of.get(directorate_id, []))
             if why and why not in notes:
                 notes.append(why)
     return [
@@ -265,8 +340,9 @@ def _escalations(session: Session, state: _PeriodState, day: dt.date) -> list[Re
             day,
             sorted(shown, key=lambda a: (a.directorate, a.owner_name)),
             notes,
+            indicators,
         )
-        for person, shown, notes in grouped.values()
+        for person, shown, indicators, notes in grouped.values()
     ]
 
 
@@ -275,7 +351,7 @@ def _admin_summaries(
 ) -> list[Reminder]:
     """One summary of everything outstanding for each admin (or their delegate)."""
     kind = summary_kind(cycle, day)
-    if not state.outstanding:
+    if not state.outstanding and not state.indicators:
         return []
     routing = _Routing(session, state.plan, day)
     shown = sorted(
@@ -291,7 +367,15 @@ def _admin_summaries(
             continue
         person, why = routed
         summary = _reminder(
-            state, step, kind, ReminderAudience.ADMIN, person, day, shown, [why] if why else []
+            state,
+            step,
+            kind,
+            ReminderAudience.ADMIN,
+            person,
+            day,
+            shown,
+            [why] if why else [],
+            [item.shown for item in state.indicators],
         )
         summaries[person.id] = replace(summary, escalated=escalated)
     return list(summaries.values())
@@ -306,6 +390,7 @@ def _reminder(
     day: dt.date,
     shown: Sequence[OutstandingAction],
     notes: Sequence[str],
+    indicators: Sequence[OutstandingIndicator] = (),
 ) -> Reminder:
     return Reminder(
         plan_id=state.plan.id,
@@ -322,6 +407,7 @@ def _reminder(
         actions=tuple(shown),
         notes=tuple(notes),
         open_actions=state.open_actions,
+        indicators=tuple(indicators),
     )
 
 
@@ -339,13 +425,17 @@ def plan_reminders(
         messages += _owner_reminders(session, state, step, day)
     else:
         escalations = _escalations(session, state, day)
-        told = {message.recipient.slack_id: set(message.refs) for message in escalations}
+        told = {
+            message.recipient.slack_id: {*message.refs, *message.indicator_refs}
+            for message in escalations
+        }
         # Owners hear that their missing updates have gone to the director, unless they
         # are reading every one of them in a director's list themselves.
         messages += [
             message
             for message in _owner_reminders(session, state, step, day)
-            if not set(message.refs) <= told.get(message.recipient.slack_id, set())
+            if not {*message.refs, *message.indicator_refs}
+            <= told.get(message.recipient.slack_id, set())
         ]
         messages += escalations
     summary_due = step is Step.ESCALATION or (
