@@ -2,7 +2,7 @@
 
 The command is acknowledged at once; compiling and rendering happen after the ack. The
 summary comes back privately (ephemeral, through the command's response_url) and the
-Word, Excel and chart files go to the person's DM with the app, never to the channel the
+PDF, Word, Excel and chart files go to the person's DM with the app, never to the channel the
 command was typed in: a draft names the people who have not replied.
 """
 
@@ -58,7 +58,7 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
     )
     digest = personal.digest
     note = (
-        "The Word, Excel and chart files are in your messages with planbot."
+        "The PDF, Word, Excel and chart files are in your messages with planbot."
         if personal.with_files
         else "The full report goes to the committee when it is published."
     )

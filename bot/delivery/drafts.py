@@ -34,7 +34,7 @@ def send_draft(*, runtime: Runtime, due: DraftDue, now: dt.datetime) -> list[str
     files = report_files(digest)
     blocks = render_blocks(
         digest,
-        files_note="Draft for checking: the Word, Excel and chart files follow. "
+        files_note="Draft for checking: the PDF, Word, Excel and chart files follow. "
         "Publish with /digest publish when it is ready.",
     )
     notifier = runtime.notifier

@@ -138,7 +138,7 @@ def publish_report(
             channel,
             report_files(digest),
             initial_comment=escape_mrkdwn(
-                f"{digest.title}: the committee report (Word, Excel and chart)."
+                f"{digest.title}: the committee report (PDF, Word, Excel and chart)."
             ),
         )
         return ""

@@ -21,7 +21,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from bot.domain.dates import short_date
 from bot.domain.indicators import Rag
-from bot.model.report import Digest, Flag, ReportLine
+from bot.model.report import Digest, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_indicator_chart import render_indicator_chart
 from bot.render.report_indicators import (
@@ -40,6 +40,7 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
+    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
@@ -420,11 +421,7 @@ def render_docx(
     else:
         _para(document, "No action was completed this period.")
     _para(document, "")
-    for flag, title in (
-        (Flag.NEW, "First reported this period"),
-        (Flag.SLIPPED, "Target date revised"),
-        (Flag.GREEN_BUT_OVERDUE, "On track but past the target date"),
-    ):
+    for flag, title in FLAGGED_LISTS:
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         _para(document, f"{title}: {refs}.")
 

@@ -26,6 +26,7 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
+    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
@@ -192,11 +193,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     else:
         parts.append("<p>None this period.</p>")
     parts.append("<ul>")
-    for flag, title in (
-        (Flag.NEW, "First reported this period"),
-        (Flag.SLIPPED, "Target date revised"),
-        (Flag.GREEN_BUT_OVERDUE, "On track but past target date"),
-    ):
+    for flag, title in FLAGGED_LISTS:
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         parts.append(f"<li>{_e(title)}: {_e(refs)}</li>")
     parts.append("</ul></section>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.dates import short_date
-from bot.model.report import Digest, Flag, ReportLine
+from bot.model.report import Digest, ReportLine
 from bot.render.report_indicators import (
     INDICATOR_COLUMNS,
     INDICATORS_HEADING,
@@ -19,6 +19,7 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
+    FLAGGED_LISTS,
     commentary,
     counts_cell,
     direction_word,
@@ -119,11 +120,7 @@ def render_markdown(digest: Digest) -> str:
     out += [""]
 
     out += ["## New, slipped and on track but past target", ""]
-    for flag, title in (
-        (Flag.NEW, "First reported this period"),
-        (Flag.SLIPPED, "Target date revised"),
-        (Flag.GREEN_BUT_OVERDUE, "On track but past target date"),
-    ):
+    for flag, title in FLAGGED_LISTS:
         lines = digest.flagged(flag)
         refs = ", ".join(escape_markdown(a.ref) for a in lines) or "none"
         out += [f"- {title}: {refs}"]

@@ -31,7 +31,7 @@ import typst
 from bot.domain.dates import short_date
 from bot.domain.indicators import Rag
 from bot.model.indicators import IndicatorLine
-from bot.model.report import Digest, Flag, ReportLine
+from bot.model.report import Digest, ReportLine
 from bot.render.report_chart import render_chart
 from bot.render.report_indicator_chart import render_indicator_chart
 from bot.render.report_indicators import (
@@ -51,6 +51,7 @@ from bot.render.report_indicators import (
     value_word,
 )
 from bot.render.report_wording import (
+    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
@@ -353,11 +354,7 @@ def _completed(blocks: _Blocks, digest: Digest) -> None:
         )
     else:
         blocks.para("No action was completed this period.")
-    for flag, title in (
-        (Flag.NEW, "First reported this period"),
-        (Flag.SLIPPED, "Target date revised"),
-        (Flag.GREEN_BUT_OVERDUE, "On track but past the target date"),
-    ):
+    for flag, title in FLAGGED_LISTS:
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         blocks.para(f"{title}: {refs}.")
 

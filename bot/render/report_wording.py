@@ -24,6 +24,13 @@ FLAG_WORDS = {
     Flag.NEW: "First report",
     Flag.AMENDED: "Amended after publication",
 }
+# The flags the report lists by ref under its completed actions, each with its heading: the
+# same words in every format.
+FLAGGED_LISTS: tuple[tuple[Flag, str], ...] = (
+    (Flag.NEW, "First reported this period"),
+    (Flag.SLIPPED, "Target date revised"),
+    (Flag.GREEN_BUT_OVERDUE, "On track but past the target date"),
+)
 
 # The columns of an action's progress, in this order wherever a table shows every action
 # (after the columns that say which action it is and who leads it).

@@ -78,7 +78,7 @@ class PersonalDigest:
     """The report a person asked for, compiled for what their role lets them see."""
 
     digest: Digest
-    with_files: bool  # directors and admins get the Word, Excel and chart files
+    with_files: bool  # directors and admins get the PDF, Word, Excel and chart files
 
 
 def digest_for(
