@@ -14,13 +14,8 @@ from bot.render.blockkit import (
     quoted_sections,
     section,
 )
+from bot.render.report_indicators import RAG_EMOJI
 
-RAG_EMOJI = {
-    Rag.GREEN: ":large_green_circle:",
-    Rag.AMBER: ":large_yellow_circle:",
-    Rag.RED: ":red_circle:",
-    Rag.NO_DATA: ":white_circle:",
-}
 TREND_EMOJI = {
     Trend.IMPROVED: ":arrow_up:",
     Trend.SAME: ":left_right_arrow:",

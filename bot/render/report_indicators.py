@@ -17,9 +17,10 @@ RAG_COLOURS = {
     Rag.NO_DATA: "FFFFFF",
 }
 RAG_NAMES = {Rag.GREEN: "Green", Rag.AMBER: "Amber", Rag.RED: "Red", Rag.NO_DATA: "No data"}
+# The same circles as the action statuses' (bot/domain/status.py): amber is yellow there too.
 RAG_EMOJI = {
     Rag.GREEN: ":large_green_circle:",
-    Rag.AMBER: ":large_orange_circle:",
+    Rag.AMBER: ":large_yellow_circle:",
     Rag.RED: ":red_circle:",
     Rag.NO_DATA: ":white_circle:",
 }
