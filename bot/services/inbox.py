@@ -97,12 +97,11 @@ def store(
 
 @dataclass(frozen=True)
 class Claimed:
-    """A request a worker now holds: its body, when it reached planbot, and which attempt
-    at it this is (more than 1: a worker before this one was stopped while at it)."""
+    """A request a worker now holds: its body, and which attempt at it this is (more than
+    1: a worker before this one was stopped while at it)."""
 
     id: int
     body: dict[str, Any]
-    received_at: dt.datetime
     attempt: int
 
 
@@ -136,7 +135,7 @@ def claim(
         )
     if claimed.rowcount != 1:
         return None
-    return Claimed(item_id, json.loads(item.body), item.received_at, item.attempts + 1)
+    return Claimed(item_id, json.loads(item.body), item.attempts + 1)
 
 
 def claim_stored(
@@ -153,7 +152,7 @@ def claim_stored(
         )
     if claimed.rowcount != 1:
         return None
-    return Claimed(item_id, body, now, 1)
+    return Claimed(item_id, body, 1)
 
 
 def finish(db: Database, item_id: int, *, now: dt.datetime) -> None:
