@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.domain.calendar import Cycle
 from bot.notifier import Notifier, make_client
 from bot.services.context import RequestContext
+from bot.services.plan_rules import RuleBook
 from bot.settings import Settings
 from storage.db import Database
 
@@ -24,9 +25,13 @@ class Runtime:
 
     settings: Settings
     db: Database
-    cycle: Cycle
+    cycle: Cycle  # the environment's calendar; each plan's rules start from it (`book`)
     notifier: Notifier
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    book: RuleBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "book", RuleBook(self.cycle))
 
     @property
     def plan_key(self) -> str | None:
@@ -42,10 +47,11 @@ class Runtime:
         `plan_key`), `actor` asking, at `now` (the clock read now, by default)."""
         return RequestContext(
             db=self.db,
-            cycle=self.cycle,
+            default_cycle=self.cycle,
             now=self.now() if now is None else now,
             plan_key=plan_key or self.plan_key,
             actor=actor,
+            book=self.book,
         )
 
 

@@ -174,7 +174,7 @@ def handle_planbot_command(
     with answering(runtime, command, respond):
         user = command["user_id"]
         ctx = runtime.request(user)
-        request = parse_planbot(command.get("text") or "", today=ctx.today)
+        request = parse_planbot(command.get("text") or "", today=ctx.local_today)
         message: Message
         if request.kind == "help":
             message = render_help("planbot", DEFAULT_SCHEME)

@@ -77,6 +77,10 @@ class Plan(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The plan's own `settings` (a JSON object of key to checked text) and `statuses` (a JSON
+    # list of the statuses sheet's rows); empty: the environment's settings, the default scheme.
+    settings_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    statuses_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
     actions: Mapped[list[Action]] = relationship(back_populates="plan")
 

@@ -73,7 +73,7 @@ def request(current: Settings, plan: str | None, moment: dt.datetime) -> Request
 
     return RequestContext(
         db=database(current),
-        cycle=current.cycle(),
+        default_cycle=current.cycle(),
         now=moment,
         plan_key=plan or current.planbot_plan,
     )

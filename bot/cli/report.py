@@ -69,7 +69,7 @@ def digest(
     current = settings()
     with user_errors():
         ctx = request(current, plan, now())
-        chosen = parse_period(period, today=ctx.today) if period else default_period(ctx)
+        chosen = parse_period(period, today=ctx.local_today) if period else default_period(ctx)
         compiled = compile_digest(
             ctx,
             period=chosen,

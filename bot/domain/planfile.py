@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.domain.indicators import DEFAULT_TOLERANCE
+from bot.domain.status import StatusDef
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class PlanFile:
     history: list[HistoryRow] = field(default_factory=list)
     indicators: list[IndicatorRow] = field(default_factory=list)
     indicator_values: list[IndicatorValueRow] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)  # key → checked text (settings sheet)
+    statuses: list[StatusDef] = field(default_factory=list)  # empty: the default scheme
 
 
 @dataclass(frozen=True)

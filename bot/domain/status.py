@@ -33,7 +33,8 @@ class StatusDef:
     closes: bool = False
 
 
-def _fold(text: str) -> str:
+def fold_word(text: str) -> str:
+    """A status word as it is looked up: case, spaces, `-` and `_` folded."""
     return re.sub(r"[\s_\-]+", "_", text.strip().lower())
 
 
@@ -48,7 +49,7 @@ class StatusScheme:
         lookup: dict[str, str] = {}
         for status in self.statuses:
             for word in (status.key, status.label, *status.synonyms):
-                lookup[_fold(word)] = status.key
+                lookup[fold_word(word)] = status.key
         object.__setattr__(self, "_lookup", lookup)
 
     @property
@@ -63,7 +64,7 @@ class StatusScheme:
 
     def lookup(self, text: str) -> str | None:
         """The status key for a word people type, or None."""
-        return self._lookup.get(_fold(text))
+        return self._lookup.get(fold_word(text))
 
     def parse(self, text: str) -> str:
         """The status key for `text`; refuses anything else, listing the valid statuses."""
@@ -103,10 +104,33 @@ class StatusScheme:
     def is_worse(self, previous: str | None, current: str) -> bool:
         return self.direction(previous, current) is Direction.WORSE
 
+    @property
+    def on_track(self) -> str | None:
+        """The best status of an open action (green by default): the highest-ranked one that
+        does not complete it. Such an action past its target date is "green but overdue"."""
+        ranked = [s for s in self.statuses if s.rank is not None and not s.closes]
+        return max(ranked, key=lambda s: s.rank or 0).key if ranked else None
+
     def ordered(self, keys: Iterable[str]) -> list[str]:
         """`keys` in the scheme's order."""
         wanted = set(keys)
         return [k for k in self.keys if k in wanted]
+
+
+@dataclass(frozen=True)
+class StatusWords:
+    """The status words of several schemes at once, for reading a command before its plan is
+    known (`/update ACT-12 minor delay …` where one plan says minor_delay): a word is a status
+    word when any scheme knows it. The plan's own scheme then reads it (`StatusScheme.parse`)."""
+
+    schemes: tuple[StatusScheme, ...]
+
+    def lookup(self, text: str) -> str | None:
+        for scheme in self.schemes:
+            key = scheme.lookup(text)
+            if key is not None:
+                return key
+        return None
 
 
 DEFAULT_SCHEME = StatusScheme(

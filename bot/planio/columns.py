@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 SHEETS = ("actions", "people", "meetings")
-OPTIONAL_SHEETS = ("indicators",)  # a plan without indicators has no such sheet
+# A plan without indicators has no indicators sheet; without settings or statuses, the
+# environment's settings and the default scheme apply.
+OPTIONAL_SHEETS = ("settings", "statuses", "indicators")
 ALL_SHEETS = (*SHEETS, *OPTIONAL_SHEETS)
 ROLES = ("owner", "director", "admin")
 
@@ -49,3 +51,5 @@ INDICATOR_COLUMNS = (
 INDICATOR_REQUIRED = INDICATOR_COLUMNS[:7]
 # After the fixed indicator columns, each period has a target, an actual and a note column.
 INDICATOR_PERIOD_COLUMNS = ("target", "actual", "note")
+
+SETTINGS_COLUMNS = ("key", "value")  # one row a setting (bot.domain.plan_rules.SETTING_KEYS)

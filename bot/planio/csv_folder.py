@@ -20,7 +20,7 @@ def read_csv_tables(folder: Path, errors: list[CellError]) -> dict[str, Table]:
         path = folder / f"{sheet}.csv"
         if not path.is_file():
             if sheet not in SHEETS:
-                continue  # an optional sheet (indicators)
+                continue  # an optional sheet (settings, statuses, indicators)
             errors.append(CellError(sheet, None, None, f"missing file {sheet}.csv in {folder}"))
             continue
         try:

@@ -101,11 +101,13 @@ def read_indicators(
     people: People | None,
     action_refs: dict[str, int],
     errors: list[CellError],
+    *,
+    tolerance: Decimal = DEFAULT_TOLERANCE,
 ) -> tuple[list[IndicatorRow], list[IndicatorValueRow]]:
     """The valid indicators and their values by period; every problem recorded in `errors`.
 
     `action_refs`: the row of each action ref in the actions sheet (a ref is unique in the
-    plan, across actions and indicators)."""
+    plan, across actions and indicators). `tolerance`: the plan's default (`pi_tolerance`)."""
     usable = index_headers(table, INDICATOR_REQUIRED, errors)
     columns = _read_period_columns(table, errors)
     indicators: list[IndicatorRow] = []
@@ -146,11 +148,11 @@ def read_indicators(
                     f"unknown polarity '{polarity_text}'; use higher or lower (which way is "
                     "better)",
                 )
-        tolerance = DEFAULT_TOLERANCE
+        row_tolerance = tolerance
         if tolerance_text := row.text("tolerance").removesuffix("%").strip():
             try:
-                tolerance = parse_number(tolerance_text)
-                if tolerance < 0:
+                row_tolerance = parse_number(tolerance_text)
+                if row_tolerance < 0:
                     raise ValueError(f"'{tolerance_text}' is below zero")
             except ValueError as exc:
                 row.error(row.index("tolerance"), f"{exc}; give a per cent of the target, like 10")
@@ -199,7 +201,7 @@ def read_indicators(
                     owner,
                     unit.value,
                     polarity,
-                    tolerance,
+                    row_tolerance,
                     decimals,
                 )
             )

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from bot.domain.indicators import NOT_AVAILABLE
 from bot.domain.periods import Period
+from bot.domain.plan_rules import SETTING_KEYS, STATUS_COLUMNS, status_texts
 from bot.domain.planfile import HistoryRow, IndicatorValueRow, PlanFile
 from bot.domain.refs import ref_number
 from bot.errors import InvalidInput
@@ -20,6 +21,7 @@ from bot.planio.columns import (
     MEETING_COLUMNS,
     NOTE_SUFFIX,
     PEOPLE_COLUMNS,
+    SETTINGS_COLUMNS,
 )
 
 Cell = str | dt.date | None
@@ -56,8 +58,8 @@ def _yes_no(value: bool) -> str:
 
 
 def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
-    """The sheets of `plan` as rows of cells, header first, in a stable order (the indicators
-    sheet only when the plan has indicators)."""
+    """The sheets of `plan` as rows of cells, header first, in a stable order (the settings,
+    statuses and indicators sheets only when the plan has them)."""
     latest, periods = _latest_by_period(
         plan.history,
         {action.ref for action in plan.actions},
@@ -103,6 +105,16 @@ def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
     for meeting in sorted(plan.meetings, key=lambda m: _period_order(m.period)):
         meetings.append([meeting.period, meeting.meeting_date, meeting.committee])
     tables = {"actions": actions, "people": people, "meetings": meetings}
+    if plan.settings:
+        settings: list[list[Cell]] = [list(SETTINGS_COLUMNS)]
+        settings += [[key, plan.settings[key]] for key in SETTING_KEYS if key in plan.settings]
+        tables["settings"] = settings
+    if plan.statuses:
+        statuses: list[list[Cell]] = [list(STATUS_COLUMNS)]
+        for status in plan.statuses:
+            texts = status_texts(status)
+            statuses.append([texts[column] or None for column in STATUS_COLUMNS])
+        tables["statuses"] = statuses
     if plan.indicators:
         tables["indicators"] = _indicator_rows(plan)
     return tables

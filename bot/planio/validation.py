@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
+from bot.domain.indicators import DEFAULT_TOLERANCE
 from bot.domain.periods import Period
 from bot.domain.planfile import (
     ActionRow,
@@ -16,7 +18,7 @@ from bot.domain.planfile import (
     PlanFile,
 )
 from bot.domain.refs import normalise_ref
-from bot.domain.status import StatusScheme
+from bot.domain.status import StatusDef, StatusScheme
 from bot.errors import InvalidInput, PlanbotError
 from bot.planio.cells import Table, data_rows, read_period
 from bot.planio.columns import ACTION_REQUIRED, ALL_SHEETS, MEETING_COLUMNS, MEETING_REQUIRED
@@ -24,6 +26,7 @@ from bot.planio.headers import check_unknown_columns, index_headers, read_period
 from bot.planio.indicators_sheet import read_indicators
 from bot.planio.item_columns import read_item_columns
 from bot.planio.people_sheet import People, read_people
+from bot.planio.rules_sheets import read_settings, read_statuses
 
 
 class PlanFileError(PlanbotError):
@@ -120,8 +123,18 @@ def plan_from_tables(
     name: str,
     scheme: StatusScheme,
 ) -> PlanFile:
-    """The plan the sheets hold; raise `PlanFileError` with `errors` and every problem found."""
+    """The plan the sheets hold; raise `PlanFileError` with `errors` and every problem found.
+
+    `scheme` reads the actions' statuses unless the plan has a statuses sheet of its own."""
     sheet_errors: dict[str, list[CellError]] = {sheet: [] for sheet in ALL_SHEETS}
+    settings: dict[str, str] = {}
+    if "settings" in tables:
+        settings = read_settings(tables["settings"], sheet_errors["settings"])
+    statuses: list[StatusDef] = []
+    if "statuses" in tables:
+        statuses = read_statuses(tables["statuses"], sheet_errors["statuses"])
+        if statuses:
+            scheme = StatusScheme(tuple(statuses))
     people: list[PersonRow] = []
     index: People | None = None
     if "people" in tables:
@@ -137,7 +150,11 @@ def plan_from_tables(
     values: list[IndicatorValueRow] = []
     if "indicators" in tables:
         indicators, values = read_indicators(
-            tables["indicators"], index, action_refs, sheet_errors["indicators"]
+            tables["indicators"],
+            index,
+            action_refs,
+            sheet_errors["indicators"],
+            tolerance=Decimal(settings.get("pi_tolerance", DEFAULT_TOLERANCE)),
         )
     meetings: list[MeetingRow] = []
     if "meetings" in tables:
@@ -147,4 +164,15 @@ def plan_from_tables(
     errors.extend(error for sheet in ALL_SHEETS for error in sheet_errors[sheet])
     if errors:
         raise PlanFileError(errors)
-    return PlanFile(key, name, people, actions, meetings, history, indicators, values)
+    return PlanFile(
+        key,
+        settings.get("name", name),
+        people,
+        actions,
+        meetings,
+        history,
+        indicators,
+        values,
+        settings=settings,
+        statuses=statuses,
+    )

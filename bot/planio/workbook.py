@@ -56,7 +56,7 @@ def read_workbook_tables(path: Path, errors: list[CellError]) -> dict[str, Table
         worksheet = sheets.get(sheet)
         if worksheet is None:
             if sheet not in SHEETS:
-                continue  # an optional sheet (indicators)
+                continue  # an optional sheet (settings, statuses, indicators)
             errors.append(CellError(sheet, None, None, f"missing sheet '{sheet}'"))
             continue
         grid: list[tuple[int, list[object]]] = []

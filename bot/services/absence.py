@@ -22,7 +22,7 @@ def set_away(
             f"You'd be back ({end:%-d %b %Y}) before you leave ({start:%-d %b %Y}).",
             hint="Give the first day away, then the last: `/planbot away 13/01/2020 17/01/2020`.",
         )
-    if end < ctx.today:
+    if end < ctx.local_today:
         raise InvalidInput(f"{end:%-d %b %Y} has already passed.", hint="Give dates to come.")
     with ctx.db.session() as session:
         plan, person = ctx.member(session)

@@ -181,7 +181,7 @@ def list_actions(
     """The caller's actions, or (directors and admins) a person's, a directorate's or all."""
     with ctx.db.read_session() as session:
         plan, viewer = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle, ctx.today)
+        period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
         if person is not None and person != viewer.slack_id:
             _require_overview(session, plan, viewer)
             subject = ppl.find_person(session, plan, person)
@@ -223,7 +223,7 @@ def list_actions(
             title=title,
             scope=scope,
             period=period,
-            actions=_lines(session, plan, actions, period, viewer, ctx.today),
+            actions=_lines(session, plan, actions, period, viewer, ctx.today(plan)),
             viewer_role=viewer.role,
         )
 
@@ -256,7 +256,7 @@ def action_history(ctx: RequestContext, *, ref: str) -> ActionHistory:
                     revised_target_date=update.revised_target_date,
                     author_name=update.author.name if update.author else "import",
                     on_behalf_of=update.on_behalf_of.name if update.on_behalf_of else None,
-                    recorded_at=update.created_at.astimezone(ctx.cycle.tz),
+                    recorded_at=update.created_at.astimezone(ctx.cycle(plan).tz),
                     source=update.source,
                     amendment_reason=update.amendment_reason,
                     superseded=key in seen,
@@ -279,10 +279,10 @@ def action_history(ctx: RequestContext, *, ref: str) -> ActionHistory:
 def home_for(ctx: RequestContext) -> Home:
     """The App Home of the person asking: their actions; a director's directorate; an admin's
     whole plan."""
-    today = ctx.today
     with ctx.db.read_session() as session:
         plan, person = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle, today)
+        today = ctx.today(plan)
+        period = _period_info(session, plan, ctx.cycle(plan), today)
         own = _actions_of(session, plan, person)
         directorate = person.directorate.name if person.directorate else None
         # Only what the Home shows: an owner's own actions (refreshed after each of their
@@ -348,7 +348,7 @@ def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
     wanted = query.strip().casefold()
     with ctx.db.session() as session:
         plan, person = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle, ctx.today)
+        period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
         choices = [
             ActionChoice(
                 ref=a.ref,
@@ -378,7 +378,7 @@ def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> 
         return UpdateForm(draft=draft, periods=())
     with ctx.db.session() as session:
         plan = ctx.plan(session)
-        current = open_period(session, plan, ctx.cycle, ctx.today)
+        current = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
         locked = locked_periods(session, plan)
     choices = []
     candidate = current

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
+from bot.domain.plan_rules import PlanRules
 from bot.services import people as ppl
+from bot.services.plan_rules import RuleBook
 from bot.services.plans import resolve_plan
 from storage import models as m
 from storage.db import Database
@@ -26,18 +28,39 @@ class RequestContext:
 
     `plan_key` None means the only plan there is (or, for the scheduled services, every
     plan); `actor` is the Slack ID of the person asking ("" for the scheduler and the CLI).
+    `default_cycle` is the environment's calendar; each plan's own rules (`rules`) start from
+    it. `book` remembers them across requests (the runtime's); by default, this request's own.
     """
 
     db: Database
-    cycle: Cycle
+    default_cycle: Cycle
     now: dt.datetime
     plan_key: str | None = None
     actor: str = ""
+    book: RuleBook | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.book is None:
+            object.__setattr__(self, "book", RuleBook(self.default_cycle))
+
+    def rules(self, plan: m.Plan) -> PlanRules:
+        """The plan's own rules: its status scheme, calendar, ladder, tolerance, sign-off."""
+        assert self.book is not None
+        return self.book.rules(plan)
+
+    def cycle(self, plan: m.Plan) -> Cycle:
+        """The plan's calendar and reminder ladder."""
+        return self.rules(plan).cycle
 
     @property
-    def today(self) -> dt.date:
+    def local_today(self) -> dt.date:
+        """The date now in the environment's time zone: for reading the dates and periods
+        people type before it is known which plan they mean."""
+        return self.default_cycle.local_date(self.now)
+
+    def today(self, plan: m.Plan) -> dt.date:
         """The date now in the plan's time zone."""
-        return self.cycle.local_date(self.now)
+        return self.cycle(plan).local_date(self.now)
 
     def for_plan(self, plan_key: str | None) -> RequestContext:
         """The same request, for the plan `plan_key`."""
@@ -55,12 +78,15 @@ class RequestContext:
 
     def due_in_each_plan(self, find: Callable[[Session, m.Plan], Iterable[T]]) -> list[T]:
         """What `find` says is due in each plan this request covers (`plans`), in one read;
-        nothing when no message may go out now (a weekend, a bank holiday, before the send
-        time). The scheduler's services share it."""
-        if not self.cycle.can_send_now(self.now):
-            return []
+        nothing from a plan where no message may go out now (a weekend or a bank holiday of
+        its calendar, before its send time). The scheduler's services share it."""
         with self.db.read_session() as session:
-            return [item for plan in self.plans(session) for item in find(session, plan)]
+            return [
+                item
+                for plan in self.plans(session)
+                if self.cycle(plan).can_send_now(self.now)
+                for item in find(session, plan)
+            ]
 
     def member(self, session: Session) -> tuple[m.Plan, m.Person]:
         """The plan and the person asking, refused when they are not one of its people."""

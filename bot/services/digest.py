@@ -203,7 +203,7 @@ def compile_digest(
         }
         row = period_rows.get(period.key)
         meeting = row.meeting_date if row else None
-        schedule = ctx.cycle.schedule(period, meeting)
+        schedule = ctx.cycle(plan).schedule(period, meeting)
         as_of = schedule.update_deadline
         previous = period.previous()
 

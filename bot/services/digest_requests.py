@@ -23,7 +23,7 @@ def default_period(ctx: RequestContext) -> Period:
     """The latest period with updates, up to the open period; with none, the open period."""
     with ctx.db.read_session() as session:
         plan = ctx.plan(session)
-        current = open_period(session, plan, ctx.cycle, ctx.today)
+        current = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
         keys = session.scalars(
             select(m.Period.key)
             .join(m.Update, m.Update.period_id == m.Period.id)

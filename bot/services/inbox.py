@@ -233,7 +233,7 @@ def unanswered_to_report(ctx: RequestContext) -> list[Unanswered]:
             theirs = [p for p in plans if ppl.find_person(session, p, item.user_id) is not None]
             for plan in theirs or plans:
                 person = ppl.find_person(session, plan, item.user_id)
-                period = open_period(session, plan, ctx.cycle, ctx.today)
+                period = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
                 found += [
                     Unanswered(
                         plan.id,

@@ -150,7 +150,7 @@ def _record(
                 hint=f"{refused.hint} For example `/update {indicator.ref} "
                 f"{value_example(unit).split(',')[0].split(' or ')[0]} <note>`.",
             ) from None
-    period = open_period(session, plan, ctx.cycle, ctx.today)
+    period = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
     row = period_row(session, plan, period)
     measure = m.Measure(
         indicator_id=indicator.id,

@@ -38,7 +38,7 @@ def record_no_change(
                 status, note = first
             else:
                 plan, person = ctx.member(session)
-                period = open_period(session, plan, ctx.cycle, ctx.today)
+                period = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
                 status, note = _last_quarter(session, plan, person, period, ref, scheme)
     except AlreadyUpdated:
         # The first delivery of this click may have recorded it since we looked.

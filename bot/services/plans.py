@@ -24,8 +24,9 @@ from bot.domain.planfile import (
     PlanFile,
 )
 from bot.domain.refs import ref_number
-from bot.domain.status import DEFAULT_SCHEME
+from bot.domain.status import DEFAULT_SCHEME, StatusScheme
 from bot.errors import InvalidInput, NotFound
+from bot.services.plan_rules import settings_json, statuses_json, stored_settings, stored_statuses
 from storage import models as m
 from storage.db import Database
 
@@ -156,6 +157,12 @@ def load_plan(
             plan = m.Plan(key=plan_file.key, name=plan_file.name, created_at=now)
             session.add(plan)
             session.flush()
+        _refuse_statuses_in_use(session, plan, plan_file)
+        if "name" in plan_file.settings:  # else the name it was first imported with stays
+            plan.name = plan_file.name
+        plan.settings_json = settings_json(plan_file.settings)
+        plan.statuses_json = statuses_json(plan_file.statuses)
+        scheme = StatusScheme(tuple(plan_file.statuses)) if plan_file.statuses else DEFAULT_SCHEME
         directorates = _named(session, m.Directorate, plan)
         themes = _named(session, m.Theme, plan)
 
@@ -197,7 +204,7 @@ def load_plan(
             action = _placed(session, actions, m.Action, plan, arow, themes, directorate, people)
             action.target_date = arow.target_date
             action.revised_target_date = arow.revised_target_date
-            action.closed = arow.closed or DEFAULT_SCHEME.closes(last_status.get(arow.ref, ""))
+            action.closed = arow.closed or scheme.closes(last_status.get(arow.ref, ""))
         session.flush()
 
         periods = {
@@ -256,6 +263,24 @@ def load_plan(
         if dry_run:
             session.rollback()
         return summary
+
+
+def _refuse_statuses_in_use(session: Session, plan: m.Plan, plan_file: PlanFile) -> None:
+    """A plan's new scheme must still know every status its updates were recorded with."""
+    keys = {s.key for s in plan_file.statuses} if plan_file.statuses else set(DEFAULT_SCHEME.keys)
+    used = session.scalars(
+        select(m.Update.status)
+        .join(m.Action, m.Update.action_id == m.Action.id)
+        .where(m.Action.plan_id == plan.id)
+        .distinct()
+    ).all()
+    unknown = sorted(set(used) - keys)
+    if unknown:
+        raise InvalidInput(
+            f"Updates of plan {plan.key} were recorded as {', '.join(unknown)}, which the "
+            "statuses sheet does not have; nothing was imported.",
+            hint="Keep those statuses in the statuses sheet (a synonym can map an old word).",
+        )
 
 
 def _refuse_ref_clashes(session: Session, plan: m.Plan, plan_file: PlanFile) -> None:
@@ -450,6 +475,8 @@ def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
         return PlanFile(
             key=plan.key,
             name=plan.name,
+            settings=stored_settings(plan),
+            statuses=stored_statuses(plan),
             people=[
                 PersonRow(
                     slack_id=p.slack_id,

@@ -65,7 +65,7 @@ def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> Lo
         with ctx.db.session() as session:
             plan, person = ctx.member(session)
             ppl.require_role(session, plan, person, ppl.ADMIN)
-            current = open_period(session, plan, ctx.cycle, ctx.today)
+            current = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
             if period > current:
                 raise InvalidInput(
                     f"{period.label} has not started collecting updates yet; "
@@ -90,7 +90,7 @@ def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> Lo
                     hint="Wait a minute, then look in the digest channel before trying again.",
                 )
             if last is not None and last.state == SENT:
-                _require_changes_since(session, row, period, last, ctx.cycle)
+                _require_changes_since(session, row, period, last, ctx.cycle(plan))
             version = 1 + (_version(last) if last is not None else 0)
             republished = any(publication.state == SENT for publication in earlier)
             claim = new_claim(
@@ -153,9 +153,9 @@ def period_to_publish(ctx: RequestContext) -> Period:
     Never the period still collecting updates: publishing locks it, which would stop its
     reminders and refuse its owners. An admin who wants that must name the period.
     """
-    cycle, today = ctx.cycle, ctx.today
     with ctx.db.read_session() as session:
         plan = ctx.plan(session)
+        cycle, today = ctx.cycle(plan), ctx.today(plan)
         current = open_period(session, plan, cycle, today)
         known = meetings(session, plan)
         locked = locked_periods(session, plan)
@@ -194,9 +194,10 @@ def due_drafts(ctx: RequestContext) -> list[DraftDue]:
     that was down sends it late, until the publication deadline (or five working days on),
     never once the period is locked.
     """
-    cycle, now, today = ctx.cycle, ctx.now, ctx.today
+    now = ctx.now
 
     def due(session: Session, plan: m.Plan) -> Iterator[DraftDue]:
+        cycle, today = ctx.cycle(plan), ctx.today(plan)
         current = open_period(session, plan, cycle, today)
         rows = {
             p.key: p for p in session.scalars(select(m.Period).where(m.Period.plan_id == plan.id))

@@ -12,11 +12,11 @@ from bot.services.reminders import period_state, plan_reminders
 
 def preview(ctx: RequestContext, *, period: str | None = None) -> ReminderPreview:
     """The reminder calendar of a period (the open one by default), with today's outstanding."""
-    cycle = ctx.cycle
-    chosen = parse_period(period, today=ctx.today) if period else None
     with ctx.db.read_session() as session:
         plan = ctx.plan(session)
-        state = period_state(session, plan, cycle, ctx.today, chosen)
+        cycle, today = ctx.cycle(plan), ctx.today(plan)
+        chosen = parse_period(period, today=today) if period else None
+        state = period_state(session, plan, cycle, today, chosen)
         steps = []
         for step, day in state.schedule.steps:
             steps.append(

@@ -453,14 +453,14 @@ def due_reminders(ctx: RequestContext) -> list[Reminder]:
     Only the latest step due is offered, so a bot that was down never sends a stale
     "5 days to go"; nothing at all at weekends, on bank holidays or before the send time.
     """
-    cycle = ctx.cycle
 
     def due(session: Session, plan: m.Plan) -> list[Reminder]:
-        state = period_state(session, plan, cycle, ctx.today)
+        cycle, today = ctx.cycle(plan), ctx.today(plan)
+        state = period_state(session, plan, cycle, today)
         step = cycle.due_step(state.schedule, ctx.now)
         if step is None or state.locked:
             return []
-        return plan_reminders(session, state, cycle, step, ctx.today)
+        return plan_reminders(session, state, cycle, step, today)
 
     return ctx.due_in_each_plan(due)
 
@@ -470,7 +470,7 @@ def unreachable_to_report(ctx: RequestContext) -> list[Unreachable]:
     found: list[Unreachable] = []
     with ctx.db.read_session() as session:
         for plan in ctx.plans(session):
-            period = open_period(session, plan, ctx.cycle, ctx.today)
+            period = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
             failed = session.scalars(
                 select(m.Delivery)
                 .where(

@@ -195,8 +195,9 @@ def prepare_update(ctx: RequestContext, *, ref: str, period: str | None = None) 
         plan, person = ctx.member(session)
         action = _action(session, plan, ref)
         ppl.require_may_update(session, plan, person, action)
-        chosen = _period_for(session, plan, ctx.cycle, person, period, ctx.today)
-        return _draft(session, plan, ctx.cycle, person, action, chosen, DEFAULT_SCHEME)
+        cycle = ctx.cycle(plan)
+        chosen = _period_for(session, plan, cycle, person, period, ctx.today(plan))
+        return _draft(session, plan, cycle, person, action, chosen, ctx.rules(plan).scheme)
 
 
 def record_update(
@@ -299,7 +300,7 @@ def _record(
     plan, person = ctx.member(session)
     action = _action(session, plan, ref, status_key)
     ppl.require_may_update(session, plan, person, action)
-    cycle, today = ctx.cycle, ctx.today
+    cycle, today = ctx.cycle(plan), ctx.today(plan)
     period = _period_for(session, plan, cycle, person, period_text, today)
     row = period_row(session, plan, period)
     last = _last_update(session, action, before=period)
