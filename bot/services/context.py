@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
 from bot.domain.plan_rules import PlanRules
+from bot.errors import PlanbotError
 from bot.services import people as ppl
 from bot.services.plan_rules import RuleBook
 from bot.services.plans import resolve_plan
@@ -20,6 +21,19 @@ from storage import models as m
 from storage.db import Database
 
 T = TypeVar("T")
+
+
+class SeveralPlans(PlanbotError):
+    """The person asking belongs to several plans and did not say which one they mean."""
+
+    def __init__(self, plans: list[m.Plan]) -> None:
+        self.plans = plans
+        names = ", ".join(f"{plan.name} (`{plan.key}`)" for plan in plans)
+        super().__init__(
+            f"You are in several plans: {names}.",
+            hint="Name the plan first, for example "
+            f"`/update {plans[0].key} ACT-12 green Contract signed`.",
+        )
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,31 @@ class RequestContext:
                 for item in find(session, plan)
             ]
 
+    def memberships(self, session: Session) -> list[tuple[m.Plan, m.Person]]:
+        """Each plan the person asking is one of the (active) people of, with them in it, by
+        plan key; only the plan this request names, when it names one."""
+        query = (
+            select(m.Plan, m.Person)
+            .join(m.Person, m.Person.plan_id == m.Plan.id)
+            .where(m.Person.slack_id == self.actor, m.Person.active.is_(True))
+            .order_by(m.Plan.key)
+        )
+        if self.plan_key:
+            query = query.where(m.Plan.key == self.plan_key)
+        return [(plan, person) for plan, person in session.execute(query).tuples()]
+
     def member(self, session: Session) -> tuple[m.Plan, m.Person]:
-        """The plan and the person asking, refused when they are not one of its people."""
-        plan = self.plan(session)
-        return plan, ppl.require_member(session, plan, self.actor)
+        """The plan and the person asking, refused when they are not one of its people.
+
+        With no plan named: the one plan there is, or the one plan of several the person
+        belongs to; one of several they belong to must be named."""
+        if self.plan_key or self.actor == "":
+            plan = self.plan(session)
+            return plan, ppl.require_member(session, plan, self.actor)
+        mine = self.memberships(session)
+        if len(mine) == 1:
+            return mine[0]
+        if not mine:
+            plan = self.plan(session)  # the only plan (they are not in it), or "say which"
+            return plan, ppl.require_member(session, plan, self.actor)
+        raise SeveralPlans([plan for plan, _ in mine])
