@@ -33,23 +33,21 @@ class Runtime:
     def __post_init__(self) -> None:
         object.__setattr__(self, "book", RuleBook(self.cycle))
 
-    @property
-    def plan_key(self) -> str | None:
-        return self.settings.planbot_plan
-
     def now(self) -> dt.datetime:
         return self.clock()
 
     def request(
         self, actor: str = "", *, now: dt.datetime | None = None, plan_key: str | None = None
     ) -> RequestContext:
-        """What a service is called with: this runtime's database, calendar and plan (or
-        `plan_key`), `actor` asking, at `now` (the clock read now, by default)."""
+        """What a service is called with: this runtime's database and calendars, for the plan
+        `plan_key` (None: every plan, or the one the person asking belongs to; the bot serves
+        every plan in its database, and PLANBOT_PLAN is only the command line's default),
+        `actor` asking, at `now` (the clock read now, by default)."""
         return RequestContext(
             db=self.db,
             default_cycle=self.cycle,
             now=self.now() if now is None else now,
-            plan_key=plan_key or self.plan_key,
+            plan_key=plan_key,
             actor=actor,
             book=self.book,
         )
