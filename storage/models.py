@@ -169,6 +169,8 @@ class Period(Base):
     committee: Mapped[str] = mapped_column(String(200), default="")
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Published with updates still awaiting sign-off: the admin's reason, stated in the report.
+    published_anyway_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Update(Base):
@@ -197,6 +199,40 @@ class Update(Base):
     period: Mapped[Period] = relationship()
     author: Mapped[Person | None] = relationship(foreign_keys=[author_id])
     on_behalf_of: Mapped[Person | None] = relationship(foreign_keys=[on_behalf_of_id])
+
+
+class SignOff(Base):
+    """A director's decision on one update: approved, or returned to its owner with a comment.
+    One decision an update (so a double click approves once); never edited or deleted. A new
+    update (the owner's next, or an admin's amendment) has none: it awaits sign-off again."""
+
+    __tablename__ = "signoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("updates.id", ondelete="CASCADE"), unique=True
+    )
+    decision: Mapped[str] = mapped_column(String(16))  # approved | returned
+    comment: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # The away director a delegate acted for; None when people acted as themselves.
+    for_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    update: Mapped[Update] = relationship()
+    by: Mapped[Person | None] = relationship(foreign_keys=[by_id])
+    acting_for: Mapped[Person | None] = relationship(foreign_keys=[for_id])
+
+
+class SignOffNotice(Base):
+    """An update already listed in someone's daily sign-off DM: never listed to them again."""
+
+    __tablename__ = "signoff_notices"
+    __table_args__ = (UniqueConstraint("update_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(64))  # Slack ID
 
 
 class Indicator(Base):
