@@ -14,6 +14,7 @@ class Command(StrEnum):
 
 class CallbackId(StrEnum):
     UPDATE_MODAL = "update_modal"
+    SIGNOFF_RETURN_MODAL = "signoff_return_modal"
 
 
 class ActionId(StrEnum):
@@ -26,6 +27,10 @@ class ActionId(StrEnum):
     REVISED_DATE = "revised_target_date"
     PERIOD = "period"
     AMENDMENT_REASON = "amendment_reason"
+    SIGNOFF_APPROVE = "signoff_approve"  # button: value is the update's id
+    SIGNOFF_RETURN = "signoff_return"  # button: opens the Return form for the update's id
+    SIGNOFF_APPROVE_ALL = "signoff_approve_all"  # button: value is the update ids, comma-separated
+    SIGNOFF_COMMENT = "signoff_comment"
 
 
 class BlockId(StrEnum):
@@ -35,3 +40,6 @@ class BlockId(StrEnum):
     REVISED_DATE = "revised_target_date_block"
     PERIOD = "period_block"
     AMENDMENT_REASON = "amendment_reason_block"
+    SIGNOFF_ALL = "signoff_all_block"
+    SIGNOFF_CHASE = "signoff_chase_block"
+    SIGNOFF_COMMENT = "signoff_comment_block"

@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.runtime import Runtime
-from jobs import reminders
+from jobs import reminders, signoff
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,15 @@ def _digest_tick() -> Callable[[Runtime], Any] | None:
 
 
 def run_jobs(runtime: Runtime) -> None:
-    """One tick: reminders, then the digest job; a failure in one does not stop the other."""
+    """One tick: reminders, sign-off, then the digest job; a failure in one stops no other."""
     try:
         reminders.tick(runtime)
     except Exception:
         log.exception("the reminder tick failed")
+    try:
+        signoff.tick(runtime)
+    except Exception:
+        log.exception("the sign-off tick failed")
     digest = _digest_tick()
     if digest is None:
         return

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -157,9 +158,51 @@ def decide(ctx: RequestContext, *, update_id: int, decision: str, comment: str =
             return _decide(session, ctx, update_id, decision, comment)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    update: m.Update
+    label: str  # the update's status, in its plan's words
+    person: m.Person
+    acting_for: m.Person | None
+
+
 def _decide(
     session: Session, ctx: RequestContext, update_id: int, decision: str, comment: str
 ) -> Decision:
+    checked = _check(session, ctx, update_id, decision)
+    if isinstance(checked, Decision):
+        return checked
+    signoff = m.SignOff(
+        update_id=checked.update.id,
+        decision=decision,
+        comment=comment,
+        by_id=checked.person.id,
+        for_id=checked.acting_for.id if checked.acting_for else None,
+        created_at=ctx.now,
+    )
+    session.add(signoff)
+    session.flush()
+    return _decision(signoff, checked.update, checked.label, already=False)
+
+
+def returnable(ctx: RequestContext, *, update_id: int) -> tuple[str, str]:
+    """The ref and title of an update the person asking may return now (checked before the
+    Return form opens, so nobody types a comment that would be refused)."""
+    with ctx.db.read_session() as session:
+        checked = _check(session, ctx, update_id, RETURNED)
+        if isinstance(checked, Decision):  # returned already: say so rather than ask again
+            raise InvalidInput(
+                f"{checked.ref} was already returned; nothing was changed.",
+                hint="The owner's next update comes to you for sign-off.",
+            )
+        return checked.update.action.ref, checked.update.action.title
+
+
+def _check(
+    session: Session, ctx: RequestContext, update_id: int, decision: str
+) -> _Checked | Decision:
+    """Whether the person asking may make `decision` on the update now: what they decide on,
+    or the same decision already made (a repeat); refused with the reason otherwise."""
     update = session.get(m.Update, update_id)
     if update is None:
         raise NotFound("That update no longer exists.", hint="Open your App Home for the list.")
@@ -201,17 +244,7 @@ def _decide(
     allowed, acting_for, why = _may_decide(session, plan, person, update, ctx.today(plan))
     if not allowed:
         raise NotAllowed(why, hint=f"Ask {ppl.programme_office(session, plan)} if this is wrong.")
-    signoff = m.SignOff(
-        update_id=update.id,
-        decision=decision,
-        comment=comment,
-        by_id=person.id,
-        for_id=acting_for.id if acting_for else None,
-        created_at=ctx.now,
-    )
-    session.add(signoff)
-    session.flush()
-    return _decision(signoff, update, label, already=False)
+    return _Checked(update, label, person, acting_for)
 
 
 def awaiting(ctx: RequestContext) -> AwaitingList:
@@ -228,7 +261,7 @@ def awaiting(ctx: RequestContext) -> AwaitingList:
                 continue
             today = ctx.today(plan)
             period = open_period(session, plan, rules.cycle, today)
-            for update in _undecided(session, plan, period.key):
+            for update in undecided(session, plan, period.key):
                 allowed, director, _ = _may_decide(session, plan, person, update, today)
                 if not allowed:
                     continue
@@ -259,7 +292,7 @@ def _is_delegate(session: Session, person: m.Person) -> bool:
     return session.scalar(select(m.Person.id).where(m.Person.delegate_id == person.id)) is not None
 
 
-def _undecided(session: Session, plan: m.Plan, period_key: str) -> list[m.Update]:
+def undecided(session: Session, plan: m.Plan, period_key: str) -> list[m.Update]:
     """The latest update of each action in the period, where it awaits a decision."""
     pending = [
         action_id
