@@ -1,0 +1,151 @@
+"""Sign-off in Slack, end to end over signed HTTP against the strict fake: owners update,
+the director gets the day's DM from the scheduler's tick, approves one update from it and
+returns another with a comment; the owner is DMed the comment, updates again, and the
+director approves the newer update. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from support.fakeslack import FakeSlack
+from support.signoff_plan import MARK, RACHEL, SINEAD, signoff_plan
+from support.slackapp import Bot, block_actions, running_bot, view_submission
+
+from bot.ids import ActionId, BlockId
+from bot.services.plans import load_plan
+from jobs import signoff as signoff_job
+from storage import models as m
+from storage.db import Database
+
+LONDON = ZoneInfo("Europe/London")
+IN_WINDOW = dt.datetime(2020, 1, 10, 10, 0, tzinfo=LONDON)  # Q3 2019/20: deadline Thu 23 Jan
+DEADLINE_DAY = dt.datetime(2020, 1, 23, 10, 0, tzinfo=LONDON)
+NEXT_DAY = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)  # deadline + 1: the first reminder
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(IN_WINDOW)
+
+
+@pytest.fixture
+def bot(db: Database, fake_slack: FakeSlack, clock: Clock) -> Iterator[Bot]:
+    load_plan(db=db, plan_file=signoff_plan(), now=dt.datetime(2019, 12, 1, tzinfo=dt.UTC))
+    with running_bot(db, fake_slack, clock=clock) as running:
+        yield running
+
+
+def buttons(message: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
+    return [
+        element
+        for block in message.get("blocks", [])
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    ]
+
+
+def press(bot: Bot, user: str, element: dict[str, Any]) -> str:
+    """Press a button of a DM; the text of the private reply."""
+    response = bot.interact(
+        block_actions(user, element, response_url=bot.fake.response_url(f"p{id(element)}"))
+    )
+    assert response.status_code == 200
+    bot.wait_idle()
+    return " ".join(reply["text"] for reply in bot.replies_to(response))
+
+
+def decisions(db: Database) -> list[tuple[str, str, str]]:
+    with db.read_session() as session:
+        rows = session.scalars(select(m.SignOff).order_by(m.SignOff.id))
+        return [(r.update.action.ref, r.update.note, r.decision) for r in rows]
+
+
+def test_owners_update_the_director_approves_one_returns_one_and_approves_the_redo(
+    bot: Bot, clock: Clock
+) -> None:
+    for text in (
+        "ACT-12 green Survey out to all staff.",
+        "ACT-9 green Panel recruited. revised 31/03/2020",
+    ):
+        assert bot.command(SINEAD, "/update", text).status_code == 200
+    bot.wait_idle()
+    assert signoff_job.tick(bot.runtime) == []  # before the update deadline: nothing
+
+    clock.now = DEADLINE_DAY
+    assert signoff_job.tick(bot.runtime) == [f"signoff_list:2020-01-23:{MARK}"]
+    assert signoff_job.tick(bot.runtime) == []  # once a day
+    (listing,) = bot.dms_to(MARK)
+    assert "2 updates await your sign-off" in listing["text"]
+    approve_12, approve_9 = sorted(  # ACT-12 was updated first
+        buttons(listing, ActionId.SIGNOFF_APPROVE), key=lambda b: int(b["value"])
+    )
+    returns = sorted(buttons(listing, ActionId.SIGNOFF_RETURN), key=lambda b: int(b["value"]))
+    assert len(buttons(listing, ActionId.SIGNOFF_APPROVE_ALL)) == 1
+    assert bot.dms_to(RACHEL, count=0) == []  # Finance's director has nothing of HR's
+
+    assert "Approved ACT-12" in press(bot, MARK, approve_12)
+    assert "already approved" in press(bot, MARK, approve_12)  # a double click
+
+    # Return ACT-9: the form opens, a comment is needed, then the owner hears of it.
+    press_return = bot.interact(
+        block_actions(MARK, returns[1], response_url=bot.fake.response_url("ret"))
+    )
+    assert press_return.status_code == 200
+    form = bot.opened_view()
+    empty = {
+        BlockId.SIGNOFF_COMMENT: {
+            ActionId.SIGNOFF_COMMENT: {"type": "plain_text_input", "value": None}
+        }
+    }
+    refused = bot.interact(view_submission(MARK, form, empty))
+    assert refused.json()["response_action"] == "errors"
+    comment = {
+        BlockId.SIGNOFF_COMMENT: {
+            ActionId.SIGNOFF_COMMENT: {
+                "type": "plain_text_input",
+                "value": "Name the panel's chair.",
+            }
+        }
+    }
+    assert bot.interact(view_submission(MARK, form, comment)).status_code == 200
+    bot.wait_idle()
+    returned = [dm for dm in bot.dms_to(SINEAD) if "returned your update" in dm["text"]]
+    assert len(returned) == 1 and "Name the panel" in str(returned[0]["blocks"])
+    assert buttons(returned[0], ActionId.OPEN_UPDATE)[0]["value"] == "ACT-9"
+    assert decisions(bot.db) == [
+        ("ACT-12", "Survey out to all staff.", "approved"),
+        ("ACT-9", "Panel recruited.", "returned"),
+    ]
+
+    # The owner updates again; the next day's DM lists only the new update (and reminds).
+    assert (
+        bot.command(
+            SINEAD, "/update", "ACT-9 green Panel chaired by the CEO. revised 31/03/2020"
+        ).status_code
+        == 200
+    )
+    bot.wait_idle()
+    clock.now = NEXT_DAY
+    assert signoff_job.tick(bot.runtime) == [f"signoff_chase_1:{MARK}"]
+    (reminder,) = [dm for dm in bot.dms_to(MARK, count=3) if "still await" in dm["text"]]
+    assert "1 update still awaits your sign-off" in reminder["text"]
+    (approve_new,) = buttons(reminder, ActionId.SIGNOFF_APPROVE)
+    assert approve_new["value"] not in {approve_9["value"], approve_12["value"]}
+    assert "already returned" in press(bot, MARK, approve_9)  # the returned one stays so
+    assert "Approved ACT-9" in press(bot, MARK, approve_new)
+    assert decisions(bot.db)[-1] == ("ACT-9", "Panel chaired by the CEO.", "approved")
+    assert signoff_job.tick(bot.runtime) == []
