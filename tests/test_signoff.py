@@ -3,6 +3,7 @@ updates refused, and what awaits whom. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 from support.context import ctx
+from support.fakeslack import FakeSlack
 from support.signoff_plan import (
     HELEN,
     KWAME,
@@ -21,7 +23,9 @@ from support.signoff_plan import (
     TOM,
     signoff_plan,
 )
+from support.slackapp import make_runtime
 
+from bot.delivery.signoff import send_signoff
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.model.signoff import APPROVED, RETURNED, SignOffState
 from bot.model.updates import Source
@@ -228,3 +232,48 @@ def test_a_plan_without_sign_off_offers_nothing_and_refuses_a_decision(
     assert signoff.awaiting(ctx(sample_db, IN_Q3_WINDOW, MARK)).items == ()
     with pytest.raises(InvalidInput, match="does not use sign-off"):
         approve(sample_db, MARK, update_id)
+
+
+# A Q3 2019/20 meeting on Mon 13 Jan 2020 puts the update deadline on Tue 24 Dec 2019, so the
+# sign-off ladder crosses Christmas: +1 working day is Fri 27 Dec, +2 Mon 30 Dec, +3 Tue 31.
+CHRISTMAS_MEETING = dt.date(2020, 1, 13)
+
+
+def test_sign_off_dms_follow_the_working_day_ladder_once_each(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    plan = signoff_plan()
+    meetings = [
+        dataclasses.replace(row, meeting_date=CHRISTMAS_MEETING)
+        if row.period == "2019-20-Q3"
+        else row
+        for row in plan.meetings
+    ]
+    load_plan(db=db, plan_file=dataclasses.replace(plan, meetings=meetings), now=LOADED)
+    record_update(
+        ctx(db, dt.datetime(2019, 12, 20, 11, 0, tzinfo=LONDON), SINEAD),
+        ref="ACT-12",
+        status="green",
+        note="Appraisals at 80%.",
+        source=Source.COMMAND,
+    )
+    runtime = make_runtime(db, fake_slack)
+
+    def tick(day: int, month: int = 12, hour: int = 10) -> list[str]:
+        year = 2019 if month == 12 else 2020
+        return send_signoff(runtime, dt.datetime(year, month, day, hour, 0, tzinfo=LONDON))
+
+    assert tick(23) == []  # the day before the deadline
+    assert tick(24, hour=9) == []  # the deadline, before the send time
+    assert tick(24) == [f"signoff_list:2019-12-24:{MARK}"]
+    assert tick(24) == []
+    assert tick(25) == [] and tick(26) == []  # Christmas Day and Boxing Day
+    assert tick(27) == [f"signoff_chase_1:{MARK}"]
+    assert tick(28) == [] and tick(29) == []  # the weekend
+    assert tick(30) == [f"signoff_chase_2:{MARK}"]
+    assert tick(30) == []
+    assert tick(31) == [f"signoff_summary:{PRIYA}"]
+    assert tick(2, month=1) == []  # every reminder sent once; the summary once
+    texts = [call.args["text"] for call in fake_slack.calls_to("chat.postMessage")]
+    assert len(texts) == 4
+    assert "Still to sign off: Mark Doyle (1)" in texts[-1]
