@@ -40,12 +40,13 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
-    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
     counts_cell,
     direction_word,
+    exceptions_state,
+    flagged_lists,
     heading,
     previous_word,
     publication_note,
@@ -384,7 +385,8 @@ def render_docx(
         )
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER  # type: ignore[attr-defined]
 
-    _heading(document, "2. Exceptions: actions off track or at risk", 1)
+    exceptions_heading, no_exceptions = exceptions_state(digest)
+    _heading(document, f"2. Exceptions: {exceptions_heading}", 1)
     if digest.exceptions:
         _table(
             document,
@@ -407,7 +409,7 @@ def render_docx(
             digest=digest,
         )
     else:
-        _para(document, "No action is off track or at risk this period.")
+        _para(document, no_exceptions)
 
     _heading(document, "3. Completed this period", 1)
     completed = digest.completed_this_period
@@ -421,7 +423,7 @@ def render_docx(
     else:
         _para(document, "No action was completed this period.")
     _para(document, "")
-    for flag, title in FLAGGED_LISTS:
+    for flag, title in flagged_lists(digest):
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         _para(document, f"{title}: {refs}.")
 
