@@ -10,7 +10,6 @@ the strategy's colours, and never of the default scheme's "At risk" or "Off trac
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import io
 import json
 import re
@@ -27,17 +26,16 @@ from pypdf import PdfReader
 from sqlalchemy import update
 from support.context import ctx
 from support.slackapp import all_text
-from support.three_plans import (
-    OMAR,
-    PERIOD,
-    SAM,
-    load_three_plans,
-    write_plan_folder,
+from support.strategy_updates import (
+    AFTER_Q3_DEADLINE,
+    IN_Q2_WINDOW,
+    IN_Q3_WINDOW,
+    strategy_quarters,
 )
+from support.three_plans import PERIOD, load_three_plans, write_plan_folder
 
 from bot.domain.periods import Period
 from bot.model.report import Digest, Flag
-from bot.model.updates import Source
 from bot.planio import read_plan
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.render.report_chart import HATCHES, SAFE_COLOURS, chart_figure, chart_styles, render_chart
@@ -49,14 +47,10 @@ from bot.render.report_pdf import render_pdf
 from bot.render.report_xlsx import render_xlsx
 from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
-from bot.services.updates import record_update
 from storage import models as m
 from storage.db import Database
 
 Q2, Q3 = Period.from_key("2026-27-Q2"), Period.from_key(PERIOD)
-IN_Q2_WINDOW = dt.datetime(2026, 10, 20, 10, 0, tzinfo=dt.UTC)  # Q2's updates still come in
-IN_Q3_WINDOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
-AFTER_Q3_DEADLINE = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 STRATEGY_KEYS = ("not_started", "on_track", "minor_delay", "major_delay", "complete", "no_update")
 STRATEGY_COLOURS = {
     "Not started": "BFBFBF",
@@ -67,42 +61,6 @@ STRATEGY_COLOURS = {
     "No update received": "FFFFFF",
 }
 DEFAULT_WORDS = ("At risk", "Off track", "at risk", "off track")
-
-
-def record(
-    db: Database, now: dt.datetime, actor: str, ref: str, status: str, **kwargs: object
-) -> None:
-    """An update to the strategy, recorded as /update does, in the words the person types."""
-    context = ctx(db, now, actor, plan_key="strategy")
-    if "scheme" in inspect.signature(record_update).parameters:
-        # Where the service is still told the scheme, it is the plan's own.
-        with db.read_session() as session:
-            kwargs["scheme"] = context.rules(context.plan(session)).scheme
-    record_update(context, ref=ref, status=status, source=Source.COMMAND, **kwargs)  # type: ignore[arg-type]
-
-
-def strategy_quarters(db: Database) -> None:
-    """Q2: SP-1 on track, SP-2 a major delay; Q3: SP-1 a major delay, SP-2 `amber`."""
-    record(db, IN_Q2_WINDOW, SAM, "SP-1", "on track", note="Drafting with the finance leads")
-    record(
-        db,
-        IN_Q2_WINDOW,
-        OMAR,
-        "SP-2",
-        "major delay",
-        note="The surveyor's contract fell through",
-        revised_target_date=dt.date(2027, 5, 31),
-    )
-    record(
-        db,
-        IN_Q3_WINDOW,
-        SAM,
-        "SP-1",
-        "major_delay",
-        note="A £2m gap found; a recovery plan goes to Cabinet in January",
-        revised_target_date=dt.date(2027, 6, 30),
-    )
-    record(db, IN_Q3_WINDOW, OMAR, "SP-2", "amber", note="New surveyor; two months behind")
 
 
 @pytest.fixture
