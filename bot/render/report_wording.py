@@ -15,7 +15,7 @@ DIRECTION_WORDS = {
     "new": "New",
 }
 DIRECTION_ARROWS = {"improved": "▲", "same": "▶", "worse": "▼", "new": "★"}
-FLAG_WORDS = {
+FLAG_WORDS: dict[str, str] = {
     Flag.NO_UPDATE: "No update received",
     Flag.SLIPPED: "Target date revised",
     Flag.COMPLETED_THIS_PERIOD: "Completed this period",
