@@ -59,8 +59,15 @@ HEADER_FILL = "D9D9D9"
 THEME_FILL = "EDEDED"
 _ILLEGAL_XML = {c: None for c in range(32) if c not in (9, 10, 13)}
 
+PAGE_WIDTH = 26.7  # cm: A4 landscape less 1.5 cm margins
 # Widths in cm of the full action table on A4 landscape with 1.5 cm margins (26.7 cm).
 FULL_WIDTHS = (1.7, 5.0, 3.0, 1.8, 1.8, 2.4, 2.2, 2.2, 6.6)
+
+
+def _on_page(widths: Sequence[float]) -> tuple[float, ...]:
+    """Column widths shrunk in proportion to fit the page (a plan with many statuses)."""
+    scale = min(1.0, PAGE_WIDTH / sum(widths))
+    return tuple(round(width * scale, 2) for width in widths)
 
 
 def _clean(text: str) -> str:
@@ -370,7 +377,7 @@ def render_docx(
             [g.name, *(counts_cell(g.counts[k], g.previous_counts[k]) for k in keys), str(g.total)]
             for g in digest.by_theme
         ],
-        widths=(7.1, *([2.4] * len(keys)), 2.0),
+        widths=_on_page((7.1, *([2.4] * len(keys)), 2.0)),
     )
     if with_chart:
         png = chart_png if chart_png is not None else render_chart(digest)
