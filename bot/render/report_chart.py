@@ -47,7 +47,7 @@ _DEFAULT_COLOURS = {
 }
 # A plan's own scheme: a different hatching for each status in stacking order (a plain one
 # first), none of them the diagonal lines of "no update received".
-OWN_HATCHES = ("", "..", "xx", "--", "\\\\", "++", "oo", "||", "OO", "**", "x.", "-.", "o-")
+OWN_HATCHES = ("", "..", "xx", "--", "oo", "||", "++", "**", "OO", "\\\\", "x.", "-.", "o-")
 # Matplotlib's text and font caches are shared: one chart is drawn at a time per process.
 _DRAWING = threading.Lock()
 DRAWING = _DRAWING  # shared with the indicators chart
