@@ -27,7 +27,7 @@ COMMANDS = (
         "[ACT-12 | @someone]",
         True,
     ),
-    (Command.DIGEST, "The progress report for a period", "[period] [scope]", False),
+    (Command.DIGEST, "The progress report for a period", "[plan] [period] [scope]", False),
     (
         Command.PLANBOT,
         "Help; tell planbot you're away",
