@@ -21,13 +21,15 @@ from bot.render.fitting import MESSAGE_ROOM, Entry, lay_out
 from bot.render.grouped import ListPart, lay_out_parts
 from bot.render.replies import ACTIONS_HELP
 
-# Where the rest of a list can be seen, by the list's scope.
+# Where the rest of a list can be seen, by the list's scope (`{plan}`: the plan's key and a
+# space where there are several plans, else nothing).
 _SEE_ALL = {
-    "mine": "Every one is on planbot's *Home* tab; `/actions ACT-n` shows one in full and "
-    "`/update ACT-n` updates it.",
-    "person": "`/actions ACT-n` shows one in full.",
-    "directorate": "Narrow it with `/actions @someone`; `/actions ACT-n` shows one in full.",
-    "all": "Narrow it with `/actions directorate:&lt;name&gt;` or `/actions @someone`.",
+    "mine": "Every one is on planbot's *Home* tab; `/actions {plan}ACT-n` shows one in full and "
+    "`/update {plan}ACT-n` updates it.",
+    "person": "`/actions {plan}ACT-n` shows one in full.",
+    "directorate": "Narrow it with `/actions {plan}@someone`; `/actions {plan}ACT-n` shows one "
+    "in full.",
+    "all": "Narrow it with `/actions {plan}directorate:&lt;name&gt;` or `/actions {plan}@someone`.",
 }
 
 
@@ -60,7 +62,9 @@ def _list_part(actions: ActionsList, *, several: bool) -> ListPart:
             for line in actions.actions
         ],
         "…and {n} more",
-        _SEE_ALL.get(actions.scope, _SEE_ALL["person"]),
+        _SEE_ALL.get(actions.scope, _SEE_ALL["person"]).format(
+            plan=f"{escape_mrkdwn(actions.plan_key)} " if several else ""
+        ),
     )
 
 
