@@ -24,7 +24,7 @@ COMMANDS = (
     (
         Command.ACTIONS,
         "Your actions and what is due; an action's history",
-        "[ACT-12 | @someone]",
+        "[plan] [ACT-12 | @someone | all]",
         True,
     ),
     (Command.DIGEST, "The progress report for a period", "[plan] [period] [scope]", False),

@@ -16,7 +16,11 @@ from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, pars
 from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import Command
 from bot.model.updates import IncompleteUpdate, Source
-from bot.render.action_lists import render_action_history, render_actions_list
+from bot.render.action_lists import (
+    render_action_history,
+    render_actions_by_plan,
+    render_actions_help,
+)
 from bot.render.blockkit import Message
 from bot.render.indicator_replies import render_measure_recorded
 from bot.render.replies import (
@@ -141,19 +145,22 @@ def _record_from_command(
 def handle_actions_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """`/actions`: a list of actions, or one action's history."""
+    """`/actions [plan]`: a list of actions (one for each of the caller's plans), or one
+    action's history."""
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
         user = command["user_id"]
-        ctx = runtime.request(user)
-        request = parse_actions(command.get("text") or "")
+        ctx, text = action_service.plan_named_first(
+            runtime.request(user), command.get("text") or ""
+        )
+        request = parse_actions(text)
         message: Message
         if request.kind == "help":
-            message = render_help("actions", DEFAULT_SCHEME)
+            message = render_actions_help()
         elif request.kind == "history":
             history = action_service.action_history(ctx, ref=request.value)
-            message = render_action_history(history, DEFAULT_SCHEME)
+            message = render_action_history(history)
         else:
             listing = action_service.list_actions(
                 ctx,
@@ -161,7 +168,7 @@ def handle_actions_command(
                 directorate=request.value if request.kind == "directorate" else None,
                 everything=request.kind == "all",
             )
-            message = render_actions_list(listing, DEFAULT_SCHEME)
+            message = render_actions_by_plan(listing)
         tell_privately(runtime, user, message, respond)
 
 

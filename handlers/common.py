@@ -186,8 +186,7 @@ def update_form_view(
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
     """Publish a person's App Home as it stands now (for strangers: why there is nothing)."""
     try:
-        home = home_for(runtime.request(slack_id))
-        view = render_home(home, DEFAULT_SCHEME)
+        view = render_home(home_for(runtime.request(slack_id)))
     except PlanbotError as exc:
         view = render_stranger_home(exc)
     runtime.notifier.publish_home(slack_id, view)

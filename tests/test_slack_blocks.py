@@ -27,6 +27,7 @@ from bot.model.views import (
     ActionsList,
     DirectorateProgress,
     Home,
+    HomeTab,
     ListedAction,
     PeriodInfo,
 )
@@ -206,9 +207,12 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
         period=PERIOD,
         actions=tuple(line(n, title=HOSTILE) for n in range(300)),
         viewer_role="admin",
+        plan_key="plan",
+        plan_name="Plan",
+        scheme=DEFAULT_SCHEME,
     )
 
-    message = render_actions_list(actions, DEFAULT_SCHEME)
+    message = render_actions_list(actions)
 
     assert_within_limits(message.blocks, MAX_MESSAGE_BLOCKS)
     assert message_cost(message.blocks) <= BLOCK_TEXT_BUDGET
@@ -220,7 +224,9 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
 def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
     lines = tuple(line(n, title=HOSTILE) for n in range(300))
     home = Home(
+        plan_key="plan",
         plan_name="Plan " * 50,
+        scheme=DEFAULT_SCHEME,
         person_name="Priya",
         slack_id="U1",
         role="admin",
@@ -239,7 +245,7 @@ def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
         ),
     )
 
-    view = render_home(home, DEFAULT_SCHEME)
+    view = render_home(HomeTab((home,)))
 
     assert view["type"] == "home"
     assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.domain.status import StatusScheme
 from bot.model.updates import UpdateDraft
 
 
@@ -54,17 +55,29 @@ class ListedAction:
 
 @dataclass(frozen=True)
 class ActionsList:
-    """The answer to `/actions`: a titled list for one person, directorate or the whole plan."""
+    """The answer to `/actions` in one plan: a titled list for one person, directorate or the
+    whole plan, with the plan's status scheme (its labels and emoji)."""
 
     title: str
     scope: str  # mine | person | directorate | all
     period: PeriodInfo
     actions: tuple[ListedAction, ...]
     viewer_role: str
+    plan_key: str
+    plan_name: str
+    scheme: StatusScheme
 
     @property
     def updated(self) -> int:
         return sum(1 for a in self.actions if not a.outstanding)
+
+
+@dataclass(frozen=True)
+class ActionsByPlan:
+    """The answer to `/actions`: one list for each plan it covers (one plan: as it always was),
+    in plan key order."""
+
+    lists: tuple[ActionsList, ...]
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ class ActionHistory:
     revised_target_date: dt.date | None
     closed: bool
     entries: tuple[HistoryEntry, ...]  # newest first
+    scheme: StatusScheme  # the plan's
+    plan_name: str | None = None  # named when the person asking is in several plans
 
 
 @dataclass(frozen=True)
@@ -105,9 +120,12 @@ class DirectorateProgress:
 
 @dataclass(frozen=True)
 class Home:
-    """Everything one person's App Home shows, for their role."""
+    """Everything one person's App Home shows of one plan, for their role in it, with the
+    plan's status scheme (its labels and emoji)."""
 
+    plan_key: str
     plan_name: str
+    scheme: StatusScheme
     person_name: str
     slack_id: str
     role: str
@@ -122,6 +140,14 @@ class Home:
     updated: int
     total: int
     by_directorate: tuple[DirectorateProgress, ...]  # admins only
+
+
+@dataclass(frozen=True)
+class HomeTab:
+    """One person's App Home: a part for each plan they are one of the people of, in plan key
+    order (one plan: the Home as it always was)."""
+
+    homes: tuple[Home, ...]
 
 
 @dataclass(frozen=True)
