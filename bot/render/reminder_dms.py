@@ -31,6 +31,7 @@ from bot.render.reminders import (
     OWNER_SEE_ALL,
     action_section,
     action_text,
+    button_block_id,
     by_directorate,
     count_words,
     directorate_hint,
@@ -167,7 +168,7 @@ def _owner_part(part: Reminder) -> list[Block]:
             buttons.append(no_change_button(action, part.period_key))
         blocks += [
             section(action_text(action, recipient, today)),
-            actions_block(buttons, block_id=f"reminder_{part.plan_key}_{action.ref}"),
+            actions_block(buttons, block_id=button_block_id(part.plan_key, action.ref)),
         ]
     return blocks
 
@@ -180,7 +181,11 @@ def _owner_entries(part: Reminder) -> list[Entry]:
             key=f"*{escape_mrkdwn(action.ref)}*",
             line=action_section(action, recipient, today),
             full=(
-                section(action_text(action, recipient, today), accessory=update_button(action.ref)),
+                section(
+                    action_text(action, recipient, today),
+                    accessory=update_button(action.ref),
+                    block_id=button_block_id(part.plan_key, action.ref),
+                ),
             ),
         )
         for action in part.actions

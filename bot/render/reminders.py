@@ -74,6 +74,13 @@ def last_status(action: OutstandingAction) -> str:
     return f"{short_period(action.last_period_key)}: {last_badge(action)}"
 
 
+def button_block_id(plan_key: str, ref: str) -> str:
+    """The block an action's buttons are in: `reminder_<plan>_<ref>`. A button's value is the
+    ref alone; Slack reports the block with every press, so it says which plan's action a
+    press is for where a person has the same ref in two plans."""
+    return f"reminder_{plan_key}_{ref}"
+
+
 def _home_button() -> Block:
     return button("Open planbot", ActionId.OPEN_HOME, "home")
 
@@ -248,7 +255,7 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
             buttons.append(no_change_button(action, reminder.period_key))
         whole += [
             section(text),
-            actions_block(buttons, block_id=f"reminder_{action.ref}"),
+            actions_block(buttons, block_id=button_block_id(reminder.plan_key, action.ref)),
         ]
     whole += tail
     if MESSAGE_ROOM.holds(whole):
@@ -258,7 +265,13 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
         Entry(
             key=f"*{escape_mrkdwn(action.ref)}*",
             line=action_section(action, recipient, today),
-            full=(section(text, accessory=update_button(action.ref)),),
+            full=(
+                section(
+                    text,
+                    accessory=update_button(action.ref),
+                    block_id=button_block_id(reminder.plan_key, action.ref),
+                ),
+            ),
         )
         for action, text in zip(reminder.actions, texts, strict=True)
     ]
