@@ -26,7 +26,7 @@ from bot.model.reminders import (
 )
 from bot.notifier import ActiveUsers, AuthFailure, NotifierError
 from bot.render import reminder_dms as render_dms
-from bot.render import reminders as render
+from bot.render import reminder_notices as notices
 from bot.render.blockkit import Message
 from bot.runtime import Runtime
 from bot.services.claims import CLAIM_LEASE, DeliveryKey
@@ -197,7 +197,7 @@ class _Sender:
         self._send(
             keys,
             first.admin,
-            lambda won: render.render_unreachable([items[i] for i in won]),
+            lambda won: notices.render_unreachable([items[i] for i in won]),
             outcome,
         )
 
@@ -207,7 +207,7 @@ class _Sender:
         self._send(
             [key],
             item.admin,
-            lambda won: render.render_unanswered(item),
+            lambda won: notices.render_unanswered(item),
             lambda won: Outcome(item.plan_key, item.period_key, kind, item.admin),
         )
 

@@ -1,3 +1,5 @@
+# Over 400 lines: one plan's reminder DMs (owners', directors', admins') share their parts here;
+# several plans' DMs are laid out from them in reminder_dms.py.
 """Block Kit for reminder, escalation and summary DMs; pure: data in, message out.
 
 Slack's limits shape the layout (`bot.render.blockkit`, laid out by `bot.render.fitting`):
@@ -16,11 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
-from bot.domain.dates import short_date, utc_date_time, weekday_date
+from bot.domain.dates import short_date, weekday_date
 from bot.domain.indicators import format_value
 from bot.domain.periods import Period
 from bot.domain.status import StatusScheme
-from bot.errors import DEACTIVATED
 from bot.ids import ActionId
 from bot.render.action_parts import status_badge, update_button
 from bot.render.blockkit import (
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
         OutstandingAction,
         OutstandingIndicator,
         Reminder,
-        Unanswered,
-        Unreachable,
     )
     from bot.model.updates import RecordedUpdate
 
@@ -402,56 +401,6 @@ def render_admin_summary(reminder: Reminder) -> Message:
     text = fallback(f"{title} ({weekday_date(reminder.day)})")
     blocks = lay_out(head, entries, footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
     return Message(text, blocks)
-
-
-def render_unreachable(items: Unreachable | Sequence[Unreachable]) -> Message:
-    """Tells an admin, once, that someone could not be sent their reminders (in one plan, or
-    in each of several, named)."""
-    found = (items,) if not isinstance(items, Sequence) else tuple(items)
-    item = found[0]
-    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
-    periods = " and ".join(dict.fromkeys(short_period(each.period_key) for each in found))
-    where = ""
-    if len(found) > 1:
-        plans = [escaped_line(each.plan_name or each.plan_key, 200) for each in found]
-        where = f" for {', '.join(plans[:-1])} and {plans[-1]}"
-    sheet = "each plan's" if len(found) > 1 else "the plan's"
-    if item.error == DEACTIVATED:
-        text = (
-            f"I did not send {periods} reminders{where} to {who}: their Slack "
-            "account has been deactivated (Slack says `deleted: true`), so they may have left."
-        )
-        detail = (
-            "Everyone else's reminders go on as planned. Their actions need a new owner: "
-            f"change the owner in {sheet} actions sheet and import it again, or set a "
-            "delegate for them meanwhile."
-        )
-    else:
-        text = (
-            f"I could not send {periods} reminders{where} to {who}: Slack "
-            f"answered `{escaped_line(item.error, 100)}`, so their Slack account may be unknown."
-        )
-        detail = (
-            "Everyone else's reminders go on as planned. Please set a delegate for them, or "
-            f"correct their Slack ID in {sheet} people list and import it again."
-        )
-    return Message(fallback(text), [section(f":warning: {text}"), context(detail)])
-
-
-def render_unanswered(item: Unanswered) -> Message:
-    """Tells an admin, once, that a request reached planbot and was never answered."""
-    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
-    when = utc_date_time(item.received_at)
-    text = (
-        f"{who} sent planbot `{escaped_line(item.what, 200)}` on {when}, and it was not "
-        "answered: planbot stopped before it was done, and was not running again within "
-        "30 minutes, while Slack still let it reply."
-    )
-    detail = (
-        "Nothing of it was recorded unless their Home shows it. Please ask them to send it "
-        "again, or record it for them."
-    )
-    return Message(fallback(text), [section(f":warning: {text}"), context(detail)])
 
 
 # -- replies to the buttons ----------------------------------------------------------------------
