@@ -65,7 +65,7 @@ def handle_no_change(
             too_late = render_incomplete(missing.errors, missing.draft.ref)
             open_modal_in_time(runtime, context, body, view, too_late=too_late, respond=reply)
             return
-        tell_privately(runtime, user, render_no_change_recorded(recorded), reply)
+        tell_privately(runtime, user, render_no_change_recorded(recorded, DEFAULT_SCHEME), reply)
         if not recorded.duplicate:
             after_update(runtime, context, recorded)
 
