@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.domain.dates import short_date, weekday_date
-from bot.domain.status import StatusScheme
+from bot.domain.status import StatusDef, StatusScheme
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.updates import MAX_NOTE_CHARS, UpdateDraft
-from bot.model.views import ActionChoice, PeriodChoice, PeriodInfo
+from bot.model.views import ActionChoice, PeriodChoice, PeriodInfo, PlanPeriod
 from bot.render.action_parts import status_badge, target_words
 from bot.render.blockkit import (
     MAX_OPTION_TEXT,
@@ -36,10 +36,38 @@ from bot.render.blockkit import (
     static_select,
 )
 
+# A status as the form carries it to check a submission: key, label, rank, needs a note,
+# completes the action.
+FormStatus = tuple[str, str, int | None, bool, bool]
+
+
+def form_statuses(scheme: StatusScheme) -> tuple[FormStatus, ...]:
+    return tuple((s.key, s.label, s.rank, s.needs_note, s.closes) for s in scheme.statuses)
+
+
+def _read_statuses(value: object) -> tuple[FormStatus, ...] | None:
+    """The statuses as the form carried them back, or None for anything else."""
+    if not isinstance(value, list) or not value:
+        return None
+    statuses: list[FormStatus] = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 5:
+            return None
+        key, label, rank, needs_note, closes = item
+        if not (isinstance(key, str) and key and isinstance(label, str)):
+            return None
+        if not (rank is None or type(rank) is int) or not (
+            type(needs_note) is bool and type(closes) is bool
+        ):
+            return None
+        statuses.append((key, label, rank, needs_note, closes))
+    return tuple(statuses)
+
 
 @dataclass(frozen=True)
 class UpdateFormMeta:
-    """What the update form carries in `private_metadata` to check a submission before ack."""
+    """What the update form carries in `private_metadata` to check a submission before ack:
+    the action, its plan and that plan's statuses among it."""
 
     ref: str | None = None
     period: str | None = None
@@ -48,10 +76,27 @@ class UpdateFormMeta:
     locked: bool = False
     admin: bool = False
     tag: str = ""  # suffix of this rendering's block ids
+    plan: str | None = None  # the plan's key
+    statuses: tuple[FormStatus, ...] = ()  # the plan's (or the picker's) statuses
 
     def to_json(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, False, "")}
-        return json.dumps(data, separators=(",", ":"))[:MAX_PRIVATE_METADATA]
+        data = {k: v for k, v in asdict(self).items() if v not in (None, False, "", ())}
+        text = json.dumps(data, separators=(",", ":"))
+        if len(text) > MAX_PRIVATE_METADATA:  # a scheme of long labels: checked after the ack
+            text = json.dumps({**data, "statuses": []}, separators=(",", ":"))
+        return text[:MAX_PRIVATE_METADATA]
+
+    @property
+    def scheme(self) -> StatusScheme | None:
+        """The statuses the form offered, to check a submission with (None: not carried)."""
+        if not self.statuses:
+            return None
+        return StatusScheme(
+            tuple(
+                StatusDef(key, label, "BFBFBF", "", rank, needs_note=needs_note, closes=closes)
+                for key, label, rank, needs_note, closes in self.statuses
+            )
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> UpdateFormMeta:
@@ -70,10 +115,14 @@ class UpdateFormMeta:
             "locked": bool,
             "admin": bool,
             "tag": str,
+            "plan": str,
         }
         kept: dict[str, Any] = {
             k: v for k, v in data.items() if k in known and isinstance(v, known[k])
         }
+        statuses = _read_statuses(data.get("statuses"))
+        if statuses is not None:
+            kept["statuses"] = statuses
         return cls(**kept)
 
     @property
@@ -106,10 +155,12 @@ def status_options(scheme: StatusScheme) -> list[Block]:
 
 def action_option(choice: ActionChoice) -> Block:
     """`ACT-12 · Title (Owner)` within an option's 75 characters, the owner named when not
-    the caller."""
+    the caller; `Strategy 2020-23 · SP-1 · Title` when the caller is in several plans."""
     owner = "" if choice.own else f" ({choice.owner_name})"
-    title = shorten(choice.title, MAX_OPTION_TEXT - len(choice.ref) - len(owner) - 3)
-    return option(f"{choice.ref} · {title}{owner}", choice.ref)
+    plan = f"{shorten(choice.plan_name, 24)} · " if choice.plan_name else ""
+    room = MAX_OPTION_TEXT - len(plan) - len(choice.ref) - len(owner) - 3
+    title = shorten(choice.title, max(room, 10))
+    return option(f"{plan}{choice.ref} · {title}{owner}", choice.value)
 
 
 def action_options(choices: Sequence[ActionChoice], limit: int = MAX_STATIC_OPTIONS) -> list[Block]:
@@ -203,12 +254,20 @@ def keep_picker(picker: Block, draft: UpdateDraft) -> Block:
     """The picker block of a form, echoed back by Slack, now showing `draft`'s action."""
     element = dict(picker.get("element") or {})
     options = list(element.get("options") or [])
-    listed = [o for o in options if o.get("value") == draft.ref]
+    listed = [o for o in options if o.get("value") in {draft.ref, draft.action_value}]
+    named = draft.plan_key if draft.several_plans else ""
     chosen = (
         listed[0]
         if listed
         else action_option(
-            ActionChoice(draft.ref, draft.title, draft.owner_name, own=not draft.on_behalf)
+            ActionChoice(
+                draft.ref,
+                draft.title,
+                draft.owner_name,
+                own=not draft.on_behalf,
+                plan_key=named,
+                plan_name=draft.plan_name if named else "",
+            )
         )
     )
     if element.get("type") == "static_select" and not listed:
@@ -219,20 +278,45 @@ def keep_picker(picker: Block, draft: UpdateDraft) -> Block:
     return {**kept, "dispatch_action": True, "element": element}
 
 
+def _counts_for(period: PeriodInfo, plan_periods: Sequence[PlanPeriod]) -> str:
+    """When updates count for: one sentence, or one line per plan when they differ."""
+    if len({(p.period.label, p.period.due_date) for p in plan_periods}) <= 1:
+        return (
+            f"Updates count for *{escape_mrkdwn(period.label)}*, "
+            f"due by {weekday_date(period.due_date)}."
+        )
+    return "Updates count for:\n" + "\n".join(
+        f"• {escape_mrkdwn(p.plan_name)}: *{escape_mrkdwn(p.period.label)}*, "
+        f"due by {weekday_date(p.period.due_date)}"
+        for p in plan_periods
+    )
+
+
 def render_picker_modal(
-    choices: Sequence[ActionChoice], period: PeriodInfo, scheme: StatusScheme
+    choices: Sequence[ActionChoice],
+    period: PeriodInfo,
+    scheme: StatusScheme | None,
+    *,
+    plan_periods: Sequence[PlanPeriod] = (),
 ) -> View:
-    """The update form opened by `/update` alone: pick one of your actions first."""
+    """The update form opened by `/update` alone: pick one of your actions first (in every
+    plan of yours, `plan_periods` saying when each plan's updates are due). `scheme`: the
+    statuses to offer, None when your plans have different ones: the form then asks for the
+    status once an action is chosen."""
     external = len(choices) > MAX_STATIC_OPTIONS
     blocks = [
         section(
-            f"Updates count for *{escape_mrkdwn(period.label)}*, "
-            f"due by {weekday_date(period.due_date)}."
+            _counts_for(period, plan_periods)
             + ("" if choices else "\nYou have no open actions to update.")
         ),
         _picker(choices, external=external, selected=None),
-        *_form_fields(scheme, tag="", status=None, note="", revised=None, target=None),
     ]
+    if scheme is not None:
+        blocks += _form_fields(scheme, tag="", status=None, note="", revised=None, target=None)
+    else:
+        blocks.append(
+            context("Your plans have different statuses: choose an action to see its plan's.")
+        )
     if external:
         # A menu shows at most 100 options: say so, and how to reach the others.
         blocks.insert(
@@ -243,12 +327,13 @@ def render_picker_modal(
                 "from a title to find any of them."
             ),
         )
-    return _form_modal("Update an action", blocks, UpdateFormMeta())
+    meta = UpdateFormMeta(statuses=form_statuses(scheme) if scheme is not None else ())
+    return _form_modal("Update an action", blocks, meta)
 
 
 def render_update_modal(
     draft: UpdateDraft,
-    scheme: StatusScheme,
+    scheme: StatusScheme | None = None,
     *,
     periods: Sequence[PeriodChoice] = (),
     picker: Block | None = None,
@@ -259,9 +344,13 @@ def render_update_modal(
     `picker`: the action picker block of the form being replaced, kept at the top with this
     action chosen (the form was opened by `/update` alone).
     `problems`: what is missing, shown above the fields (a form opened from a command).
+    `scheme`: the statuses to offer; the draft's plan's (`draft.scheme`) unless given.
     """
+    scheme = scheme or draft.scheme
     target = draft.current_target or draft.revised_target_date or draft.target_date
     tag = f"{draft.ref}.{draft.period_key}"
+    if draft.several_plans:  # the same ref in another plan is another form
+        tag = f"{draft.plan_key}.{tag}"
     meta = UpdateFormMeta(
         ref=draft.ref,
         period=draft.period_key,
@@ -270,6 +359,8 @@ def render_update_modal(
         locked=draft.locked,
         admin=draft.caller_is_admin,
         tag=tag,
+        plan=draft.plan_key,
+        statuses=form_statuses(scheme),
     )
     blocks: list[Block] = []
     if picker is not None:
@@ -278,6 +369,7 @@ def render_update_modal(
         lines = "\n".join(f"• {escape_mrkdwn(message)}" for message in problems.values())
         blocks.append(section(f"{WARNING_EMOJI} *Nothing is recorded yet.*\n{lines}"))
     facts = [
+        *([f"*{escape_mrkdwn(draft.plan_name)}*"] if draft.several_plans else []),
         f"owner: {escape_mrkdwn(draft.owner_name)}",
         escape_mrkdwn(draft.directorate),
         target_words(draft.target_date, draft.current_target or draft.revised_target_date),
