@@ -19,7 +19,8 @@ from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
 from bot.notifier import ViewGone
 from bot.render.replies import render_trigger_expired
-from bot.render.update_form import UpdateFormMeta, action_options
+from bot.render.update_form import action_options
+from bot.render.update_form_meta import UpdateFormMeta
 from bot.services import actions as action_service
 from handlers.common import answering, open_modal, runtime_from, update_form_view
 from handlers.routes import Routes

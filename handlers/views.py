@@ -24,7 +24,8 @@ from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.updates import IncompleteUpdate, Source
 from bot.render.replies import render_update_recorded
-from bot.render.update_form import UpdateFormMeta, base_block_id
+from bot.render.update_form import base_block_id
+from bot.render.update_form_meta import UpdateFormMeta
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
 from handlers.common import (

@@ -437,7 +437,7 @@ def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
     """What the person who pressed "No change since last quarter" sees, privately."""
     what = (
         f"*{escape_mrkdwn(recorded.ref)}* {escaped_line(recorded.title, TITLE_CHARS)} — "
-        f"{short_period(recorded.period_key)}: {status_badge(DEFAULT_SCHEME, recorded.status)}, "
+        f"{short_period(recorded.period_key)}: {status_badge(recorded.scheme, recorded.status)}, "
         "no change since last quarter"
     )
     if recorded.on_behalf:

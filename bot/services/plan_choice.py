@@ -18,6 +18,8 @@ from bot.services import people as ppl
 from bot.services.context import RequestContext
 from storage import models as m
 
+_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
 
 class RefInSeveralPlans(PlanbotError):
     """The ref is in more than one of the caller's plans and they did not say which."""
@@ -25,8 +27,9 @@ class RefInSeveralPlans(PlanbotError):
     def __init__(self, ref: str, plans: list[m.Plan]) -> None:
         self.plans = plans
         named = _and([f"{plan.name} (`{plan.key}`)" for plan in plans])
+        count = _NUMBERS.get(len(plans), str(len(plans)))
         super().__init__(
-            f"{ref} is in {len(plans)} of your plans: {named}. Nothing was recorded.",
+            f"{ref} is in {count} of your plans: {named}. Nothing was recorded.",
             hint="Name the plan first: "
             + " or ".join(f"`/update {plan.key} {ref} …`" for plan in plans)
             + ".",
