@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext, Respond
 
-from bot.domain.status import DEFAULT_SCHEME
+from bot.domain.refs import split_plan_ref
 from bot.errors import PlanbotError
-from bot.model.updates import RecordedUpdate
+from bot.model.updates import IncompleteUpdate, RecordedUpdate
 from bot.notifier import NotifierError, OpenedView, TriggerSpent
 from bot.render.blockkit import Message
 from bot.render.home import render_home, render_stranger_home
 from bot.render.replies import (
     render_apology,
     render_database_unavailable,
+    render_incomplete,
     render_refusal,
     render_update_recorded,
 )
@@ -174,13 +175,25 @@ def update_form_view(
     actor: str,
     ref: str,
     *,
+    plan: str | None = None,
     period: str | None = None,
     picker: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The update modal for `ref`, prefilled with its last update, as `actor` may use it
-    (`period`: the programme office's choice; `picker`: the form's picker, kept)."""
-    form = update_form(runtime.request(actor), ref=ref, period=period)
-    return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
+    (`ref` may name its plan, `strategy:SP-1`, as buttons and menus do; `plan`: the plan
+    named otherwise; `period`: the programme office's choice; `picker`: the form's picker,
+    kept). The form offers the plan's own statuses."""
+    named, ref = split_plan_ref(ref)
+    form = update_form(runtime.request(actor, plan_key=named or plan), ref=ref, period=period)
+    return render_update_modal(form.draft, periods=form.periods, picker=picker)
+
+
+def incomplete_reply(missing: IncompleteUpdate) -> Message:
+    """What is still missing from an update, with a button to open its form (which names
+    the plan when the person has several)."""
+    draft = missing.draft
+    plan_key = draft.plan_key if draft.several_plans else None
+    return render_incomplete(missing.errors, draft.ref, plan_key=plan_key)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
@@ -201,7 +214,7 @@ def after_update(runtime: Runtime, context: BoltContext, recorded: RecordedUpdat
     limits (one message a second to a person), and other people's updates must not."""
     owner, author = recorded.owner_slack_id, recorded.author_slack_id
     if recorded.on_behalf and owner and owner != author:
-        message = render_update_recorded(recorded, DEFAULT_SCHEME, for_owner=True)
+        message = render_update_recorded(recorded, for_owner=True)
 
         def tell_owner() -> None:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.domain.refs import plan_ref
 from bot.domain.status import StatusScheme
 from bot.model.updates import UpdateDraft
 
@@ -156,14 +157,35 @@ class ActionChoice:
     title: str
     owner_name: str
     own: bool
+    # Set when the caller is in several plans: the menu names the plan, and its value too.
+    plan_key: str = ""
+    plan_name: str = ""
+
+    @property
+    def value(self) -> str:
+        """What the menu's option carries: `ACT-12`, or `strategy:SP-1` with a plan named."""
+        return plan_ref(self.plan_key or None, self.ref)
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """The period updates count for in one of the caller's plans."""
+
+    plan_name: str
+    period: PeriodInfo
 
 
 @dataclass(frozen=True)
 class PickerForm:
-    """The update form before an action is chosen: the actions the caller may update."""
+    """The update form before an action is chosen: the actions the caller may update, in
+    every plan of theirs. `period`: the first plan's; `plan_periods`: each plan's, when the
+    caller has several. `scheme`: the statuses the form offers before an action is chosen,
+    None when the caller's plans have different ones (the form asks once one is chosen)."""
 
     choices: tuple[ActionChoice, ...]
     period: PeriodInfo
+    scheme: StatusScheme | None = None
+    plan_periods: tuple[PlanPeriod, ...] = ()
 
 
 @dataclass(frozen=True)

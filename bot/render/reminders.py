@@ -21,7 +21,6 @@ from bot.domain.calendar import Step
 from bot.domain.dates import short_date, weekday_date
 from bot.domain.indicators import format_value
 from bot.domain.periods import Period
-from bot.domain.status import StatusScheme
 from bot.ids import ActionId
 from bot.render.action_parts import status_badge, update_button
 from bot.render.blockkit import (
@@ -406,12 +405,12 @@ def render_admin_summary(reminder: Reminder) -> Message:
 # -- replies to the buttons ----------------------------------------------------------------------
 
 
-def render_no_change_recorded(recorded: RecordedUpdate, scheme: StatusScheme) -> Message:
+def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
     """What the person who pressed "No change since last quarter" sees, privately (the status
-    in the words of `scheme`, the plan's)."""
+    in the words of its plan's scheme)."""
     what = (
         f"*{escape_mrkdwn(recorded.ref)}* {escaped_line(recorded.title, TITLE_CHARS)} — "
-        f"{short_period(recorded.period_key)}: {status_badge(scheme, recorded.status)}, "
+        f"{short_period(recorded.period_key)}: {status_badge(recorded.scheme, recorded.status)}, "
         "no change since last quarter"
     )
     if recorded.on_behalf:

@@ -33,10 +33,12 @@ from bot.model.views import (
     PeriodChoice,
     PeriodInfo,
     PickerForm,
+    PlanPeriod,
     UpdateForm,
 )
 from bot.services import people as ppl
 from bot.services.context import RequestContext
+from bot.services.plan_choice import in_several_plans
 from bot.services.plans import latest_updates, locked_periods, meetings, open_period
 from bot.services.updates import prepare_update
 from storage import models as m
@@ -466,21 +468,29 @@ def _absent_now_or_later(person: m.Person, today: dt.date) -> bool:
 
 
 def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
-    """The open actions the caller may update (their own first), filtered by `query`."""
+    """The open actions the caller may update (their own first), in every plan of theirs (or
+    the one `ctx` names), filtered by `query`; named by plan when they are in several."""
     wanted = query.strip().casefold()
     with ctx.db.session() as session:
-        plan, person = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
-        choices = [
-            ActionChoice(
-                ref=a.ref,
-                title=a.title,
-                owner_name=a.owner.name,
-                own=a.owner_id == person.id,
-            )
-            for a in sorted(_plan_actions(session, plan), key=lambda a: (a.number, a.ref))
-            if not a.closed and ppl.may_update(person, a)
-        ]
+        mine = ctx.memberships(session) or [ctx.member(session)]
+        several = in_several_plans(session, ctx)
+        choices: list[ActionChoice] = []
+        periods: list[PlanPeriod] = []
+        for plan, person in mine:
+            period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
+            periods.append(PlanPeriod(plan.name, period))
+            choices += [
+                ActionChoice(
+                    ref=a.ref,
+                    title=a.title,
+                    owner_name=a.owner.name,
+                    own=a.owner_id == person.id,
+                    plan_key=plan.key if several else "",
+                    plan_name=plan.name if several else "",
+                )
+                for a in sorted(_plan_actions(session, plan), key=lambda a: (a.number, a.ref))
+                if not a.closed and ppl.may_update(person, a)
+            ]
         if wanted:
             choices = [
                 c
@@ -488,9 +498,16 @@ def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
                 if c.ref == normalise_ref(query)
                 or wanted in c.ref.casefold()
                 or wanted in c.title.casefold()
+                or wanted in c.plan_name.casefold()
             ]
         choices.sort(key=lambda c: not c.own)  # stable: own actions first, each in ref order
-        return PickerForm(choices=tuple(choices), period=period)
+        schemes = {ctx.rules(plan).scheme for plan, _ in mine}
+        return PickerForm(
+            choices=tuple(choices),
+            period=periods[0].period,
+            scheme=schemes.pop() if len(schemes) == 1 else None,
+            plan_periods=tuple(periods) if several else (),
+        )
 
 
 def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> UpdateForm:
@@ -499,7 +516,7 @@ def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> 
     if not draft.caller_is_admin:
         return UpdateForm(draft=draft, periods=())
     with ctx.db.session() as session:
-        plan = ctx.plan(session)
+        plan = ctx.for_plan(draft.plan_key).plan(session)
         current = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
         locked = locked_periods(session, plan)
     choices = []
