@@ -3,7 +3,9 @@
 A claim is an `INSERT ... ON CONFLICT DO NOTHING` on the unique (plan, period, kind,
 recipient) of `Delivery`, so of several replicas or ticks exactly one sends. The sender then
 marks the claim sent or failed, or releases it so the next tick tries again. A claim left
-over `lease` ago by a process that died before saying how it went is taken over.
+over `lease` ago by a process that died before saying how it went is taken over. A message
+owed under several rows (a reminder DM listing several plans' shares) claims them together,
+in one transaction (`claim_deliveries`), and settles them together.
 """
 
 from __future__ import annotations
