@@ -254,6 +254,43 @@ def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
     assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(150))  # every one of hers
 
 
+def test_an_admin_home_of_300_actions_in_each_of_three_plans_stays_within_a_home_tab() -> None:
+    lines = tuple(line(n, title=HOSTILE) for n in range(300))
+    homes = tuple(
+        Home(
+            plan_key=f"plan{p}",
+            plan_name=f"Plan {p} " * 30,
+            scheme=DEFAULT_SCHEME,
+            person_name="Priya",
+            slack_id="U1",
+            role="admin",
+            period=PERIOD,
+            mine=lines[:150],
+            away_from=TODAY,
+            away_to=None,
+            delegate_name=HOSTILE,
+            directorate=None,
+            team=(),
+            status_counts={"green": 3},
+            updated=3,
+            total=300,
+            by_directorate=tuple(
+                DirectorateProgress(f"Directorate {n}", 0, 30, lines[:30]) for n in range(40)
+            ),
+        )
+        for p in range(3)
+    )
+
+    view = render_home(HomeTab(homes))
+
+    assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
+    assert view_problems(view) == []
+    headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert len(headers) == 3
+    for part in json.dumps(view).split('"type": "header"')[1:]:
+        assert all(re.search(rf"\bACT-{n}\b", part) for n in range(150))  # every one of hers
+
+
 def test_the_update_modal_keeps_to_slacks_limits_with_hostile_text() -> None:
     view = render_update_modal(
         draft(title=HOSTILE, owner_name=HOSTILE, note=HOSTILE), DEFAULT_SCHEME
