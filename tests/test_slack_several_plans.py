@@ -340,3 +340,10 @@ def test_the_plan_alone_opens_the_picker_for_that_plan() -> None:
     )
 
     assert (request.kind, request.plan) == ("pick", "strategy")
+
+
+def test_someone_in_none_of_the_plans_is_told_whom_to_ask(bot: Bot) -> None:
+    [reply] = bot.replies_to(bot.command("U0NOBODY01", "/update", "ACT-1 green Done"))
+
+    assert "You are not on the list of people in any plan here" in all_text(reply)
+    assert update_count(bot.db) == 0

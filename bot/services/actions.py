@@ -38,7 +38,7 @@ from bot.model.views import (
 )
 from bot.services import people as ppl
 from bot.services.context import RequestContext
-from bot.services.plan_choice import in_several_plans
+from bot.services.plan_choice import in_several_plans, my_plans
 from bot.services.plans import latest_updates, locked_periods, meetings, open_period
 from bot.services.updates import prepare_update
 from storage import models as m
@@ -472,7 +472,7 @@ def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
     the one `ctx` names), filtered by `query`; named by plan when they are in several."""
     wanted = query.strip().casefold()
     with ctx.db.session() as session:
-        mine = ctx.memberships(session) or [ctx.member(session)]
+        mine = my_plans(session, ctx)
         several = in_several_plans(session, ctx)
         choices: list[ActionChoice] = []
         periods: list[PlanPeriod] = []

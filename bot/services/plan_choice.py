@@ -89,6 +89,20 @@ def in_several_plans(session: Session, ctx: RequestContext) -> bool:
     return bool(ctx.actor) and len(ctx.for_plan(None).memberships(session)) > 1
 
 
+def my_plans(session: Session, ctx: RequestContext) -> list[tuple[m.Plan, m.Person]]:
+    """The plans of the person asking, with them in each (only the plan `ctx` names, when it
+    names one); refused, saying whom to ask, when they are in none."""
+    mine = ctx.memberships(session)
+    if mine:
+        return mine
+    if not ctx.plan_key and len(session.scalars(select(m.Plan.id).limit(2)).all()) > 1:
+        raise NotAllowed(
+            "You are not on the list of people in any plan here.",
+            hint="Ask the programme office to add you to your plan.",
+        )
+    return [ctx.member(session)]  # refused: the plan says who to ask
+
+
 def choose_plan(session: Session, ctx: RequestContext, ref_text: str) -> ChosenPlan:
     """The plan `ref_text` is to be updated in, and the caller in it.
 
@@ -100,15 +114,7 @@ def choose_plan(session: Session, ctx: RequestContext, ref_text: str) -> ChosenP
     if ctx.plan_key or not ctx.actor:
         plan, person = ctx.member(session)
         return ChosenPlan(plan, person, several)
-    mine = ctx.memberships(session)
-    if not mine:
-        if len(session.scalars(select(m.Plan.id).limit(2)).all()) > 1:
-            raise NotAllowed(
-                "You are not on the list of people in any plan here.",
-                hint="Ask the programme office to add you to your plan.",
-            )
-        plan, person = ctx.member(session)  # the one plan there is: it says who to ask
-        return ChosenPlan(plan, person, several)
+    mine = my_plans(session, ctx)
     if len(mine) == 1:
         return ChosenPlan(*mine[0], several)
     found = [
