@@ -22,7 +22,7 @@ from bot.render.replies import render_trigger_expired
 from bot.render.update_form import action_options
 from bot.render.update_form_meta import UpdateFormMeta
 from bot.services import actions as action_service
-from handlers.common import answering, open_modal, runtime_from, update_form_view
+from handlers.common import answering, open_modal, pressed_ref, runtime_from, update_form_view
 from handlers.routes import Routes
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def handle_open_update(
     window (a loading form first when the bot is too busy to build it in time)."""
     ack()
     runtime = runtime_from(context)
-    ref = str(action.get("value") or "")
+    ref = pressed_ref(action)
     with answering(runtime, body, respond):
 
         def build() -> dict[str, Any]:

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext, Respond
 
-from bot.domain.refs import split_plan_ref
+from bot.domain.refs import plan_ref, split_plan_ref
 from bot.errors import PlanbotError
 from bot.model.updates import IncompleteUpdate, RecordedUpdate
 from bot.notifier import NotifierError, OpenedView, TriggerSpent
 from bot.render.blockkit import Message
 from bot.render.home import render_home, render_stranger_home
+from bot.render.reminders import plan_of_button_block
 from bot.render.replies import (
     render_apology,
     render_database_unavailable,
@@ -168,6 +169,17 @@ def open_modal_in_time(
         return
     log.info("%s: too late to open the form; told privately", describe(body))
     _tell_spent(runtime, body, too_late, respond)
+
+
+def pressed_ref(action: dict[str, Any]) -> str:
+    """What an Update or No change press names: its value (a ref, which may name its plan),
+    with the plan of a reminder DM's block added where the value has none (a person may have
+    the ref in two plans)."""
+    value = str(action.get("value") or "")
+    plan, ref = split_plan_ref(value)
+    if plan is None:
+        plan = plan_of_button_block(str(action.get("block_id") or ""), ref)
+    return plan_ref(plan, ref)
 
 
 def update_form_view(

@@ -20,6 +20,7 @@ from handlers.common import (
     answering,
     incomplete_reply,
     open_modal_in_time,
+    pressed_ref,
     runtime_from,
     tell_privately,
 )
@@ -53,7 +54,7 @@ def handle_no_change(
     user = body["user"]["id"]
     reply = respond if body.get("response_url") else None
     with answering(runtime, body, reply):
-        plan, ref = split_plan_ref(str(action["value"]))
+        plan, ref = split_plan_ref(pressed_ref(action))
         try:
             recorded = record_no_change(
                 runtime.request(user, plan_key=plan),

@@ -17,6 +17,7 @@ from support.fakeslack import FakeSlack
 from support.slackapp import (
     Bot,
     all_text,
+    app_home_opened,
     block_actions,
     button_press,
     input_values,
@@ -30,6 +31,7 @@ from support.three_plans import STRATEGY_STATUSES as ROWS
 from bot.domain.grammar import parse_update
 from bot.domain.plan_rules import status_from_texts
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme, StatusWords
+from bot.render.reminders import button_block_id
 from bot.render.update_form import UpdateFormMeta
 from storage import models as m
 from storage.db import Database
@@ -284,6 +286,28 @@ def test_the_update_button_naming_its_plan_opens_that_plans_form(bot: Bot) -> No
     meta = UpdateFormMeta.from_json(view["private_metadata"])
     assert (meta.plan, meta.ref) == ("scottish", "ACT-1")
     assert "Bring the Scottish ledger onto the shared system" in all_text(view)
+
+
+def test_a_reminder_dms_update_button_opens_the_plan_its_block_names(bot: Bot) -> None:
+    """A reminder DM's buttons carry the bare ref; their block names the plan."""
+    press = {**button_press("ACT-1"), "block_id": button_block_id("scottish", "ACT-1")}
+    bot.interact(block_actions(NIA, press, response_url=None))
+
+    meta = UpdateFormMeta.from_json(bot.opened_view()["private_metadata"])
+    assert (meta.plan, meta.ref) == ("scottish", "ACT-1")
+
+
+def test_the_home_of_a_person_in_two_plans_names_the_plan_in_its_update_buttons(
+    bot: Bot,
+) -> None:
+    bot.event(app_home_opened(NIA))
+    home = bot.home_of(NIA)
+    values = sorted(
+        block["accessory"]["value"]
+        for block in home["blocks"]
+        if block.get("accessory", {}).get("action_id") == "open_update"
+    )
+    assert values == ["improvement:ACT-1", "scottish:ACT-1"]
 
 
 def test_no_change_naming_its_plan_is_looked_for_in_that_plan_only(bot: Bot) -> None:

@@ -58,7 +58,13 @@ def _list_part(actions: ActionsList, *, several: bool) -> ListPart:
     return ListPart(
         head,
         [
-            action_entry(actions.scheme, line, period, show_owner=show_owner)
+            action_entry(
+                actions.scheme,
+                line,
+                period,
+                show_owner=show_owner,
+                plan_key=actions.plan_key if several else None,
+            )
             for line in actions.actions
         ],
         "…and {n} more",

@@ -87,6 +87,7 @@ def _plan_parts(home: Home, *, several: bool) -> list[ListPart]:
     (`several`: commands the Home suggests name the plan)."""
     scheme, period = home.scheme, home.period
     named = f"{escape_mrkdwn(home.plan_key)} " if several else ""
+    plan = home.plan_key if several else None  # the Update buttons name it
     parts: list[ListPart] = []
     mine_head: list[Block] = [section("*Your actions*")]
     if home.mine:
@@ -103,7 +104,10 @@ def _plan_parts(home: Home, *, several: bool) -> list[ListPart]:
     parts.append(
         ListPart(
             mine_head,
-            [action_entry(scheme, line, period, show_owner=False) for line in home.mine],
+            [
+                action_entry(scheme, line, period, show_owner=False, plan_key=plan)
+                for line in home.mine
+            ],
             "…and {n} more of yours",
             f"`/update {named}ACT-n` updates any of them; `/actions {named}ACT-n` shows one "
             "in full.",
@@ -120,7 +124,10 @@ def _plan_parts(home: Home, *, several: bool) -> list[ListPart]:
                     section(f"*{escape_mrkdwn(home.directorate)}* this period"),
                     section(_counts(scheme, home.status_counts, home.updated, home.total)),
                 ],
-                [action_entry(scheme, line, period, show_owner=True) for line in others],
+                [
+                    action_entry(scheme, line, period, show_owner=True, plan_key=plan)
+                    for line in others
+                ],
                 "…and {n} more in the directorate",
                 f"`/actions {named}directorate:{escape_mrkdwn(home.directorate)}` lists them.",
                 first=False,

@@ -76,7 +76,18 @@ def button_block_id(plan_key: str, ref: str) -> str:
     """The block an action's buttons are in: `reminder_<plan>_<ref>`. A button's value is the
     ref alone; Slack reports the block with every press, so it says which plan's action a
     press is for where a person has the same ref in two plans."""
-    return f"reminder_{plan_key}_{ref}"
+    return f"{_BUTTON_BLOCK}{plan_key}_{ref}"
+
+
+_BUTTON_BLOCK = "reminder_"
+
+
+def plan_of_button_block(block_id: str, ref: str) -> str | None:
+    """The plan key `button_block_id` put in a block's id, for the action `ref`; else None."""
+    suffix = f"_{ref}"
+    if block_id.startswith(_BUTTON_BLOCK) and block_id.endswith(suffix):
+        return block_id[len(_BUTTON_BLOCK) : -len(suffix)] or None
+    return None
 
 
 def _home_button() -> Block:
