@@ -24,10 +24,10 @@ COMMANDS = (
     (
         Command.ACTIONS,
         "Your actions and what is due; an action's history",
-        "[ACT-12 | @someone]",
+        "[plan] [ACT-12 | @someone | all]",
         True,
     ),
-    (Command.DIGEST, "The progress report for a period", "[period] [scope]", False),
+    (Command.DIGEST, "The progress report for a period", "[plan] [period] [scope]", False),
     (
         Command.PLANBOT,
         "Help; tell planbot you're away",

@@ -14,13 +14,15 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.domain.refs import plan_ref
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId
 from bot.notifier import ViewGone
 from bot.render.replies import render_trigger_expired
-from bot.render.update_form import UpdateFormMeta, action_options
+from bot.render.update_form import action_options
+from bot.render.update_form_meta import UpdateFormMeta
 from bot.services import actions as action_service
-from handlers.common import answering, open_modal, runtime_from, update_form_view
+from handlers.common import answering, open_modal, pressed_ref, runtime_from, update_form_view
 from handlers.routes import Routes
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def handle_open_update(
     window (a loading form first when the bot is too busy to build it in time)."""
     ack()
     runtime = runtime_from(context)
-    ref = str(action.get("value") or "")
+    ref = pressed_ref(action)
     with answering(runtime, body, respond):
 
         def build() -> dict[str, Any]:
@@ -96,7 +98,8 @@ def handle_pick_period(
     if not chosen or not meta.ref:
         return
     with answering(runtime_from(context), body):
-        _redraw(body, context, ref=meta.ref, period=str(chosen))
+        # The form's own plan: another plan may have the same ref.
+        _redraw(body, context, ref=plan_ref(meta.plan, meta.ref), period=str(chosen))
 
 
 def handle_action_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

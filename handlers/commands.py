@@ -13,16 +13,18 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.domain.grammar import UpdateRequest, parse_actions, parse_planbot, parse_update
-from bot.domain.status import DEFAULT_SCHEME
 from bot.ids import Command
 from bot.model.updates import IncompleteUpdate, Source
-from bot.render.action_lists import render_action_history, render_actions_list
+from bot.render.action_lists import (
+    render_action_history,
+    render_actions_by_plan,
+    render_actions_help,
+)
 from bot.render.blockkit import Message
 from bot.render.indicator_replies import render_measure_recorded
 from bot.render.replies import (
     render_absence,
     render_help,
-    render_incomplete,
     render_trigger_expired,
     render_update_recorded,
 )
@@ -30,11 +32,14 @@ from bot.render.update_form import render_picker_modal, render_update_modal
 from bot.runtime import Runtime
 from bot.services import absence as absence_service
 from bot.services import actions as action_service
+from bot.services.context import RequestContext
 from bot.services.indicators import record_measure
+from bot.services.plan_choice import update_vocabulary
 from bot.services.updates import record_update
 from handlers.common import (
     after_update,
     answering,
+    incomplete_reply,
     open_modal,
     open_modal_in_time,
     refresh_homes,
@@ -58,17 +63,26 @@ def handle_update_command(
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
-        user, now = command["user_id"], runtime.now()
+        user = command["user_id"]
+        ctx = runtime.request(user)
+        # The caller's plans' status words, and every plan's key and name, to read it with.
+        vocabulary = update_vocabulary(ctx)
         request = parse_update(
-            command.get("text") or "", today=runtime.cycle.local_date(now), scheme=DEFAULT_SCHEME
+            command.get("text") or "",
+            today=ctx.local_today,
+            scheme=vocabulary.words,
+            plans=vocabulary.plan_words,
         )
+        if request.plan:  # `/update strategy SP-1 …`: that plan, whichever others have SP-1
+            ctx = ctx.for_plan(vocabulary.plan_key(request.plan))
         if request.kind in {"pick", "open"}:
-            _open_form(runtime, context, command, request, respond)
+            _open_form(runtime, context, command, request, respond, ctx)
             return
         if request.kind == "help":
-            tell_privately(runtime, user, render_help("update", DEFAULT_SCHEME), respond)
+            message = render_help("update", plans=vocabulary.named(request.plan))
+            tell_privately(runtime, user, message, respond)
         else:
-            _record_from_command(runtime, context, command, request, respond)
+            _record_from_command(runtime, context, command, request, respond, ctx)
 
 
 def _open_form(
@@ -77,16 +91,18 @@ def _open_form(
     command: dict[str, Any],
     request: UpdateRequest,
     respond: Respond,
+    ctx: RequestContext,
 ) -> None:
-    """`/update` alone (the form with a picker) or `/update REF` (the form prefilled)."""
-    user = command["user_id"]
-    ctx = runtime.request(user)
+    """`/update` alone (the form with a picker of the caller's actions in all their plans, or
+    in the plan named) or `/update REF` (the form prefilled)."""
 
     def build() -> dict[str, Any]:
         if request.kind == "pick":
             picker = action_service.updatable_actions(ctx)
-            return render_picker_modal(picker.choices, picker.period, DEFAULT_SCHEME)
-        return update_form_view(runtime, user, request.ref)
+            return render_picker_modal(
+                picker.choices, picker.period, picker.scheme, plan_periods=picker.plan_periods
+            )
+        return update_form_view(runtime, ctx.actor, request.ref, plan=ctx.plan_key)
 
     expired = render_trigger_expired(request.ref or None, pressed=False)
     open_modal(runtime, context, command, build, expired=expired, respond=respond)
@@ -98,11 +114,11 @@ def _record_from_command(
     command: dict[str, Any],
     request: UpdateRequest,
     respond: Respond,
+    ctx: RequestContext,
 ) -> None:
     """Record `/update REF STATUS NOTE`; when something is missing, open the form instead
     (or, when the command's trigger has run out meanwhile, say what is missing)."""
-    user = command["user_id"]
-    ctx = runtime.request(user)
+    user = ctx.actor
     trigger = command.get("trigger_id") or ""
     # One command invocation, one update or measure, however often it is delivered.
     key = f"command:{trigger}" if trigger else None
@@ -128,32 +144,35 @@ def _record_from_command(
             idempotency_key=key,
         )
     except IncompleteUpdate as missing:
-        view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-        too_late = render_incomplete(missing.errors, missing.draft.ref)
+        view = render_update_modal(missing.draft, problems=missing.errors)
+        too_late = incomplete_reply(missing)
         open_modal_in_time(runtime, context, command, view, too_late=too_late, respond=respond)
         return
     # The inbox does each command once; recorded already means a worker before this one
     # was stopped after recording it: the person is answered now.
-    tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME), respond)
+    tell_privately(runtime, user, render_update_recorded(recorded), respond)
     after_update(runtime, context, recorded)
 
 
 def handle_actions_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """`/actions`: a list of actions, or one action's history."""
+    """`/actions [plan]`: a list of actions (one for each of the caller's plans), or one
+    action's history."""
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
         user = command["user_id"]
-        ctx = runtime.request(user)
-        request = parse_actions(command.get("text") or "")
+        ctx, text = action_service.plan_named_first(
+            runtime.request(user), command.get("text") or ""
+        )
+        request = parse_actions(text)
         message: Message
         if request.kind == "help":
-            message = render_help("actions", DEFAULT_SCHEME)
+            message = render_actions_help()
         elif request.kind == "history":
             history = action_service.action_history(ctx, ref=request.value)
-            message = render_action_history(history, DEFAULT_SCHEME)
+            message = render_action_history(history)
         else:
             listing = action_service.list_actions(
                 ctx,
@@ -161,7 +180,7 @@ def handle_actions_command(
                 directorate=request.value if request.kind == "directorate" else None,
                 everything=request.kind == "all",
             )
-            message = render_actions_list(listing, DEFAULT_SCHEME)
+            message = render_actions_by_plan(listing)
         tell_privately(runtime, user, message, respond)
 
 
@@ -177,7 +196,7 @@ def handle_planbot_command(
         request = parse_planbot(command.get("text") or "", today=ctx.local_today)
         message: Message
         if request.kind == "help":
-            message = render_help("planbot", DEFAULT_SCHEME)
+            message = render_help("planbot")
         elif request.kind == "back":
             absence = absence_service.back(ctx)
             message = render_absence(absence)

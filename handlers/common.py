@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext, Respond
 
-from bot.domain.status import DEFAULT_SCHEME
+from bot.domain.refs import plan_ref, split_plan_ref
 from bot.errors import PlanbotError
-from bot.model.updates import RecordedUpdate
+from bot.model.updates import IncompleteUpdate, RecordedUpdate
 from bot.notifier import NotifierError, OpenedView, TriggerSpent
 from bot.render.blockkit import Message
 from bot.render.home import render_home, render_stranger_home
+from bot.render.reminders import plan_of_button_block
 from bot.render.replies import (
     render_apology,
     render_database_unavailable,
+    render_incomplete,
     render_refusal,
     render_update_recorded,
 )
@@ -169,25 +171,47 @@ def open_modal_in_time(
     _tell_spent(runtime, body, too_late, respond)
 
 
+def pressed_ref(action: dict[str, Any]) -> str:
+    """What an Update or No change press names: its value (a ref, which may name its plan),
+    with the plan of a reminder DM's block added where the value has none (a person may have
+    the ref in two plans)."""
+    value = str(action.get("value") or "")
+    plan, ref = split_plan_ref(value)
+    if plan is None:
+        plan = plan_of_button_block(str(action.get("block_id") or ""), ref)
+    return plan_ref(plan, ref)
+
+
 def update_form_view(
     runtime: Runtime,
     actor: str,
     ref: str,
     *,
+    plan: str | None = None,
     period: str | None = None,
     picker: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The update modal for `ref`, prefilled with its last update, as `actor` may use it
-    (`period`: the programme office's choice; `picker`: the form's picker, kept)."""
-    form = update_form(runtime.request(actor), ref=ref, period=period)
-    return render_update_modal(form.draft, DEFAULT_SCHEME, periods=form.periods, picker=picker)
+    (`ref` may name its plan, `strategy:SP-1`, as buttons and menus do; `plan`: the plan
+    named otherwise; `period`: the programme office's choice; `picker`: the form's picker,
+    kept). The form offers the plan's own statuses."""
+    named, ref = split_plan_ref(ref)
+    form = update_form(runtime.request(actor, plan_key=named or plan), ref=ref, period=period)
+    return render_update_modal(form.draft, periods=form.periods, picker=picker)
+
+
+def incomplete_reply(missing: IncompleteUpdate) -> Message:
+    """What is still missing from an update, with a button to open its form (which names
+    the plan when the person has several)."""
+    draft = missing.draft
+    plan_key = draft.plan_key if draft.several_plans else None
+    return render_incomplete(missing.errors, draft.ref, plan_key=plan_key)
 
 
 def refresh_home(runtime: Runtime, slack_id: str) -> None:
     """Publish a person's App Home as it stands now (for strangers: why there is nothing)."""
     try:
-        home = home_for(runtime.request(slack_id))
-        view = render_home(home, DEFAULT_SCHEME)
+        view = render_home(home_for(runtime.request(slack_id)))
     except PlanbotError as exc:
         view = render_stranger_home(exc)
     runtime.notifier.publish_home(slack_id, view)
@@ -202,7 +226,7 @@ def after_update(runtime: Runtime, context: BoltContext, recorded: RecordedUpdat
     limits (one message a second to a person), and other people's updates must not."""
     owner, author = recorded.owner_slack_id, recorded.author_slack_id
     if recorded.on_behalf and owner and owner != author:
-        message = render_update_recorded(recorded, DEFAULT_SCHEME, for_owner=True)
+        message = render_update_recorded(recorded, for_owner=True)
 
         def tell_owner() -> None:
             try:

@@ -19,7 +19,7 @@ from bot.ids import Command
 from bot.render.blockkit import Message, escape_mrkdwn, text_message
 from bot.render.report_blocks import render_blocks, summary_text
 from bot.runtime import Runtime
-from bot.services.digest_requests import digest_for, parse_digest_request
+from bot.services.digest_requests import digest_for, read_digest_request
 from bot.services.publication import url_key
 from handlers.common import answering, runtime_from, tell_privately
 from handlers.routes import Routes
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def handle_digest_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """`/digest [period] [scope]` or `/digest publish [period]`."""
+    """`/digest [plan] [period] [scope]` or `/digest publish [plan] [period]`."""
     ack()
     runtime = runtime_from(context)
     with answering(runtime, command, respond):
@@ -39,7 +39,8 @@ def handle_digest_command(
 
 def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None:
     user, text, now = command["user_id"], command.get("text") or "", runtime.now()
-    request = parse_digest_request(plain_from_slack(text), today=runtime.cycle.local_date(now))
+    ctx = runtime.request(user, now=now)
+    request = read_digest_request(ctx, plain_from_slack(text))
     if request.publish:
         trigger = command.get("trigger_id")
         result = publish_report(
@@ -49,13 +50,14 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
             now=now,
             # One command, one publication, however often Slack's request is delivered.
             request_key=f"command:{trigger}" if trigger else None,
+            plan_key=request.plan_key,
         )
         if result is not None:
             tell_privately(runtime, user, _published(result), respond)
         return
-    personal = digest_for(
-        runtime.request(user, now=now), period=request.period, scope=request.scope
-    )
+    if request.plan_key:
+        ctx = ctx.for_plan(request.plan_key)
+    personal = digest_for(ctx, period=request.period, scope=request.scope)
     digest = personal.digest
     note = (
         "The PDF, Word, Excel and chart files are in your messages with planbot."
@@ -74,13 +76,17 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
 
 def _published(result: PublishResult) -> Message:
     digest, locked = result.digest, result.locked
+    # The plan is named: publishing one plan locks that plan's period, no other's.
+    plan = f"(plan: {escape_mrkdwn(digest.plan_name)})"
     if not locked.republished:
-        head = f"Published {digest.period_label} to <#{result.channel}> and locked the period."
+        head = (
+            f"Published {digest.period_label} to <#{result.channel}> and locked the period {plan}."
+        )
     else:
         amended = len(digest.amended)
         head = (
             f"Re-published {digest.period_label} to <#{result.channel}> with {amended} "
-            f"amendment{'s' if amended != 1 else ''} marked."
+            f"amendment{'s' if amended != 1 else ''} marked {plan}."
         )
     lines = [head]
     if not result.slack_ok:

@@ -9,17 +9,18 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.domain.status import DEFAULT_SCHEME
+from bot.domain.refs import split_plan_ref
 from bot.ids import ActionId
 from bot.model.updates import IncompleteUpdate
 from bot.render.reminders import render_home_link, render_no_change_recorded
-from bot.render.replies import render_incomplete
 from bot.render.update_form import render_update_modal
 from bot.services.no_change import record_no_change
 from handlers.common import (
     after_update,
     answering,
+    incomplete_reply,
     open_modal_in_time,
+    pressed_ref,
     runtime_from,
     tell_privately,
 )
@@ -45,24 +46,27 @@ def handle_no_change(
     respond: Respond,
     context: BoltContext,
 ) -> None:
-    """Record last quarter's status and note again, then say privately what was recorded."""
+    """Record last quarter's status and note again, then say privately what was recorded.
+
+    The button's value is the ref, or `plan:ref` for a person in several plans."""
     ack()
     runtime = runtime_from(context)
     user = body["user"]["id"]
     reply = respond if body.get("response_url") else None
     with answering(runtime, body, reply):
+        plan, ref = split_plan_ref(pressed_ref(action))
         try:
             recorded = record_no_change(
-                runtime.request(user),
-                ref=str(action["value"]),
+                runtime.request(user, plan_key=plan),
+                ref=ref,
                 idempotency_key=no_change_key(body, action),
             )
         except IncompleteUpdate as missing:
             # e.g. the target date has passed since the reminder: ask for it in the form, or,
             # if the press waited too long for its turn to open one, say what is missing.
             # Other refusals reach the person privately through `answering`.
-            view = render_update_modal(missing.draft, DEFAULT_SCHEME, problems=missing.errors)
-            too_late = render_incomplete(missing.errors, missing.draft.ref)
+            view = render_update_modal(missing.draft, problems=missing.errors)
+            too_late = incomplete_reply(missing)
             open_modal_in_time(runtime, context, body, view, too_late=too_late, respond=reply)
             return
         tell_privately(runtime, user, render_no_change_recorded(recorded), reply)

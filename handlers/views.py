@@ -1,9 +1,9 @@
 """The update modal's submission.
 
 A submission is checked inside its ack, from what the form itself carries
-(the action, the period, the last status and the target date travel in
-`private_metadata`) and the clock, so missing fields are shown on the form with
-`response_action: errors` without waiting on the database. A submission that passes is
+(the action, its plan and that plan's statuses, the period, the last status and the target
+date travel in `private_metadata`) and the clock, so missing fields are shown on the form
+with `response_action: errors` without waiting on the database. A submission that passes is
 stored in the inbox and acknowledged, and recorded by the inbox's worker (this listener
 again); the database checks every rule again, and anything it still finds missing is
 sent to the person privately with a button to reopen the form.
@@ -18,17 +18,20 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.domain.periods import Period
-from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.domain.refs import split_plan_ref
+from bot.domain.status import StatusScheme
 from bot.errors import PlanbotError
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.updates import IncompleteUpdate, Source
-from bot.render.replies import render_incomplete, render_update_recorded
-from bot.render.update_form import UpdateFormMeta, base_block_id
+from bot.render.replies import render_update_recorded
+from bot.render.update_form import base_block_id
+from bot.render.update_form_meta import UpdateFormMeta
 from bot.runtime import Runtime
 from bot.services.updates import missing_fields, record_update
 from handlers.common import (
     after_update,
     answering,
+    incomplete_reply,
     redone,
     runtime_from,
     storing,
@@ -46,7 +49,8 @@ FIELD_BLOCKS = {
 
 @dataclass(frozen=True)
 class Submission:
-    """The values of a submitted update form."""
+    """The values of a submitted update form. `ref`: the action picked in the form's menu
+    (`strategy:SP-1` when it names its plan), None when none was."""
 
     ref: str | None
     status: str | None
@@ -59,6 +63,14 @@ class Submission:
     def errors_for_slack(self, errors: dict[str, str]) -> dict[str, str]:
         """`errors` keyed by BlockId, re-keyed by the block ids this rendering used."""
         return {self.block_ids.get(base, base): message for base, message in errors.items()}
+
+    def action(self, meta: UpdateFormMeta) -> tuple[str | None, str | None]:
+        """The plan key and ref the submission is for: the action picked, else the form's."""
+        if not self.ref:
+            return meta.plan, meta.ref
+        plan, ref = split_plan_ref(self.ref)
+        # A ref picked without its plan is the form's own action when it is that one.
+        return plan or (meta.plan if ref == meta.ref else None), ref
 
 
 def read_submission(view: dict[str, Any]) -> Submission:
@@ -110,20 +122,31 @@ def read_submission(view: dict[str, Any]) -> Submission:
 
 
 def check_submission(
-    submission: Submission, meta: UpdateFormMeta, scheme: StatusScheme, today: dt.date
+    submission: Submission, meta: UpdateFormMeta, scheme: StatusScheme | None, today: dt.date
 ) -> dict[str, str]:
-    """What is missing, keyed by BlockId; checked from the form alone, before the ack."""
+    """What is missing, keyed by BlockId; checked from the form alone, before the ack.
+
+    `scheme`: the statuses the form offered (its plan's); None when it did not carry them
+    (the form then shows no status until an action is chosen, or its metadata is unreadable):
+    only what needs no scheme is checked here, and the rest when it is recorded."""
     errors: dict[str, str] = {}
-    ref = submission.ref or meta.ref
+    plan, ref = submission.action(meta)
     if not ref:
         errors[BlockId.PICK_ACTION] = "Choose an action."
+    if scheme is None or (plan is not None and meta.plan is not None and plan != meta.plan):
+        # No statuses to check against here (or another plan's): the worker checks them.
+        if ref and not submission.status:
+            errors[BlockId.STATUS] = "Choose a status."
+        return errors
     status = scheme.lookup(submission.status or "")
     if status is None:
         errors[BlockId.STATUS] = "Choose a status."
         return errors
     # What the form says about the last status and target holds for the action and period
     # it was rendered for; for anything else only the rules that need no history are checked.
-    same_form = ref == meta.ref and (submission.period or meta.period) == meta.period
+    same_form = (
+        ref == meta.ref and plan == meta.plan and (submission.period or meta.period) == meta.period
+    )
     try:
         period_label = Period.from_key(meta.period).label if meta.period else "The period"
     except PlanbotError:
@@ -154,7 +177,7 @@ def handle_update_submission(
     meta = UpdateFormMeta.from_json(view.get("private_metadata"))
     submission = read_submission(view)
     today = runtime.cycle.local_date(runtime.now())
-    errors = check_submission(submission, meta, DEFAULT_SCHEME, today)
+    errors = check_submission(submission, meta, meta.scheme, today)
     if errors:
         ack(response_action="errors", errors=submission.errors_for_slack(errors))
         return
@@ -182,11 +205,12 @@ def _record_submission(
     meta: UpdateFormMeta,
     submission: Submission,
 ) -> None:
-    ref = submission.ref or meta.ref
+    plan, ref = submission.action(meta)
     assert ref is not None and submission.status is not None
     try:
         recorded = record_update(
-            runtime.request(user),
+            # The plan the form was for (or the picked action's): however many have the ref.
+            runtime.request(user, plan_key=plan),
             ref=ref,
             status=submission.status,
             note=submission.note,
@@ -200,11 +224,11 @@ def _record_submission(
             amendment_reason=submission.amendment_reason,
         )
     except IncompleteUpdate as missing:
-        tell_privately(runtime, user, render_incomplete(missing.errors, missing.draft.ref))
+        tell_privately(runtime, user, incomplete_reply(missing))
         return
     if recorded.duplicate and not redone(context):
         return  # the form submitted twice: the first submission was answered
-    tell_privately(runtime, user, render_update_recorded(recorded, DEFAULT_SCHEME))
+    tell_privately(runtime, user, render_update_recorded(recorded))
     after_update(runtime, context, recorded)
 
 

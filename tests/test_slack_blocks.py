@@ -27,6 +27,7 @@ from bot.model.views import (
     ActionsList,
     DirectorateProgress,
     Home,
+    HomeTab,
     ListedAction,
     PeriodInfo,
 )
@@ -206,9 +207,12 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
         period=PERIOD,
         actions=tuple(line(n, title=HOSTILE) for n in range(300)),
         viewer_role="admin",
+        plan_key="plan",
+        plan_name="Plan",
+        scheme=DEFAULT_SCHEME,
     )
 
-    message = render_actions_list(actions, DEFAULT_SCHEME)
+    message = render_actions_list(actions)
 
     assert_within_limits(message.blocks, MAX_MESSAGE_BLOCKS)
     assert message_cost(message.blocks) <= BLOCK_TEXT_BUDGET
@@ -220,7 +224,9 @@ def test_a_list_of_300_long_titled_actions_stays_within_a_message() -> None:
 def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
     lines = tuple(line(n, title=HOSTILE) for n in range(300))
     home = Home(
+        plan_key="plan",
         plan_name="Plan " * 50,
+        scheme=DEFAULT_SCHEME,
         person_name="Priya",
         slack_id="U1",
         role="admin",
@@ -239,13 +245,50 @@ def test_an_admin_home_of_300_actions_stays_within_a_home_tab() -> None:
         ),
     )
 
-    view = render_home(home, DEFAULT_SCHEME)
+    view = render_home(HomeTab((home,)))
 
     assert view["type"] == "home"
     assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
     assert view_problems(view) == []
     shown = json.dumps(view)
     assert all(re.search(rf"\bACT-{n}\b", shown) for n in range(150))  # every one of hers
+
+
+def test_an_admin_home_of_300_actions_in_each_of_three_plans_stays_within_a_home_tab() -> None:
+    lines = tuple(line(n, title=HOSTILE) for n in range(300))
+    homes = tuple(
+        Home(
+            plan_key=f"plan{p}",
+            plan_name=f"Plan {p} " * 30,
+            scheme=DEFAULT_SCHEME,
+            person_name="Priya",
+            slack_id="U1",
+            role="admin",
+            period=PERIOD,
+            mine=lines[:150],
+            away_from=TODAY,
+            away_to=None,
+            delegate_name=HOSTILE,
+            directorate=None,
+            team=(),
+            status_counts={"green": 3},
+            updated=3,
+            total=300,
+            by_directorate=tuple(
+                DirectorateProgress(f"Directorate {n}", 0, 30, lines[:30]) for n in range(40)
+            ),
+        )
+        for p in range(3)
+    )
+
+    view = render_home(HomeTab(homes))
+
+    assert_within_limits(view["blocks"], MAX_VIEW_BLOCKS)
+    assert view_problems(view) == []
+    headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert len(headers) == 3
+    for part in json.dumps(view).split('"type": "header"')[1:]:
+        assert all(re.search(rf"\bACT-{n}\b", part) for n in range(150))  # every one of hers
 
 
 def test_the_update_modal_keeps_to_slacks_limits_with_hostile_text() -> None:

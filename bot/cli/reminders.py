@@ -55,7 +55,8 @@ def preview_command(
     plan: PlanOption = None,
     now: NowOption = None,
 ) -> None:
-    """Print the reminder calendar of a period: each step's date and time, and who gets what."""
+    """Print a plan's reminder calendar for a period, in the plan's own calendar: each step's
+    date and time, and who gets what."""
     current = settings()
     with user_errors():
         cycle = current.cycle()
@@ -63,16 +64,23 @@ def preview_command(
     typer.echo("\n".join(preview_lines(calendar)))
 
 
+OnlyPlanOption = Annotated[
+    str | None,
+    typer.Option("--plan", help="Only this plan's reminders (by key); every plan's by default."),
+]
+
+
 @reminders_app.command("run")
 def run_command(
-    plan: PlanOption = None,
+    plan: OnlyPlanOption = None,
     now: NowOption = None,
     pace: Annotated[
         float,
         typer.Option("--pace", hidden=True, help="Seconds between posts (Slack's rate)."),
     ] = SLACK_POST_INTERVAL,
 ) -> None:
-    """Send the reminders due now (what the scheduler does every few minutes)."""
+    """Send the reminders due now in every plan, or the one --plan names (what the scheduler
+    does every few minutes, for every plan)."""
     from bot.runtime import build_runtime
 
     current = settings()
@@ -107,6 +115,9 @@ def preview_lines(calendar: ReminderPreview) -> list[str]:
         f"Times are {calendar.timezone}; working days exclude weekends and {calendar.calendar} "
         "bank holidays."
     )
+    if calendar.holidays:
+        skipped = ", ".join(f"{weekday_date(day)} ({name})" for day, name in calendar.holidays)
+        lines.append(f"Bank holidays in this cycle, not counted as working days: {skipped}.")
     lines.append(
         f"{calendar.outstanding} of {calendar.open_actions} open actions have no update yet."
     )

@@ -25,6 +25,7 @@ from bot.runtime import Runtime
 from bot.services import people as ppl
 from bot.services.claims import DeliveryKey, claim_delivery, release, settle
 from bot.services.digest import compile_digest
+from bot.services.digest_requests import in_plan_of
 from bot.services.plans import resolve_plan
 from bot.services.publication import (
     ANY_PERIOD,
@@ -93,8 +94,11 @@ def publish_report(
     period: Period | None = None,
     now: dt.datetime,
     request_key: str | None = None,
+    plan_key: str | None = None,
 ) -> PublishResult | None:
-    """Lock the period, post the committee report to the digest channel, then to webhooks.
+    """Lock the period of one plan, post its committee report to the digest channel, then to
+    webhooks. The plan is `plan_key`, else the one plan the admin is in (one in several must
+    name it); publishing and locking one plan leaves every other plan as it was.
 
     `request_key` names the request (the Slack command's trigger): delivered again (a
     replay, a redelivery), it publishes nothing and gives None.
@@ -106,7 +110,9 @@ def publish_report(
             "There is no digest channel to publish to; nothing was locked.",
             hint="Set PLANBOT_DIGEST_CHANNEL to the channel's ID (C...) and restart planbot.",
         )
-    ctx = runtime.request(actor_slack_id, now=now)
+    ctx = in_plan_of(
+        runtime.request(actor_slack_id, now=now, plan_key=plan_key), command="/digest publish"
+    )
     request = hashlib.sha256(request_key.encode()).hexdigest()[:32] if request_key else None
     request_claim = None
     if request is not None:

@@ -1,7 +1,8 @@
 """Sending the reminders due now: each one rendered, claimed, paced, sent and settled once.
 
-The service (bot/services/reminders.py) decides who is owed which message; this module sends
-them, one DM per recipient per step, through `deliver_once`. Slack accepts a DM to a
+The services (bot/services/reminders.py, reminder_dms.py) decide who is owed which message in
+each plan and group them; this module sends them, one DM per recipient per step across every
+plan, its plans' shares claimed together (`deliver_all_once`). Slack accepts a DM to a
 deactivated account as if it had been read, so each recipient is looked up first (users.info,
 once per person per tick): a deactivated or unknown one is sent nothing, the claim is marked
 failed, and the admins are told their name once a period.
@@ -12,20 +13,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.delivery.once import Delivered, deliver_once
-from bot.domain.calendar import Cycle
-from bot.domain.dates import weekday_date
-from bot.model.reminders import Recipient, Reminder, ReminderAudience, Unanswered, Unreachable
+from bot.delivery.once import Delivered, deliver_all_once
+from bot.model.reminders import (
+    Recipient,
+    ReminderAudience,
+    ReminderDM,
+    Unanswered,
+    Unreachable,
+)
 from bot.notifier import ActiveUsers, AuthFailure, NotifierError
-from bot.render import reminders as render
+from bot.render import reminder_dms as render_dms
+from bot.render import reminder_notices as notices
 from bot.render.blockkit import Message
 from bot.runtime import Runtime
 from bot.services.claims import CLAIM_LEASE, DeliveryKey
 from bot.services.inbox import unanswered_to_report
-from bot.services.reminders import UNREACHABLE_PREFIX, due_reminders, unreachable_to_report
+from bot.services.reminder_dms import due_dms, group_unreachable, idle_reason
+from bot.services.reminders import UNREACHABLE_PREFIX, unreachable_to_report
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +94,6 @@ class TickReport:
         return self.stopped is None
 
 
-def _idle_reason(cycle: Cycle, now: dt.datetime) -> str:
-    local = now.astimezone(cycle.tz)
-    day = local.date()
-    if day.weekday() >= 5:
-        return f"{local:%A} is not a working day"
-    if (holiday := cycle.calendar.holiday_name(day)) is not None:
-        return f"{weekday_date(day)} is a bank holiday ({holiday})"
-    return f"reminders go out from {cycle.rules.send_at:%H:%M} ({cycle.tz.key})"
-
-
 UNANSWERED_PREFIX = "unanswered:"  # the delivery kind of a report of an unanswered request
 
 
@@ -109,45 +106,43 @@ def run_tick(
     pacer: Pacer | None = None,
     lease: dt.timedelta = CLAIM_LEASE,
 ) -> TickReport:
-    """Send every message due at `now` that nobody has sent yet; one bad item stops nothing.
+    """Send every message due at `now` that nobody has sent yet, in every plan (or the plan
+    `plan_key`); one bad item stops nothing.
 
-    Rate limits, server errors and dropped connections are retried by the Slack client;
-    a message that still fails is released for the next tick. An undeliverable recipient
-    (deactivated, unknown, or refused by Slack) is recorded and reported to the admins once.
-    A refused token stops the run.
+    Each person gets one DM per step however many plans owe them one (`due_dms`), its plans'
+    shares claimed together. Rate limits, server errors and dropped connections are retried by
+    the Slack client; a message that still fails is released for the next tick. An
+    undeliverable recipient (deactivated, unknown, or refused by Slack) is recorded and
+    reported to the admins once. A refused token stops the run.
     """
     report = TickReport(now=now)
-    cycle = runtime.cycle
-    if not cycle.can_send_now(now):
-        report.idle = _idle_reason(cycle, now)
-        return report
     ctx = runtime.request(now=now, plan_key=plan_key)
+    idle = idle_reason(ctx)
+    if idle is not None:
+        report.idle = idle
+        return report
     sender = _Sender(runtime, now, pacer or Pacer(pace), report, lease)
     try:
-        for reminder in due_reminders(ctx):
-            sender.send(reminder)
-        for unreachable in unreachable_to_report(ctx):
-            sender.send(unreachable)
+        for dm in due_dms(ctx):
+            sender.send_dm(dm)
+        for unreachable in group_unreachable(unreachable_to_report(ctx)):
+            sender.send_unreachable(unreachable)
         for unanswered in unanswered_to_report(ctx):
-            sender.send(unanswered)
+            sender.send_unanswered(unanswered)
     except AuthFailure as exc:
         report.stopped = str(exc)  # the caller says it once: the job's log, the CLI's error
     return report
 
 
-_RENDERERS: dict[ReminderAudience, Callable[[Reminder], Message]] = {
-    ReminderAudience.OWNER: render.render_owner_reminder,
-    ReminderAudience.DIRECTOR: render.render_escalation,
-    ReminderAudience.ADMIN: render.render_admin_summary,
+_RENDERERS: dict[ReminderAudience, Callable[[ReminderDM], Message]] = {
+    ReminderAudience.OWNER: render_dms.render_owner_dm,
+    ReminderAudience.DIRECTOR: render_dms.render_escalation_dm,
+    ReminderAudience.ADMIN: render_dms.render_admin_dm,
 }
 
 
-def _render(item: Reminder | Unreachable | Unanswered) -> Message:
-    if isinstance(item, Reminder):
-        return _RENDERERS[item.audience](item)
-    if isinstance(item, Unanswered):
-        return render.render_unanswered(item)
-    return render.render_unreachable(item)
+def _joined(values: Sequence[str]) -> str:
+    return "+".join(dict.fromkeys(values))
 
 
 @dataclass
@@ -162,17 +157,72 @@ class _Sender:
     def __post_init__(self) -> None:
         self.active = ActiveUsers(self.runtime.notifier)  # one users.info per person a tick
 
-    def send(self, item: Reminder | Unreachable | Unanswered) -> None:
-        """Claim, send and record one message; whatever goes wrong, the batch goes on."""
-        if isinstance(item, Reminder):
-            recipient, kind, refs = item.recipient, item.kind, item.refs
-        elif isinstance(item, Unanswered):
-            recipient, kind, refs = item.admin, f"{UNANSWERED_PREFIX}{item.item_id}", ()
-        else:
-            recipient, kind, refs = item.admin, f"{UNREACHABLE_PREFIX}{item.slack_id}", ()
+    def send_dm(self, dm: ReminderDM) -> None:
+        """One DM for every plan's share of the step that is not sent yet."""
+        parts = dm.parts
+        keys = [DeliveryKey(p.plan_id, p.period_key, p.kind, p.recipient.slack_id) for p in parts]
 
-        def send() -> str:
-            message = _render(item)
+        def outcome(won: Sequence[int]) -> Outcome:
+            shares = [parts[i] for i in won] or list(parts)
+            several = len(shares) > 1
+            return Outcome(
+                _joined([share.plan_key for share in shares]),
+                _joined([share.period_key for share in shares]),
+                dm.kind,
+                dm.recipient,
+                tuple(
+                    f"{share.plan_key} {ref}" if several else ref
+                    for share in shares
+                    for ref in share.refs
+                ),
+            )
+
+        self._send(keys, dm.recipient, lambda won: _RENDERERS[dm.audience](dm.only(won)), outcome)
+
+    def send_unreachable(self, items: Sequence[Unreachable]) -> None:
+        """One report to an admin of someone unreachable, for every plan where they were."""
+        first = items[0]
+        kind = f"{UNREACHABLE_PREFIX}{first.slack_id}"
+        keys = [DeliveryKey(i.plan_id, i.period_key, kind, i.admin.slack_id) for i in items]
+
+        def outcome(won: Sequence[int]) -> Outcome:
+            shares = [items[i] for i in won] or list(items)
+            return Outcome(
+                _joined([i.plan_key for i in shares]),
+                _joined([i.period_key for i in shares]),
+                kind,
+                first.admin,
+            )
+
+        self._send(
+            keys,
+            first.admin,
+            lambda won: notices.render_unreachable([items[i] for i in won]),
+            outcome,
+        )
+
+    def send_unanswered(self, item: Unanswered) -> None:
+        kind = f"{UNANSWERED_PREFIX}{item.item_id}"
+        key = DeliveryKey(item.plan_id, item.period_key, kind, item.admin.slack_id)
+        self._send(
+            [key],
+            item.admin,
+            lambda won: notices.render_unanswered(item),
+            lambda won: Outcome(item.plan_key, item.period_key, kind, item.admin),
+        )
+
+    def _send(
+        self,
+        keys: Sequence[DeliveryKey],
+        recipient: Recipient,
+        render_for: Callable[[Sequence[int]], Message],
+        outcome_of: Callable[[Sequence[int]], Outcome],
+    ) -> None:
+        """Claim, send and record one message (owed under `keys`, claimed together); whatever
+        goes wrong, the batch goes on."""
+
+        def send(won: Sequence[int]) -> str:
+            message = render_for(won)
             # A deactivated or unknown recipient raises Undeliverable: failed, and reported.
             # A lookup Slack could not answer raises TransientFailure: released, tried next
             # tick, like a post that failed (sending blind could record them as told).
@@ -183,17 +233,13 @@ class _Sender:
             )
 
         # Anything but an unreachable recipient or a refused token (Slack still failing
-        # after the client's retries, or a message that cannot be rendered) gives the claim
+        # after the client's retries, or a message that cannot be rendered) gives the claims
         # back for the next tick, and the batch goes on.
-        result = deliver_once(
-            self.runtime.db,
-            DeliveryKey(item.plan_id, item.period_key, kind, recipient.slack_id),
-            send,
-            now=self.now,
-            retry_on=(Exception,),
-            lease=self.lease,
+        result, won = deliver_all_once(
+            self.runtime.db, keys, send, now=self.now, retry_on=(Exception,), lease=self.lease
         )
-        outcome = Outcome(item.plan_key, item.period_key, kind, recipient, refs)
+        outcome = outcome_of(won)
+        kind = outcome.kind
         error = result.error
         if result.state is Delivered.ALREADY:
             self.report.already_done += 1

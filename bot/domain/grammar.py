@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.domain.indicators import looks_like_value
 from bot.domain.refs import normalise_ref
-from bot.domain.status import StatusScheme
+from bot.domain.status import StatusScheme, StatusWords
 from bot.errors import InvalidInput
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help", "h"})
@@ -114,7 +115,8 @@ def _split(text: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class UpdateRequest:
     """`/update` as typed: what to do, and the pieces. A record has a status (an action's)
-    or a value (an indicator's, as typed: `96.4%`, `£1,250`, `12.5 days`, `n/a`)."""
+    or a value (an indicator's, as typed: `96.4%`, `£1,250`, `12.5 days`, `n/a`). `plan`: the
+    plan named first, as one of the plan words the grammar was given; "" when none was."""
 
     kind: Literal["help", "pick", "open", "record"]
     ref: str = ""
@@ -122,17 +124,45 @@ class UpdateRequest:
     note: str = ""
     revised: dt.date | None = None
     value: str = ""
+    plan: str = ""
 
 
-def parse_update(text: str, *, today: dt.date, scheme: StatusScheme) -> UpdateRequest:
-    """Read `/update [REF [STATUS [NOTE] [revised DATE]]]`, `/update REF VALUE [NOTE]` (an
-    indicator's) or `/update help`."""
+def _plan_word(text: str, plans: Collection[str]) -> tuple[str, str]:
+    """The plan word `text` starts with (the longest of `plans` it starts with, case and
+    spacing aside, as given in `plans`), and the rest as typed; "" and `text` when none."""
+    words = text.split()
+    for plan in sorted(plans, key=lambda p: -len(p.split())):
+        wanted = plan.split()
+        if wanted and [w.casefold() for w in words[: len(wanted)]] == [
+            w.casefold() for w in wanted
+        ]:
+            rest = text
+            for _ in wanted:
+                rest = _split(rest)[1]
+            return plan, rest
+    return "", text
+
+
+def parse_update(
+    text: str,
+    *,
+    today: dt.date,
+    scheme: StatusScheme | StatusWords,
+    plans: Collection[str] = (),
+) -> UpdateRequest:
+    """Read `/update [PLAN] [REF [STATUS [NOTE] [revised DATE]]]`, `/update [PLAN] REF VALUE
+    [NOTE]` (an indicator's) or `/update help`.
+
+    `scheme`: the status words to read (the caller's plans' schemes; each plan's own reads the
+    word again when the plan is known). `plans`: the plan keys and names that may come first.
+    """
     rest = plain_from_slack(text).strip()
+    plan, rest = _plan_word(rest, plans)
     if not rest:
-        return UpdateRequest("pick")
+        return UpdateRequest("pick", plan=plan)
     ref, rest = _split(rest)
     if ref.lower() in HELP_WORDS:
-        return UpdateRequest("help")
+        return UpdateRequest("help", plan=plan)
     number, after = _split(rest)
     if ref.isalpha() and number.isdigit() and scheme.lookup(ref) is None:
         ref, rest = f"{ref}-{number}", after  # "ACT 12"
@@ -143,20 +173,20 @@ def parse_update(text: str, *, today: dt.date, scheme: StatusScheme) -> UpdateRe
             "you pick one.",
         )
     if not rest:
-        return UpdateRequest("open", ref=ref)
+        return UpdateRequest("open", ref=ref, plan=plan)
     status, rest = _split(rest)
     second, after = _split(rest)
     if looks_like_value(status) and scheme.lookup(status) is None:
         if second.lower() in _UNIT_WORDS:
             status, rest = f"{status} {second}", after
-        return UpdateRequest("record", ref=ref, note=rest.strip(), value=status)
+        return UpdateRequest("record", ref=ref, note=rest.strip(), value=status, plan=plan)
     if second and scheme.lookup(status) is None and scheme.lookup(f"{status} {second}"):
         status, rest = f"{status} {second}", after  # "on track", "at risk", "not started"
     note, revised = rest.strip(), None
     if match := _REVISED.search(note):
         revised = parse_day(match["date"], today=today)
         note = note[: match.start()].rstrip()
-    return UpdateRequest("record", ref=ref, status=status, note=note, revised=revised)
+    return UpdateRequest("record", ref=ref, status=status, note=note, revised=revised, plan=plan)
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,21 @@ def resolve_ref(text: str, known: Collection[str], *, prefix: str = DEFAULT_PREF
     close = difflib.get_close_matches((ref or text).upper(), list(known), n=3, cutoff=0.5)
     hint = f"Did you mean {', '.join(close)}?" if close else "Try `/actions` to see your actions."
     raise NotFound(f"There is no action '{text.strip()}' in this plan.", hint=hint)
+
+
+# A button's or a menu option's value names an action of one plan as `<plan key>:<ref>` when
+# the person is in several plans (a bare ref is looked for among all of theirs).
+_PLAN_SEPARATOR = ":"
+
+
+def plan_ref(plan_key: str | None, ref: str) -> str:
+    """The value naming `ref` in the plan `plan_key` (just `ref` with no plan)."""
+    return f"{plan_key}{_PLAN_SEPARATOR}{ref}" if plan_key else ref
+
+
+def split_plan_ref(value: str) -> tuple[str | None, str]:
+    """The plan key (None when none is named) and the ref of a value made by `plan_ref`."""
+    plan_key, separator, ref = value.strip().rpartition(_PLAN_SEPARATOR)
+    if not separator or not plan_key.strip() or not ref.strip():
+        return None, value.strip()
+    return plan_key.strip(), ref.strip()

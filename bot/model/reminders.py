@@ -1,9 +1,16 @@
-"""Reminders as plain data: who is owed which message, and the calendar shown to the office."""
+"""Reminders as plain data: who is owed which message, and the calendar shown to the office.
+
+A `Reminder` is one plan's share of a message: what one person is owed by one plan at one
+step, and the unit that is claimed (its `deliveries` row). A `ReminderDM` is the message they
+get: every plan's share of the same step (or of the same day's summary), grouped by plan, so
+a person in several plans gets one DM per step, never one per plan.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -36,6 +43,9 @@ class OutstandingAction:
     # Whether "No change since last quarter" can record last quarter's status as it is:
     # a status that needs no new reason, on an action whose target date has not passed.
     no_change_ok: bool
+    # The last status in the plan's own words: its label and emoji in the plan's scheme.
+    last_label: str = ""
+    last_emoji: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,9 @@ class Reminder:
     day: dt.date  # the plan-local day it is (or would be) sent
     update_deadline: dt.date
     actions: tuple[OutstandingAction, ...]
+    # The status an update most often gives in the plan's scheme (its on-track status, `green`
+    # by default), for the "/update ACT-n green" hint.
+    status_word: str
     # Why the recipient gets someone else's actions ("Tom Ellis is away until 31 Jan 2020").
     notes: tuple[str, ...] = ()
     open_actions: int = 0  # open actions in the plan, for "12 of 20 outstanding"
@@ -93,11 +106,37 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class ReminderDM:
+    """One message to one person: each plan's share of one step (or of one day's summary),
+    grouped by plan in plan order. Each share is claimed on its own row, all at once, so the
+    message is sent once however many plans it covers."""
+
+    recipient: Recipient
+    audience: ReminderAudience
+    kind: str  # the shares' claim kind: the step's, or the summary's
+    parts: tuple[Reminder, ...]
+
+    @property
+    def step(self) -> Step:
+        """The ladder step (the latest of the shares', for a summary of several plans)."""
+        return max((part.step for part in self.parts), key=lambda step: step.rank)
+
+    @property
+    def several(self) -> bool:
+        return len(self.parts) > 1
+
+    def only(self, kept: Sequence[int]) -> ReminderDM:
+        """The same message with only the shares at `kept` (those this process claimed)."""
+        return replace(self, parts=tuple(self.parts[i] for i in kept))
+
+
+@dataclass(frozen=True)
 class Unreachable:
     """A person the bot could not message, to be reported to an admin once per period."""
 
     plan_id: int
     plan_key: str
+    plan_name: str
     period_key: str
     slack_id: str
     name: str
@@ -145,3 +184,6 @@ class ReminderPreview(PlanPeriod):
     open_actions: int
     admin_daily_summary: bool
     steps: tuple[PreviewStep, ...]
+    # The bank holidays of the plan's calendar on weekdays from the window's opening to the
+    # meeting: the days its working-day counts skip (St Andrew's Day, for a Scottish plan).
+    holidays: tuple[tuple[dt.date, str], ...] = ()

@@ -88,6 +88,7 @@ class StatusInfo:
     emoji: str
     needs_note: bool = False
     rank: int | None = None  # higher is better; None: no order
+    closes: bool = False  # the status completes the action
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,9 @@ class Digest(PlanPeriod):
     missing: tuple[MissingGroup, ...]
     # The plan's indicators in scope, for the period (not yet shown by every format).
     indicators: tuple[IndicatorLine, ...] = ()
+    # The plan's best status of an open action (green by default): past its target date it
+    # is "green but overdue". None when the plan's scheme has no such status.
+    on_track: str | None = None
 
     @property
     def title(self) -> str:
@@ -218,11 +222,22 @@ class Digest(PlanPeriod):
         return self.status(key or NO_UPDATE).label
 
     @property
+    def exception_statuses(self) -> tuple[StatusInfo, ...]:
+        """The statuses that need a narrative (off track, at risk by default), the worst
+        first: the report's exceptions are the actions in them."""
+        return tuple(sorted((s for s in self.statuses if s.needs_note), key=lambda s: s.rank or 0))
+
+    @property
     def exceptions(self) -> tuple[ReportLine, ...]:
         """Actions whose status needs a narrative (red, amber), the worst first."""
-        rank = {s.key: s.rank or 0 for s in self.statuses if s.needs_note}
+        rank = {s.key: s.rank or 0 for s in self.exception_statuses}
         chosen = [a for a in self.actions if a.status in rank]
         return tuple(sorted(chosen, key=lambda a: rank[a.status_key]))
+
+    @property
+    def on_track_label(self) -> str:
+        """How the plan names its on-track status (`On track`)."""
+        return self.label(self.on_track) if self.on_track else "On track"
 
     def flagged(self, flag: str) -> tuple[ReportLine, ...]:
         return tuple(a for a in self.actions if a.has(flag))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.domain.refs import plan_ref
+from bot.domain.status import StatusScheme
 from bot.model.updates import UpdateDraft
 
 
@@ -54,17 +56,29 @@ class ListedAction:
 
 @dataclass(frozen=True)
 class ActionsList:
-    """The answer to `/actions`: a titled list for one person, directorate or the whole plan."""
+    """The answer to `/actions` in one plan: a titled list for one person, directorate or the
+    whole plan, with the plan's status scheme (its labels and emoji)."""
 
     title: str
     scope: str  # mine | person | directorate | all
     period: PeriodInfo
     actions: tuple[ListedAction, ...]
     viewer_role: str
+    plan_key: str
+    plan_name: str
+    scheme: StatusScheme
 
     @property
     def updated(self) -> int:
         return sum(1 for a in self.actions if not a.outstanding)
+
+
+@dataclass(frozen=True)
+class ActionsByPlan:
+    """The answer to `/actions`: one list for each plan it covers (one plan: as it always was),
+    in plan key order."""
+
+    lists: tuple[ActionsList, ...]
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,8 @@ class ActionHistory:
     revised_target_date: dt.date | None
     closed: bool
     entries: tuple[HistoryEntry, ...]  # newest first
+    scheme: StatusScheme  # the plan's
+    plan_name: str | None = None  # named when the person asking is in several plans
 
 
 @dataclass(frozen=True)
@@ -105,9 +121,12 @@ class DirectorateProgress:
 
 @dataclass(frozen=True)
 class Home:
-    """Everything one person's App Home shows, for their role."""
+    """Everything one person's App Home shows of one plan, for their role in it, with the
+    plan's status scheme (its labels and emoji)."""
 
+    plan_key: str
     plan_name: str
+    scheme: StatusScheme
     person_name: str
     slack_id: str
     role: str
@@ -125,19 +144,48 @@ class Home:
 
 
 @dataclass(frozen=True)
+class HomeTab:
+    """One person's App Home: a part for each plan they are one of the people of, in plan key
+    order (one plan: the Home as it always was)."""
+
+    homes: tuple[Home, ...]
+
+
+@dataclass(frozen=True)
 class ActionChoice:
     ref: str
     title: str
     owner_name: str
     own: bool
+    # Set when the caller is in several plans: the menu names the plan, and its value too.
+    plan_key: str = ""
+    plan_name: str = ""
+
+    @property
+    def value(self) -> str:
+        """What the menu's option carries: `ACT-12`, or `strategy:SP-1` with a plan named."""
+        return plan_ref(self.plan_key or None, self.ref)
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """The period updates count for in one of the caller's plans."""
+
+    plan_name: str
+    period: PeriodInfo
 
 
 @dataclass(frozen=True)
 class PickerForm:
-    """The update form before an action is chosen: the actions the caller may update."""
+    """The update form before an action is chosen: the actions the caller may update, in
+    every plan of theirs. `period`: the first plan's; `plan_periods`: each plan's, when the
+    caller has several. `scheme`: the statuses the form offers before an action is chosen,
+    None when the caller's plans have different ones (the form asks once one is chosen)."""
 
     choices: tuple[ActionChoice, ...]
     period: PeriodInfo
+    scheme: StatusScheme | None = None
+    plan_periods: tuple[PlanPeriod, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""`/actions`: a list of actions in one message, and one action's every update."""
+"""`/actions`: a list of actions in one message (a list for each plan), and one action's every
+update."""
 
 from __future__ import annotations
 
 from bot.domain.dates import short_date
-from bot.domain.status import StatusScheme
-from bot.model.views import ActionHistory, ActionsList
+from bot.model.views import ActionHistory, ActionsByPlan, ActionsList
 from bot.render.action_parts import action_entry, period_words, status_badge, target_words
 from bot.render.blockkit import (
     MAX_FALLBACK_TEXT,
@@ -18,43 +18,97 @@ from bot.render.blockkit import (
     shorten,
 )
 from bot.render.fitting import MESSAGE_ROOM, Entry, lay_out
+from bot.render.grouped import ListPart, lay_out_parts
+from bot.render.replies import ACTIONS_HELP
 
-# Where the rest of a list can be seen, by the list's scope.
+# Where the rest of a list can be seen, by the list's scope (`{plan}`: the plan's key and a
+# space where there are several plans, else nothing).
 _SEE_ALL = {
-    "mine": "Every one is on planbot's *Home* tab; `/actions ACT-n` shows one in full and "
-    "`/update ACT-n` updates it.",
-    "person": "`/actions ACT-n` shows one in full.",
-    "directorate": "Narrow it with `/actions @someone`; `/actions ACT-n` shows one in full.",
-    "all": "Narrow it with `/actions directorate:&lt;name&gt;` or `/actions @someone`.",
+    "mine": "Every one is on planbot's *Home* tab; `/actions {plan}ACT-n` shows one in full and "
+    "`/update {plan}ACT-n` updates it.",
+    "person": "`/actions {plan}ACT-n` shows one in full.",
+    "directorate": "Narrow it with `/actions {plan}@someone`; `/actions {plan}ACT-n` shows one "
+    "in full.",
+    "all": "Narrow it with `/actions {plan}directorate:&lt;name&gt;` or `/actions {plan}@someone`.",
 }
 
 
-def render_actions_list(actions: ActionsList, scheme: StatusScheme) -> Message:
-    """The answer to `/actions`: every action, in full or on a line or by ref, in one message."""
+def _list_part(actions: ActionsList, *, several: bool) -> ListPart:
+    """One plan's list: its head (the plan's name first when there are `several`), and an
+    entry for each action in the plan's statuses."""
     period = actions.period
     total = len(actions.actions)
-    head: list[Block] = [
-        header(actions.title),
-        context(f"{period_words(period)} · {actions.updated} of {total} updated"),
-    ]
+    if several:
+        title = "Every action" if actions.scope == "all" else actions.title
+        head: list[Block] = [
+            header(actions.plan_name),
+            context(
+                f"*{escape_mrkdwn(title)}* · {period_words(period)} · "
+                f"{actions.updated} of {total} updated"
+            ),
+        ]
+    else:
+        head = [
+            header(actions.title),
+            context(f"{period_words(period)} · {actions.updated} of {total} updated"),
+        ]
     if not actions.actions:
         head.append(section("No open actions here."))
     show_owner = actions.scope != "mine"
-    entries = [
-        action_entry(scheme, line, period, show_owner=show_owner) for line in actions.actions
-    ]
-    blocks = lay_out(
+    return ListPart(
         head,
-        entries,
-        [],
-        MESSAGE_ROOM,
-        more="…and {n} more",
-        pointer=_SEE_ALL.get(actions.scope, _SEE_ALL["person"]),
+        [
+            action_entry(
+                actions.scheme,
+                line,
+                period,
+                show_owner=show_owner,
+                plan_key=actions.plan_key if several else None,
+            )
+            for line in actions.actions
+        ],
+        "…and {n} more",
+        _SEE_ALL.get(actions.scope, _SEE_ALL["person"]).format(
+            plan=f"{escape_mrkdwn(actions.plan_key)} " if several else ""
+        ),
     )
-    text = (
-        f"{escape_mrkdwn(actions.title)}: {actions.updated} of {total} updated for {period.label}"
-    )
+
+
+def render_actions_list(actions: ActionsList) -> Message:
+    """The answer to `/actions` in one plan: every action, in full or on a line or by ref,
+    in one message."""
+    return render_actions_by_plan(ActionsByPlan((actions,)))
+
+
+def render_actions_by_plan(grouped: ActionsByPlan) -> Message:
+    """The answer to `/actions`: a list for each plan (its name as a heading when there are
+    several), every action in full or on a line or by ref, all in one message."""
+    several = len(grouped.lists) > 1
+    parts = [_list_part(actions, several=several) for actions in grouped.lists]
+    blocks = [block for laid in lay_out_parts(parts, MESSAGE_ROOM) for block in laid]
+    counts = [
+        f"{actions.updated} of {len(actions.actions)} updated for {actions.period.label}"
+        for actions in grouped.lists
+    ]
+    if several:
+        text = "; ".join(
+            f"{escape_mrkdwn(actions.plan_name)}: {escape_mrkdwn(actions.title)}, {count}"
+            for actions, count in zip(grouped.lists, counts, strict=True)
+        )
+    else:
+        text = f"{escape_mrkdwn(grouped.lists[0].title)}: {counts[0]}"
     return Message(text=shorten(text, MAX_FALLBACK_TEXT), blocks=blocks)
+
+
+def render_actions_help() -> Message:
+    """`/actions help`: the ways to ask, and how to name a plan."""
+    text = (
+        f"{ACTIONS_HELP}\n• In several plans: name the plan first, `/actions strategy all`, "
+        "`/actions strategy ACT-12`."
+    )
+    return Message(
+        text=shorten(ACTIONS_HELP.splitlines()[0].strip("*"), 200), blocks=[section(text)]
+    )
 
 
 _SOURCES = {
@@ -66,10 +120,13 @@ _SOURCES = {
 }
 
 
-def render_action_history(history: ActionHistory, scheme: StatusScheme) -> Message:
-    """The answer to `/actions ACT-12`: every update, newest first."""
+def render_action_history(history: ActionHistory) -> Message:
+    """The answer to `/actions ACT-12`: every update, newest first, in the plan's statuses."""
+    scheme = history.scheme
     ref = escape_mrkdwn(history.ref)
+    plan = [escape_mrkdwn(history.plan_name)] if history.plan_name else []
     facts = [
+        *plan,
         f"owner: {escape_mrkdwn(history.owner_name)}",
         escape_mrkdwn(history.directorate),
         escape_mrkdwn(history.theme),

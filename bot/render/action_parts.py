@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.domain.dates import short_date, weekday_date
+from bot.domain.refs import plan_ref
 from bot.domain.status import StatusScheme
 from bot.ids import ActionId
 from bot.model.views import ListedAction, PeriodInfo
@@ -46,14 +47,21 @@ def period_words(period: PeriodInfo) -> str:
 
 
 def update_button(ref: str) -> Block:
-    """The Update button: opens the update modal for `ref` (also used in reminder DMs)."""
+    """The Update button: opens the update modal for `ref` (also used in reminder DMs); `ref`
+    may name its plan (`bot.domain.refs.plan_ref`)."""
     return button("Update", ActionId.OPEN_UPDATE, ref, style="primary")
 
 
 def action_section(
-    scheme: StatusScheme, line: ListedAction, period: PeriodInfo, *, show_owner: bool
+    scheme: StatusScheme,
+    line: ListedAction,
+    period: PeriodInfo,
+    *,
+    show_owner: bool,
+    plan_key: str | None = None,
 ) -> Block:
-    """An action in full: title, statuses, target, owner, and its Update button."""
+    """An action in full: title, statuses, target, owner, and its Update button (naming the
+    plan `plan_key`, for a person in several plans, who may have the ref in two)."""
     first = f"*{escape_mrkdwn(line.ref)}* {escape_mrkdwn(shorten(line.title, 300))}"
     facts = [
         f"This period: {status_or_due(scheme, line, period)}",
@@ -70,12 +78,18 @@ def action_section(
     text = f"{first}\n{' · '.join(facts)}"
     if who:
         text += f"\n_{' · '.join(who)}_"
-    accessory = update_button(line.ref) if line.may_update and not line.closed else None
+    value = plan_ref(plan_key, line.ref)
+    accessory = update_button(value) if line.may_update and not line.closed else None
     return section(text, accessory=accessory)
 
 
 def action_entry(
-    scheme: StatusScheme, line: ListedAction, period: PeriodInfo, *, show_owner: bool
+    scheme: StatusScheme,
+    line: ListedAction,
+    period: PeriodInfo,
+    *,
+    show_owner: bool,
+    plan_key: str | None = None,
 ) -> Entry:
     """An action as a list shows it: in full with its button, or on one short line."""
     short = (
@@ -85,5 +99,5 @@ def action_entry(
     if show_owner or line.delegated:
         owner = escape_mrkdwn(shorten(line.owner_name, 40))
         short += f" · {'for ' if line.delegated else ''}{owner}"
-    full = action_section(scheme, line, period, show_owner=show_owner)
+    full = action_section(scheme, line, period, show_owner=show_owner, plan_key=plan_key)
     return Entry(key=escape_mrkdwn(line.ref), line=short, full=(full,))

@@ -1,14 +1,12 @@
-"""The App Home tab: your actions first, then a director's directorate or the whole plan,
-each listed whole within what a Home tab holds."""
+"""The App Home tab: for each of the person's plans, your actions first, then a director's
+directorate or the whole plan, each listed whole within what a Home tab holds."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from bot.domain.dates import short_date, weekday_date
 from bot.domain.status import StatusScheme
 from bot.errors import PlanbotError
-from bot.model.views import DirectorateProgress, Home
+from bot.model.views import DirectorateProgress, Home, HomeTab
 from bot.render.action_parts import action_entry, period_words, status_badge
 from bot.render.blockkit import (
     Block,
@@ -21,7 +19,8 @@ from bot.render.blockkit import (
     section,
     shorten,
 )
-from bot.render.fitting import VIEW_ROOM, Entry, lay_out, pack
+from bot.render.fitting import VIEW_ROOM, Entry, pack
+from bot.render.grouped import ListPart, lay_out_parts
 from bot.render.replies import render_refusal
 
 
@@ -54,34 +53,21 @@ def _directorate_entry(progress: DirectorateProgress) -> Entry:
     return Entry(key=f"{name} ({outstanding} outstanding)", line=short, full=tuple(full))
 
 
-@dataclass(frozen=True)
-class _HomePart:
-    """One part of the Home (yours, a director's team, the whole plan): a head and a list."""
-
-    head: list[Block]
-    entries: list[Entry]
-    more: str
-    pointer: str = ""
-
-    def least(self) -> list[Block]:
-        """The part at its smallest: its head and a count."""
-        if not self.entries:
-            return self.head
-        return [*self.head, section(self.more.format(n=len(self.entries)) + "."), context(" ")]
-
-
 HOME_FOOTER = (
     "`/update ACT-12 green &lt;note&gt;` to report · `/actions` for a list · `/planbot help`"
 )
+# With several plans: a ref two of them have is named with its plan.
+HOME_FOOTER_PLANS = (
+    "`/update ACT-12 green &lt;note&gt;` to report (`/update &lt;plan&gt; ACT-12 …` where two "
+    "plans have ACT-12) · `/actions` for a list · `/planbot help`"
+)
 
 
-def render_home(home: Home, scheme: StatusScheme) -> View:
-    """The App Home for an owner, a director or an admin: within a Home tab at any size,
-    your own actions first and every one of them listed (in full, on a line, or by ref)."""
-    period = home.period
+def _plan_head(home: Home) -> list[Block]:
+    """A plan's part of the Home begins with its name, its period, and any absence in it."""
     head: list[Block] = [
         header(f"{home.plan_name}"),
-        context(period_words(period)),
+        context(period_words(home.period)),
     ]
     if home.away_from is not None:
         until = f" to {short_date(home.away_to)}" if home.away_to else ""
@@ -93,8 +79,16 @@ def render_home(home: Home, scheme: StatusScheme) -> View:
         head.append(
             section(f":palm_tree: Away {short_date(home.away_from)}{until}; {who}. `/planbot back`")
         )
+    return head
 
-    parts: list[_HomePart] = []
+
+def _plan_parts(home: Home, *, several: bool) -> list[ListPart]:
+    """A plan's lists: your actions, then a director's directorate or an admin's whole plan
+    (`several`: commands the Home suggests name the plan)."""
+    scheme, period = home.scheme, home.period
+    named = f"{escape_mrkdwn(home.plan_key)} " if several else ""
+    plan = home.plan_key if several else None  # the Update buttons name it
+    parts: list[ListPart] = []
     mine_head: list[Block] = [section("*Your actions*")]
     if home.mine:
         due = sum(1 for line in home.mine if line.outstanding)
@@ -108,11 +102,15 @@ def render_home(home: Home, scheme: StatusScheme) -> View:
     else:
         mine_head.append(context("You have no open actions in this plan."))
     parts.append(
-        _HomePart(
+        ListPart(
             mine_head,
-            [action_entry(scheme, line, period, show_owner=False) for line in home.mine],
+            [
+                action_entry(scheme, line, period, show_owner=False, plan_key=plan)
+                for line in home.mine
+            ],
             "…and {n} more of yours",
-            "`/update ACT-n` updates any of them; `/actions ACT-n` shows one in full.",
+            f"`/update {named}ACT-n` updates any of them; `/actions {named}ACT-n` shows one "
+            "in full.",
         )
     )
 
@@ -120,21 +118,25 @@ def render_home(home: Home, scheme: StatusScheme) -> View:
         mine_refs = {m.ref for m in home.mine}
         others = [line for line in home.team if line.ref not in mine_refs]
         parts.append(
-            _HomePart(
+            ListPart(
                 [
                     divider(),
                     section(f"*{escape_mrkdwn(home.directorate)}* this period"),
                     section(_counts(scheme, home.status_counts, home.updated, home.total)),
                 ],
-                [action_entry(scheme, line, period, show_owner=True) for line in others],
+                [
+                    action_entry(scheme, line, period, show_owner=True, plan_key=plan)
+                    for line in others
+                ],
                 "…and {n} more in the directorate",
-                f"`/actions directorate:{escape_mrkdwn(home.directorate)}` lists them.",
+                f"`/actions {named}directorate:{escape_mrkdwn(home.directorate)}` lists them.",
+                first=False,
             )
         )
 
     if home.role == "admin":
         parts.append(
-            _HomePart(
+            ListPart(
                 [
                     divider(),
                     section("*Plan progress*"),
@@ -142,19 +144,30 @@ def render_home(home: Home, scheme: StatusScheme) -> View:
                 ],
                 [_directorate_entry(progress) for progress in home.by_directorate],
                 "…and {n} more directorates",
-                "`/actions directorate:&lt;name&gt;` lists one.",
+                f"`/actions {named}directorate:&lt;name&gt;` lists one.",
+                first=False,
             )
         )
+    return parts
 
-    footer = context(HOME_FOOTER)
-    room = VIEW_ROOM.less([*head, footer])
-    blocks = list(head)
-    for index, part in enumerate(parts):
-        later = [block for other in parts[index + 1 :] for block in other.least()]
-        share = room.less(later)
-        laid = lay_out(part.head, part.entries, [], share, more=part.more, pointer=part.pointer)
-        blocks += laid
-        room = room.less(laid)
+
+def render_home(tab: HomeTab) -> View:
+    """The App Home for an owner, a director or an admin: within a Home tab at any size, a
+    part for each of their plans (its name as a heading), and in each your own actions first
+    and every one of them listed (in full, on a line, or by ref), in the plan's statuses."""
+    several = len(tab.homes) > 1
+    heads = [
+        [*([divider()] if index else []), *_plan_head(home)] for index, home in enumerate(tab.homes)
+    ]
+    plan_parts = [_plan_parts(home, several=several) for home in tab.homes]
+    footer = context(HOME_FOOTER_PLANS if several else HOME_FOOTER)
+    room = VIEW_ROOM.less([*(block for head in heads for block in head), footer])
+    laid = iter(lay_out_parts([part for parts in plan_parts for part in parts], room))
+    blocks: list[Block] = []
+    for head, parts in zip(heads, plan_parts, strict=True):
+        blocks += head
+        for _ in parts:
+            blocks += next(laid)
     blocks.append(footer)
     return home_view(blocks)
 

@@ -1,3 +1,5 @@
+# Over 400 lines: one plan's reminder DMs (owners', directors', admins') share their parts here;
+# several plans' DMs are laid out from them in reminder_dms.py.
 """Block Kit for reminder, escalation and summary DMs; pure: data in, message out.
 
 Slack's limits shape the layout (`bot.render.blockkit`, laid out by `bot.render.fitting`):
@@ -16,11 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Step
-from bot.domain.dates import short_date, utc_date_time, weekday_date
+from bot.domain.dates import short_date, weekday_date
 from bot.domain.indicators import format_value
 from bot.domain.periods import Period
-from bot.domain.status import DEFAULT_SCHEME
-from bot.errors import DEACTIVATED
 from bot.ids import ActionId
 from bot.render.action_parts import status_badge, update_button
 from bot.render.blockkit import (
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
         OutstandingAction,
         OutstandingIndicator,
         Reminder,
-        Unanswered,
-        Unreachable,
     )
     from bot.model.updates import RecordedUpdate
 
@@ -63,49 +61,71 @@ def short_period(period_key: str) -> str:
     return Period.from_key(period_key).short_label
 
 
-def _last_status(action: OutstandingAction) -> str:
+def last_badge(action: OutstandingAction) -> str:
+    """The last status in the plan's own words: `:large_green_circle: On track`."""
+    return " ".join(filter(None, (action.last_emoji, action.last_label))) or "—"
+
+
+def last_status(action: OutstandingAction) -> str:
     if action.last_status is None or action.last_period_key is None:
         return "no earlier update"
-    badge = status_badge(DEFAULT_SCHEME, action.last_status)
-    return f"{short_period(action.last_period_key)}: {badge}"
+    return f"{short_period(action.last_period_key)}: {last_badge(action)}"
+
+
+def button_block_id(plan_key: str, ref: str) -> str:
+    """The block an action's buttons are in: `reminder_<plan>_<ref>`. A button's value is the
+    ref alone; Slack reports the block with every press, so it says which plan's action a
+    press is for where a person has the same ref in two plans."""
+    return f"{_BUTTON_BLOCK}{plan_key}_{ref}"
+
+
+_BUTTON_BLOCK = "reminder_"
+
+
+def plan_of_button_block(block_id: str, ref: str) -> str | None:
+    """The plan key `button_block_id` put in a block's id, for the action `ref`; else None."""
+    suffix = f"_{ref}"
+    if block_id.startswith(_BUTTON_BLOCK) and block_id.endswith(suffix):
+        return block_id[len(_BUTTON_BLOCK) : -len(suffix)] or None
+    return None
 
 
 def _home_button() -> Block:
     return button("Open planbot", ActionId.OPEN_HOME, "home")
 
 
-def _footer() -> list[Block]:
+def footer() -> list[Block]:
     return [actions_block([_home_button()], block_id="reminder_home")]
 
 
-def _no_change_button(action: OutstandingAction, period_key: str) -> Block:
+def no_change_button(action: OutstandingAction, period_key: str) -> Block:
     confirm = confirm_dialog(
         "No change since last quarter?",
         f"This records {action.ref} for {short_period(period_key)} as "
-        f"{status_badge(DEFAULT_SCHEME, action.last_status)} again, with last quarter's note.",
+        f"{last_badge(action)} again, with last quarter's note.",
         confirm="Record it",
         deny="Cancel",
     )
     return button("No change since last quarter", ActionId.NO_CHANGE, action.ref, confirm=confirm)
 
 
-def _fallback(text: str) -> str:
+def fallback(text: str) -> str:
     return shorten(text, FALLBACK_CHARS)
 
 
-def _greeting(name: str) -> str:
+def greeting(name: str) -> str:
     first = name.split()[0] if name.split() else name
     return f"Hi {escaped_line(first, NAME_CHARS)}"
 
 
-def _notes(notes: Sequence[str]) -> str:
+def notes_text(notes: Sequence[str]) -> str:
     return "".join(f"\n_{escaped_line(note, 500)}_" for note in notes)
 
 
 # -- owners ------------------------------------------------------------------------------------
 
 
-_OWNER_HEADERS: dict[Step, str] = {
+OWNER_HEADERS: dict[Step, str] = {
     Step.INVITATION: "Time to update your actions for {period}",
     Step.REMINDER: "Reminder: {period} updates are due {deadline}",
     Step.FINAL_REMINDER: "Final reminder: {period} updates are due {deadline}",
@@ -115,7 +135,7 @@ _OWNER_HEADERS: dict[Step, str] = {
 }
 
 
-def _action_text(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
+def action_text(action: OutstandingAction, recipient_id: str, today: dt.date) -> str:
     facts = []
     if action.owner_slack_id != recipient_id:
         facts.append(f"for {escaped_line(action.owner_name, NAME_CHARS)}")
@@ -123,7 +143,7 @@ def _action_text(action: OutstandingAction, recipient_id: str, today: dt.date) -
     if action.target_date < today:
         target += " (passed: give a revised date)"
     facts.append(target)
-    last = _last_status(action)
+    last = last_status(action)
     if action.last_note.strip():
         last += f" — _{escaped_line(action.last_note, NOTE_CHARS)}_"
     facts.append(last)
@@ -149,13 +169,13 @@ OWNER_SEE_ALL = (
     "Too many to show each in full here: open planbot to see them all on its Home tab (or "
     "type `/actions`); `/update ACT-n` updates any of them."
 )
-UPDATE_HINT = "Or type `/update ACT-n green &lt;note&gt;` in any channel."
+UPDATE_HINT = "Or type `/update ACT-n {status} &lt;note&gt;` in any channel."
 
 
 INDICATOR_LINES = 2  # sections of indicators a DM shows at most; the rest are counted
 
 
-def _indicator_line(indicator: OutstandingIndicator, *, reader: bool) -> str:
+def indicator_line(indicator: OutstandingIndicator, *, reader: bool) -> str:
     target = (
         format_value(indicator.target, indicator.unit, indicator.decimals)
         if indicator.target is not None
@@ -183,7 +203,7 @@ def indicator_sections(indicators: Sequence[OutstandingIndicator], *, reader: bo
     lead = f"*{count} indicator{'s' if count != 1 else ''} with no figure yet*"
     if not reader:
         lead += " — report one with `/update PI-n &lt;value&gt; &lt;note&gt;`"
-    texts = pack([lead, *(_indicator_line(i, reader=reader) for i in indicators)])
+    texts = pack([lead, *(indicator_line(i, reader=reader) for i in indicators)])
     if len(texts) > INDICATOR_LINES:
         shown = texts[:INDICATOR_LINES]
         listed = sum(text.count("\n• ") + text.startswith("• ") for text in shown)
@@ -192,7 +212,7 @@ def indicator_sections(indicators: Sequence[OutstandingIndicator], *, reader: bo
     return [section(text) for text in texts]
 
 
-def _count_words(actions: int, indicators: int) -> str:
+def count_words(actions: int, indicators: int) -> str:
     """`2 actions need`, `1 indicator needs`, `2 actions and 1 indicator need`."""
     parts = [
         f"{n} {noun}{'s' if n != 1 else ''}"
@@ -210,11 +230,10 @@ def render_owner_reminder(reminder: Reminder) -> Message:
     period = short_period(reminder.period_key)
     deadline = weekday_date(reminder.update_deadline)
     count = len(reminder.actions)
-    noun = "action needs" if count == 1 else "actions need"
-    title = _OWNER_HEADERS[reminder.step].format(period=period, deadline=deadline)
+    title = OWNER_HEADERS[reminder.step].format(period=period, deadline=deadline)
     intro = (
-        f"{_greeting(reminder.recipient.name)}, "
-        f"{_count_words(count, len(reminder.indicators))} an update for "
+        f"{greeting(reminder.recipient.name)}, "
+        f"{count_words(count, len(reminder.indicators))} an update for "
         f"*{escape_mrkdwn(reminder.period_label)}*, due by *{deadline}*, for the "
         f"{escaped_line(reminder.plan_name, 200)} report."
     )
@@ -224,29 +243,28 @@ def render_owner_reminder(reminder: Reminder) -> Message:
         intro += " What is still missing has now been escalated; an update still counts."
     head = [
         header(title),
-        section(intro + _notes(reminder.notes)),
+        section(intro + notes_text(reminder.notes)),
         *indicator_sections(reminder.indicators, reader=False),
     ]
-    tail = [*_footer(), context(UPDATE_HINT)]
+    tail = [*footer(), context(UPDATE_HINT.format(status=escape_mrkdwn(reminder.status_word)))]
     refs = ", ".join((*reminder.refs, *reminder.indicator_refs))
-    counted = _count_words(count, len(reminder.indicators)).rsplit(" ", 1)[0]
-    text = _fallback(f"{title}: {counted} ({refs})")
-    del noun
+    counted = count_words(count, len(reminder.indicators)).rsplit(" ", 1)[0]
+    text = fallback(f"{title}: {counted} ({refs})")
     return Message(text, _owner_layout(reminder, head, tail))
 
 
 def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> list[Block]:
     recipient, today = reminder.recipient.slack_id, reminder.day
-    texts = [_action_text(action, recipient, today) for action in reminder.actions]
+    texts = [action_text(action, recipient, today) for action in reminder.actions]
     # A section and a row of buttons for each action, when every one fits so.
     whole = list(head)
     for action, text in zip(reminder.actions, texts, strict=True):
         buttons = [update_button(action.ref)]
         if action.no_change_ok:
-            buttons.append(_no_change_button(action, reminder.period_key))
+            buttons.append(no_change_button(action, reminder.period_key))
         whole += [
             section(text),
-            actions_block(buttons, block_id=f"reminder_{action.ref}"),
+            actions_block(buttons, block_id=button_block_id(reminder.plan_key, action.ref)),
         ]
     whole += tail
     if MESSAGE_ROOM.holds(whole):
@@ -256,7 +274,13 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
         Entry(
             key=f"*{escape_mrkdwn(action.ref)}*",
             line=action_section(action, recipient, today),
-            full=(section(text, accessory=update_button(action.ref)),),
+            full=(
+                section(
+                    text,
+                    accessory=update_button(action.ref),
+                    block_id=button_block_id(reminder.plan_key, action.ref),
+                ),
+            ),
         )
         for action, text in zip(reminder.actions, texts, strict=True)
     ]
@@ -266,7 +290,7 @@ def _owner_layout(reminder: Reminder, head: list[Block], tail: list[Block]) -> l
 # -- directors and admins ------------------------------------------------------------------------
 
 
-def _by_directorate(
+def by_directorate(
     actions: Sequence[OutstandingAction], line: Callable[[OutstandingAction], str]
 ) -> list[Entry]:
     """A line per action; the first of each directorate starts with its name and count, in
@@ -286,14 +310,14 @@ def _by_directorate(
     return entries
 
 
-def _reader_line(action: OutstandingAction) -> str:
+def reader_line(action: OutstandingAction) -> str:
     return (
         f"• *{escape_mrkdwn(action.ref)}* {escaped_line(action.title, READER_TITLE_CHARS)} — "
-        f"{escaped_line(action.owner_name, NAME_CHARS)} ({_last_status(action)})"
+        f"{escaped_line(action.owner_name, NAME_CHARS)} ({last_status(action)})"
     )
 
 
-def _owners(actions: Sequence[OutstandingAction]) -> list[Block]:
+def owners_to_follow_up(actions: Sequence[OutstandingAction]) -> list[Block]:
     """Every owner with how many of the actions are theirs, in as many sections as it takes
     (at most half a message: beyond that, the rest are counted)."""
     counts: dict[str, int] = {}
@@ -323,7 +347,7 @@ def _owners(actions: Sequence[OutstandingAction]) -> list[Block]:
     return [section(text) for text in pack([lead + kept[0], *kept[1:]], sep=", ")]
 
 
-def _directorate_hint(actions: Sequence[OutstandingAction]) -> str:
+def directorate_hint(actions: Sequence[OutstandingAction]) -> str:
     names = sorted({action.directorate for action in actions})
     if len(names) == 1:
         return f"`/actions directorate:{escaped_line(names[0], 200)}`"
@@ -338,23 +362,23 @@ def render_escalation(reminder: Reminder) -> Message:
     title = f"Escalation: {count} {'action has' if count == 1 else 'actions have'} no "
     title += f"{period} update"
     intro = (
-        f"{_greeting(reminder.recipient.name)}, {'this action' if count == 1 else 'these actions'}"
+        f"{greeting(reminder.recipient.name)}, {'this action' if count == 1 else 'these actions'}"
         f" in your directorate had no update for *{escape_mrkdwn(reminder.period_label)}* by the "
         f"deadline, *{weekday_date(reminder.update_deadline)}*. The owners have been reminded."
     )
     head = [
         header(title),
-        section(intro + _notes(reminder.notes)),
-        *_owners(reminder.actions),
+        section(intro + notes_text(reminder.notes)),
+        *owners_to_follow_up(reminder.actions),
         *indicator_sections(reminder.indicators, reader=True),
     ]
-    entries = _by_directorate(reminder.actions, _reader_line)
+    entries = by_directorate(reminder.actions, reader_line)
     pointer = (
         f"Every one is on planbot's Home tab (press *Open planbot*) and in "
-        f"{_directorate_hint(reminder.actions)}."
+        f"{directorate_hint(reminder.actions)}."
     )
-    text = _fallback(f"{title}: {', '.join(reminder.refs)}")
-    blocks = lay_out(head, entries, _footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
+    text = fallback(f"{title}: {', '.join(reminder.refs)}")
+    blocks = lay_out(head, entries, footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
     return Message(text, blocks)
 
 
@@ -376,68 +400,28 @@ def render_admin_summary(reminder: Reminder) -> Message:
         intro += " Their directors have been sent the list for their directorate today."
     head = [
         header(title),
-        section(intro + _notes(reminder.notes)),
+        section(intro + notes_text(reminder.notes)),
         *indicator_sections(reminder.indicators, reader=True),
     ]
-    entries = _by_directorate(reminder.actions, _reader_line)
+    entries = by_directorate(reminder.actions, reader_line)
     pointer = (
         "Who is outstanding in each directorate is on planbot's Home tab (press *Open planbot*); "
-        f"{_directorate_hint(reminder.actions)} lists one, and `/digest` compiles the report."
+        f"{directorate_hint(reminder.actions)} lists one, and `/digest` compiles the report."
     )
-    text = _fallback(f"{title} ({weekday_date(reminder.day)})")
-    blocks = lay_out(head, entries, _footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
+    text = fallback(f"{title} ({weekday_date(reminder.day)})")
+    blocks = lay_out(head, entries, footer(), MESSAGE_ROOM, more="…and {n} more", pointer=pointer)
     return Message(text, blocks)
-
-
-def render_unreachable(item: Unreachable) -> Message:
-    """Tells an admin, once, that someone could not be sent their reminders."""
-    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
-    if item.error == DEACTIVATED:
-        text = (
-            f"I did not send {short_period(item.period_key)} reminders to {who}: their Slack "
-            "account has been deactivated (Slack says `deleted: true`), so they may have left."
-        )
-        detail = (
-            "Everyone else's reminders go on as planned. Their actions need a new owner: "
-            "change the owner in the plan's actions sheet and import it again, or set a "
-            "delegate for them meanwhile."
-        )
-    else:
-        text = (
-            f"I could not send {short_period(item.period_key)} reminders to {who}: Slack "
-            f"answered `{escaped_line(item.error, 100)}`, so their Slack account may be unknown."
-        )
-        detail = (
-            "Everyone else's reminders go on as planned. Please set a delegate for them, or "
-            "correct their Slack ID in the plan's people list and import it again."
-        )
-    return Message(_fallback(text), [section(f":warning: {text}"), context(detail)])
-
-
-def render_unanswered(item: Unanswered) -> Message:
-    """Tells an admin, once, that a request reached planbot and was never answered."""
-    who = f"{escaped_line(item.name, NAME_CHARS)} ({escape_mrkdwn(item.slack_id)})"
-    when = utc_date_time(item.received_at)
-    text = (
-        f"{who} sent planbot `{escaped_line(item.what, 200)}` on {when}, and it was not "
-        "answered: planbot stopped before it was done, and was not running again within "
-        "30 minutes, while Slack still let it reply."
-    )
-    detail = (
-        "Nothing of it was recorded unless their Home shows it. Please ask them to send it "
-        "again, or record it for them."
-    )
-    return Message(_fallback(text), [section(f":warning: {text}"), context(detail)])
 
 
 # -- replies to the buttons ----------------------------------------------------------------------
 
 
 def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
-    """What the person who pressed "No change since last quarter" sees, privately."""
+    """What the person who pressed "No change since last quarter" sees, privately (the status
+    in the words of its plan's scheme)."""
     what = (
         f"*{escape_mrkdwn(recorded.ref)}* {escaped_line(recorded.title, TITLE_CHARS)} — "
-        f"{short_period(recorded.period_key)}: {status_badge(DEFAULT_SCHEME, recorded.status)}, "
+        f"{short_period(recorded.period_key)}: {status_badge(recorded.scheme, recorded.status)}, "
         "no change since last quarter"
     )
     if recorded.on_behalf:
@@ -447,7 +431,7 @@ def render_no_change_recorded(recorded: RecordedUpdate) -> Message:
     blocks = [section(text)]
     if recorded.note:
         blocks.append(context(f"Note: {escape_mrkdwn(shorten(recorded.note, 1500))}"))
-    return Message(_fallback(text), blocks)
+    return Message(fallback(text), blocks)
 
 
 def home_link(team_id: str, app_id: str) -> str:

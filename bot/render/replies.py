@@ -3,11 +3,14 @@ do when a form could not open in time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.dates import short_date
+from bot.domain.refs import plan_ref, split_plan_ref
 from bot.domain.status import StatusScheme
 from bot.errors import PlanbotError
 from bot.ids import ActionId
-from bot.model.updates import RecordedUpdate
+from bot.model.updates import PlanStatuses, RecordedUpdate
 from bot.model.views import Absence
 from bot.render.action_parts import status_badge
 from bot.render.blockkit import (
@@ -37,8 +40,9 @@ def render_refusal(error: PlanbotError) -> Message:
     return Message(text=shorten(text, MAX_FALLBACK_TEXT), blocks=blocks)
 
 
-def render_incomplete(errors: dict[str, str], ref: str) -> Message:
-    """After a modal closed, the update still lacked something: say what, offer the form."""
+def render_incomplete(errors: dict[str, str], ref: str, *, plan_key: str | None = None) -> Message:
+    """After a modal closed, the update still lacked something: say what, offer the form
+    (for `ref` in the plan `plan_key`, when the person has several)."""
     lines = "\n".join(f"• {escape_mrkdwn(message)}" for message in errors.values())
     text = f"{WARNING_EMOJI} Nothing was recorded for {escape_mrkdwn(ref)} yet:"
     return Message(
@@ -47,7 +51,8 @@ def render_incomplete(errors: dict[str, str], ref: str) -> Message:
         ),
         blocks=[
             section(
-                f"{text}\n{lines}", accessory=button("Open the form", ActionId.OPEN_UPDATE, ref)
+                f"{text}\n{lines}",
+                accessory=button("Open the form", ActionId.OPEN_UPDATE, plan_ref(plan_key, ref)),
             )
         ],
     )
@@ -79,10 +84,14 @@ def render_database_unavailable() -> Message:
 
 
 def render_update_recorded(
-    recorded: RecordedUpdate, scheme: StatusScheme, *, for_owner: bool = False
+    recorded: RecordedUpdate, scheme: StatusScheme | None = None, *, for_owner: bool = False
 ) -> Message:
-    """What changed: the action, the new status against the last one, the period, the note."""
+    """What changed: the action, the new status against the last one, the period, the note;
+    and the plan, when the person is in several. `scheme`: the plan's (`recorded.scheme`)
+    unless given."""
+    scheme = scheme or recorded.scheme
     ref, title = escape_mrkdwn(recorded.ref), escape_mrkdwn(recorded.title)
+    where = f" in {escape_mrkdwn(recorded.plan_name)}" if recorded.several_plans else ""
     new = status_badge(scheme, recorded.status)
     if recorded.previous_status is None:
         change = f"{new} (first update)"
@@ -91,9 +100,10 @@ def render_update_recorded(
     else:
         change = f"{status_badge(scheme, recorded.previous_status)} → {new}"
     if for_owner:
-        lead = f":memo: *{escape_mrkdwn(recorded.author_name)} updated {ref} for you*"
+        lead = f":memo: *{escape_mrkdwn(recorded.author_name)} updated {ref}{where} for you*"
     else:
-        lead = f":white_check_mark: *Recorded {ref} for {escape_mrkdwn(recorded.period_label)}*"
+        period = escape_mrkdwn(recorded.period_label)
+        lead = f":white_check_mark: *Recorded {ref}{where} for {period}*"
     blocks = [
         section(f"{lead}\n*{ref}* {title}"),
         fields_section(f"*Status*\n{change}", f"*Period*\n{escape_mrkdwn(recorded.period_label)}"),
@@ -116,9 +126,9 @@ def render_update_recorded(
     if notes:
         blocks.append(context(" · ".join(notes)))
     label = scheme.label(recorded.status)
-    text = f"{ref} recorded as {label} for {escape_mrkdwn(recorded.period_label)}"
+    text = f"{ref}{where} recorded as {label} for {escape_mrkdwn(recorded.period_label)}"
     if for_owner:
-        text = f"{escape_mrkdwn(recorded.author_name)} updated {ref} for you: {label}"
+        text = f"{escape_mrkdwn(recorded.author_name)} updated {ref}{where} for you: {label}"
     return Message(text=text, blocks=blocks)
 
 
@@ -150,7 +160,7 @@ UPDATE_HELP = """\
 • `/update ACT-12 green Contract signed` records it at once. `12`, `act12` and `ACT 12` all \
 mean ACT-12.
 • Statuses: {statuses}.
-• `amber` and `red` need a note: what the problem is and how it will be recovered.
+• {needs_note}: what the problem is and how it will be recovered.
 • A worse status than last time, or a target date that has passed, needs a revised target \
 date: end the note with `revised &lt;date&gt;`, e.g. \
 `/update 12 amber Supplier late revised 31/03/2020` (dates as 31/03/2020 or 2020-03-31).
@@ -181,20 +191,60 @@ send reminders to your director).
 • The planbot tab (App Home) shows what is due, with an Update button for each action."""
 
 
-def render_help(topic: str, scheme: StatusScheme) -> Message:
-    """Help for `update`, `actions` or `planbot`."""
-    statuses = ", ".join(
-        f"`{s.key}` ({', '.join(f'`{w}`' for w in s.synonyms[:3])})" for s in scheme.statuses
+SEVERAL_PLANS_HELP = """\
+*You are in several plans.* `/update ACT-12 …` finds ACT-12 in whichever of them has it; \
+when two have it, name the plan first: `/update {key} ACT-12 …`. Each plan has its own \
+statuses:"""
+
+
+def _statuses(scheme: StatusScheme) -> str:
+    return ", ".join(
+        f"`{s.key}`" + (f" ({', '.join(f'`{w}`' for w in s.synonyms[:3])})" if s.synonyms else "")
+        for s in scheme.statuses
     )
+
+
+def _needs_note(scheme: StatusScheme) -> str:
+    """`amber` and `red` need a note (as the scheme says)."""
+    keys = [f"`{s.key}`" for s in scheme.statuses if s.needs_note]
+    if not keys:
+        return "A note is never needed, but always welcome"
+    listed = keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} and {keys[-1]}"
+    return f"{listed} {'needs' if len(keys) == 1 else 'need'} a note"
+
+
+def render_help(
+    topic: str, scheme: StatusScheme | None = None, *, plans: Sequence[PlanStatuses] = ()
+) -> Message:
+    """Help for `update`, `actions` or `planbot`; `/update`'s lists the statuses of the one
+    plan in `plans` (or of `scheme`), or of each plan when there are several."""
     text = {"update": UPDATE_HELP, "actions": ACTIONS_HELP}.get(topic, PLANBOT_HELP)
-    text = text.format(statuses=statuses) if topic == "update" else text
-    return Message(text=shorten(text.splitlines()[0].strip("*"), 200), blocks=[section(text)])
+    if topic != "update":
+        return Message(text=shorten(text.splitlines()[0].strip("*"), 200), blocks=[section(text)])
+    if len(plans) <= 1:
+        scheme = plans[0].scheme if plans else scheme
+        if scheme is None:  # no plan loaded yet
+            text = text.format(statuses="your plan's", needs_note="Some statuses need a note")
+        else:
+            text = text.format(statuses=_statuses(scheme), needs_note=_needs_note(scheme))
+        return Message(text=shorten(text.splitlines()[0].strip("*"), 200), blocks=[section(text)])
+    text = text.format(statuses="each plan's, below", needs_note="Some statuses need a note")
+    blocks = [section(text), section(SEVERAL_PLANS_HELP.format(key=escape_mrkdwn(plans[0].key)))]
+    blocks += [
+        section(
+            f"*{escape_mrkdwn(plan.name)}* (`{escape_mrkdwn(plan.key)}`): "
+            f"{_statuses(plan.scheme)}. {_needs_note(plan.scheme)}."
+        )
+        for plan in plans[:40]
+    ]
+    return Message(text=shorten(text.splitlines()[0].strip("*"), 200), blocks=blocks)
 
 
 def render_trigger_expired(ref: str | None, *, pressed: bool) -> Message:
     """Slack's 3 seconds to open the form ran out first: nothing was recorded; what to do."""
     again = "press *Update* again" if pressed else "run the command again"
-    example = escape_mrkdwn(ref) if ref else "ACT-12"
+    plan_key, ref = split_plan_ref(ref) if ref else (None, None)
+    example = escape_mrkdwn(" ".join(w for w in (plan_key, ref) if w)) if ref else "ACT-12"
     text = (
         f"{DUE_EMOJI} That took too long to open, so nothing was recorded. Please {again}, "
         f"or report in one line: `/update {example} green &lt;note&gt;`."

@@ -37,7 +37,12 @@ from bot.render.report_indicators import (
     target_word,
     trend_word,
 )
-from bot.render.report_wording import direction_word, previous_word
+from bot.render.report_wording import (
+    direction_word,
+    exceptions_words,
+    past_target_words,
+    previous_word,
+)
 
 EXCEPTION_BLOCKS = 12  # at most this many exceptions are shown one by one; the rest by ref
 
@@ -166,14 +171,15 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     blocks.append(divider())
 
     exceptions = digest.exceptions
-    blocks.append(section(f"*Exceptions: off track and at risk ({len(exceptions)})*"))
+    words = escape_mrkdwn(exceptions_words(digest))
+    blocks.append(section(f"*Exceptions: {words} ({len(exceptions)})*"))
     if not exceptions:
         blocks.append(context("None this period."))
     blocks += [_exception(digest, a, detail) for a in exceptions[: detail.exceptions]]
     if len(exceptions) > detail.exceptions:
         rest = exceptions[detail.exceptions :]
         shown = _fit([escape_mrkdwn(a.ref) for a in rest], limit=detail.list_chars, unit="more")
-        lead = f"…and {len(rest)} more" if detail.exceptions else "Off track and at risk"
+        lead = f"…and {len(rest)} more" if detail.exceptions else words[:1].upper() + words[1:]
         blocks.append(section(f"{lead}: " + shown.replace("\n", ", ")))
     blocks.append(divider())
 
@@ -193,7 +199,7 @@ def _render(digest: Digest, files_note: str, detail: _Detail) -> list[Block]:
     flagged = []
     for flag, words in (
         (Flag.SLIPPED, "Target date revised"),
-        (Flag.GREEN_BUT_OVERDUE, "On track but past target"),
+        (Flag.GREEN_BUT_OVERDUE, escape_mrkdwn(past_target_words(digest, short=True))),
         (Flag.NEW, "First report"),
     ):
         refs = [escape_mrkdwn(a.ref) for a in digest.flagged(flag)]

@@ -13,8 +13,10 @@ from matplotlib.patches import Patch
 
 from bot.model.report import NO_UPDATE, Digest
 
-# Okabe-Ito colours, safe for the common colour-vision deficiencies; the RAG meaning survives
-# (orange for at risk, vermillion for off track), and each status also has its own hatching.
+# The default scheme's statuses (key and colour) in Okabe-Ito colours, safe for the common
+# colour-vision deficiencies; the RAG meaning survives (orange for at risk, vermillion for off
+# track), and each status also has its own hatching. A plan with a scheme of its own is drawn
+# in its own colours, each status with a hatching of its own (`chart_styles`).
 SAFE_COLOURS = {
     "complete": "#0072B2",
     "green": "#009E73",
@@ -33,6 +35,19 @@ HATCHES = {
     "not_started": "",
     NO_UPDATE: "//",
 }
+# The default scheme's own colours, which the safe ones above stand in for.
+_DEFAULT_COLOURS = {
+    "complete": "1565C0",
+    "green": "2E7D32",
+    "amber": "F9A825",
+    "red": "C62828",
+    "on_hold": "6A1B9A",
+    "not_started": "BFBFBF",
+    NO_UPDATE: "FFFFFF",
+}
+# A plan's own scheme: a different hatching for each status in stacking order (a plain one
+# first), none of them the diagonal lines of "no update received".
+OWN_HATCHES = ("", "..", "xx", "--", "oo", "||", "++", "**", "OO", "\\\\", "x.", "-.", "o-")
 # Matplotlib's text and font caches are shared: one chart is drawn at a time per process.
 _DRAWING = threading.Lock()
 DRAWING = _DRAWING  # shared with the indicators chart
@@ -48,13 +63,37 @@ def _plain(text: str) -> str:
 plain = _plain  # text shown literally, for the indicators chart
 
 
+def _default_scheme(digest: Digest) -> bool:
+    """Whether the report is on the default scheme (its statuses, in their colours)."""
+    return all(_DEFAULT_COLOURS.get(s.key) == s.colour.upper() for s in digest.statuses)
+
+
 def _order(digest: Digest) -> list[str]:
-    known = [k for k in STACK_ORDER if k in digest.status_keys]
-    return known + [k for k in digest.status_keys if k not in known]
+    """The order bars stack in: the best status at the left/bottom, no update last."""
+    if _default_scheme(digest):
+        known = [k for k in STACK_ORDER if k in digest.status_keys]
+        return known + [k for k in digest.status_keys if k not in known]
+    statuses = [s for s in digest.statuses if s.key != NO_UPDATE]
+    ranked = sorted((s for s in statuses if s.rank is not None), key=lambda s: -(s.rank or 0))
+    unranked = [s for s in statuses if s.rank is None]
+    return [s.key for s in (*ranked, *unranked)] + [NO_UPDATE]
 
 
-def _colour(digest: Digest, key: str) -> str:
-    return SAFE_COLOURS.get(key, f"#{digest.status(key).colour}")
+def chart_styles(digest: Digest) -> dict[str, tuple[str, str]]:
+    """Each status's fill colour (`#RRGGBB`) and hatching, in stacking order: the safe colours
+    above for the default scheme; a plan's own colours, each with its own hatching, else."""
+    keys = _order(digest)
+    if _default_scheme(digest):
+        return {k: (SAFE_COLOURS[k], HATCHES[k]) for k in keys}
+    own = [k for k in keys if k != NO_UPDATE]
+    hatches = [
+        OWN_HATCHES[i % len(OWN_HATCHES)] + "." * (i // len(OWN_HATCHES)) for i in range(len(own))
+    ]
+    styles = {
+        k: (f"#{digest.status(k).colour.upper()}", h) for k, h in zip(own, hatches, strict=True)
+    }
+    styles[NO_UPDATE] = (SAFE_COLOURS[NO_UPDATE], HATCHES[NO_UPDATE])
+    return styles
 
 
 def _label(axes: Any, bars: Any, values: list[int]) -> None:
@@ -71,24 +110,23 @@ def _label(axes: Any, bars: Any, values: list[int]) -> None:
 
 def _stack(
     axes: Any,
-    digest: Digest,
-    keys: list[str],
+    styles: Mapping[str, tuple[str, str]],
     positions: Sequence[Any],
     counts: Sequence[Mapping[str, int]],
     *,
     horizontal: bool = False,
 ) -> list[int]:
-    """A bar at each position, stacked status by status in `keys` order; the totals reached."""
+    """A bar at each position, stacked status by status in `styles` order; the totals reached."""
     reached = [0] * len(positions)
-    for key in keys:
+    for key, (colour, hatch) in styles.items():
         sizes = [c.get(key, 0) for c in counts]
         if not any(sizes):
             continue
         style = {
-            "color": _colour(digest, key),
+            "color": colour,
             "edgecolor": "#333333",
             "linewidth": 0.6,
-            "hatch": HATCHES.get(key, ""),
+            "hatch": hatch,
             "hatch_linewidth": 0.6,
         }
         if horizontal:
@@ -103,11 +141,16 @@ def _stack(
 def render_chart(digest: Digest, *, dpi: int = 150) -> bytes:
     """The chart as PNG bytes."""
     with _DRAWING:
-        return _draw(digest, dpi)
+        fig = chart_figure(digest, dpi=dpi)
+        buffer = io.BytesIO()
+        # A bare Figure renders with Agg and never touches pyplot's global state (thread-safe).
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        return buffer.getvalue()
 
 
-def _draw(digest: Digest, dpi: int) -> bytes:
-    keys = _order(digest)
+def chart_figure(digest: Digest, *, dpi: int = 150) -> Figure:
+    """The chart as a matplotlib figure (drawn by `render_chart`, under its lock)."""
+    styles = chart_styles(digest)
     themes = list(digest.by_theme)
     height = max(5.4, 1.6 + 0.55 * len(themes))
     fig = Figure(figsize=(13, height), dpi=dpi, layout="constrained")
@@ -115,7 +158,7 @@ def _draw(digest: Digest, dpi: int) -> bytes:
 
     names = [_plain("\n".join(textwrap.wrap(g.name, 28))) or "–" for g in themes]
     y_positions = list(range(len(themes)))
-    _stack(left, digest, keys, y_positions, [g.counts for g in themes], horizontal=True)
+    _stack(left, styles, y_positions, [g.counts for g in themes], horizontal=True)
     left.set_yticks(y_positions, names, fontsize=9)
     left.invert_yaxis()
     left.set_xlabel("Number of actions")
@@ -124,7 +167,7 @@ def _draw(digest: Digest, dpi: int) -> bytes:
     left.spines[["top", "right"]].set_visible(False)
 
     periods = [t.label for t in digest.trend]
-    bottoms = _stack(right, digest, keys, periods, [t.counts for t in digest.trend])
+    bottoms = _stack(right, styles, periods, [t.counts for t in digest.trend])
     right.set_ylabel("Number of actions")
     right.set_ylim(0, max([*bottoms, 1]) * 1.08)
     right.set_title(
@@ -138,12 +181,12 @@ def _draw(digest: Digest, dpi: int) -> bytes:
 
     handles = [
         Patch(
-            facecolor=_colour(digest, key),
+            facecolor=colour,
             edgecolor="#333333",
-            hatch=HATCHES.get(key, ""),
+            hatch=hatch,
             label=_plain(digest.label(key)),
         )
-        for key in keys
+        for key, (colour, hatch) in styles.items()
         if any(g.counts.get(key, 0) for g in themes)
         or any(t.counts.get(key, 0) for t in digest.trend)
     ]
@@ -155,7 +198,4 @@ def _draw(digest: Digest, dpi: int) -> bytes:
         fontsize=12,
         fontweight="bold",
     )
-    buffer = io.BytesIO()
-    # A bare Figure renders with Agg and never touches pyplot's global state (thread-safe).
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+    return fig

@@ -40,12 +40,13 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
-    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
     counts_cell,
     direction_word,
+    exceptions_state,
+    flagged_lists,
     heading,
     previous_word,
     publication_note,
@@ -58,8 +59,15 @@ HEADER_FILL = "D9D9D9"
 THEME_FILL = "EDEDED"
 _ILLEGAL_XML = {c: None for c in range(32) if c not in (9, 10, 13)}
 
+PAGE_WIDTH = 26.7  # cm: A4 landscape less 1.5 cm margins
 # Widths in cm of the full action table on A4 landscape with 1.5 cm margins (26.7 cm).
 FULL_WIDTHS = (1.7, 5.0, 3.0, 1.8, 1.8, 2.4, 2.2, 2.2, 6.6)
+
+
+def _on_page(widths: Sequence[float]) -> tuple[float, ...]:
+    """Column widths shrunk in proportion to fit the page (a plan with many statuses)."""
+    scale = min(1.0, PAGE_WIDTH / sum(widths))
+    return tuple(round(width * scale, 2) for width in widths)
 
 
 def _clean(text: str) -> str:
@@ -369,7 +377,7 @@ def render_docx(
             [g.name, *(counts_cell(g.counts[k], g.previous_counts[k]) for k in keys), str(g.total)]
             for g in digest.by_theme
         ],
-        widths=(7.1, *([2.4] * len(keys)), 2.0),
+        widths=_on_page((7.1, *([2.4] * len(keys)), 2.0)),
     )
     if with_chart:
         png = chart_png if chart_png is not None else render_chart(digest)
@@ -384,7 +392,8 @@ def render_docx(
         )
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER  # type: ignore[attr-defined]
 
-    _heading(document, "2. Exceptions: actions off track or at risk", 1)
+    exceptions_heading, no_exceptions = exceptions_state(digest)
+    _heading(document, f"2. Exceptions: {exceptions_heading}", 1)
     if digest.exceptions:
         _table(
             document,
@@ -407,7 +416,7 @@ def render_docx(
             digest=digest,
         )
     else:
-        _para(document, "No action is off track or at risk this period.")
+        _para(document, no_exceptions)
 
     _heading(document, "3. Completed this period", 1)
     completed = digest.completed_this_period
@@ -421,7 +430,7 @@ def render_docx(
     else:
         _para(document, "No action was completed this period.")
     _para(document, "")
-    for flag, title in FLAGGED_LISTS:
+    for flag, title in flagged_lists(digest):
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         _para(document, f"{title}: {refs}.")
 

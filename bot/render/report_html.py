@@ -26,11 +26,12 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
-    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
     direction_word,
+    exceptions_words,
+    flagged_lists,
     heading,
     previous_word,
     publication_note,
@@ -159,7 +160,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
 
     parts.append(
         '<section aria-labelledby="exceptions"><h2 id="exceptions">'
-        "Exceptions: off track and at risk</h2>"
+        f"Exceptions: {_e(exceptions_words(digest))}</h2>"
     )
     if not digest.exceptions:
         parts.append("<p>None this period.</p>")
@@ -193,7 +194,7 @@ def render_html(digest: Digest, *, chart_png: bytes | None = None, with_chart: b
     else:
         parts.append("<p>None this period.</p>")
     parts.append("<ul>")
-    for flag, title in FLAGGED_LISTS:
+    for flag, title in flagged_lists(digest):
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         parts.append(f"<li>{_e(title)}: {_e(refs)}</li>")
     parts.append("</ul></section>")

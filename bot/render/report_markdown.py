@@ -19,11 +19,13 @@ from bot.render.report_indicators import (
     trends_sentence,
 )
 from bot.render.report_wording import (
-    FLAGGED_LISTS,
     commentary,
     counts_cell,
     direction_word,
+    exceptions_words,
+    flagged_lists,
     heading,
+    past_target_words,
     previous_word,
     publication_note,
     status_word,
@@ -96,7 +98,7 @@ def render_markdown(digest: Digest) -> str:
         ],
     )
 
-    out += ["## Exceptions (off track and at risk)", ""]
+    out += [f"## Exceptions ({escape_markdown(exceptions_words(digest))})", ""]
     if not digest.exceptions:
         out += ["None this period.", ""]
     for line in digest.exceptions:
@@ -119,8 +121,11 @@ def render_markdown(digest: Digest) -> str:
     ]
     out += [""]
 
-    out += ["## New, slipped and on track but past target", ""]
-    for flag, title in FLAGGED_LISTS:
+    out += [
+        f"## New, slipped and {escape_markdown(past_target_words(digest, short=True).lower())}",
+        "",
+    ]
+    for flag, title in flagged_lists(digest):
         lines = digest.flagged(flag)
         refs = ", ".join(escape_markdown(a.ref) for a in lines) or "none"
         out += [f"- {title}: {refs}"]

@@ -51,12 +51,13 @@ from bot.render.report_indicators import (
     value_word,
 )
 from bot.render.report_wording import (
-    FLAGGED_LISTS,
     PROGRESS_COLUMNS,
     chart_description,
     commentary,
     counts_cell,
     direction_word,
+    exceptions_state,
+    flagged_lists,
     heading,
     previous_word,
     publication_note,
@@ -320,9 +321,10 @@ def _summary(blocks: _Blocks, digest: Digest, chart_png: bytes | None, *, with_c
 
 
 def _exceptions(blocks: _Blocks, digest: Digest) -> None:
-    blocks.heading("2. Exceptions: actions off track or at risk", 2)
+    exceptions_heading, no_exceptions = exceptions_state(digest)
+    blocks.heading(f"2. Exceptions: {exceptions_heading}", 2)
     if not digest.exceptions:
-        blocks.para("No action is off track or at risk this period.")
+        blocks.para(no_exceptions)
         return
     blocks.table(
         ["Ref", "Action", "Lead", "Status", "Direction", "Revised target", "Commentary"],
@@ -354,7 +356,7 @@ def _completed(blocks: _Blocks, digest: Digest) -> None:
         )
     else:
         blocks.para("No action was completed this period.")
-    for flag, title in FLAGGED_LISTS:
+    for flag, title in flagged_lists(digest):
         refs = ", ".join(a.ref for a in digest.flagged(flag)) or "none"
         blocks.para(f"{title}: {refs}.")
 

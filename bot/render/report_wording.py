@@ -15,22 +15,56 @@ DIRECTION_WORDS = {
     "new": "New",
 }
 DIRECTION_ARROWS = {"improved": "▲", "same": "▶", "worse": "▼", "new": "★"}
-FLAG_WORDS = {
+FLAG_WORDS: dict[str, str] = {
     Flag.NO_UPDATE: "No update received",
-    Flag.GREEN_BUT_OVERDUE: "On track but past target date",
     Flag.SLIPPED: "Target date revised",
     Flag.COMPLETED_THIS_PERIOD: "Completed this period",
     Flag.CARRIED_FORWARD: "Completed earlier",
     Flag.NEW: "First report",
     Flag.AMENDED: "Amended after publication",
 }
-# The flags the report lists by ref under its completed actions, each with its heading: the
-# same words in every format.
-FLAGGED_LISTS: tuple[tuple[Flag, str], ...] = (
-    (Flag.NEW, "First reported this period"),
-    (Flag.SLIPPED, "Target date revised"),
-    (Flag.GREEN_BUT_OVERDUE, "On track but past the target date"),
-)
+# Words that make a status label read as a state after "actions" ("actions off track", "at
+# risk", "on hold", "not started"); a label that names the status instead ("Major delay")
+# is written "actions reported as Major delay".
+_STATE_WORDS = {"off", "on", "at", "in", "behind", "ahead", "not", "past", "over", "under"}
+
+
+def past_target_words(digest: Digest, *, short: bool = False) -> str:
+    """`On track but past target date`: the plan's on-track status, past its target date."""
+    return f"{digest.on_track_label} but past {'target' if short else 'target date'}"
+
+
+def flagged_lists(digest: Digest) -> tuple[tuple[Flag, str], ...]:
+    """The flags the report lists by ref under its completed actions, each with its heading:
+    the same words in every format."""
+    return (
+        (Flag.NEW, "First reported this period"),
+        (Flag.SLIPPED, "Target date revised"),
+        (Flag.GREEN_BUT_OVERDUE, f"{digest.on_track_label} but past the target date"),
+    )
+
+
+def exceptions_words(digest: Digest, conjunction: str = "and") -> str:
+    """The statuses the exceptions are in, as a heading names them: `off track and at risk`."""
+    labels = [s.label.lower() for s in digest.exception_statuses] or ["needing a note"]
+    if len(labels) == 1:
+        return labels[0]
+    return f"{', '.join(labels[:-1])} {conjunction} {labels[-1]}"
+
+
+def exceptions_state(digest: Digest) -> tuple[str, str]:
+    """The appendix's exceptions heading and its sentence when there are none:
+    (`actions off track or at risk`, `No action is off track or at risk this period.`)."""
+    statuses = digest.exception_statuses
+    if not statuses:
+        return "actions whose status needs a note", "No status of this plan needs a note."
+    if all(s.label.split()[0].lower() in _STATE_WORDS for s in statuses if s.label.split()):
+        words = exceptions_words(digest, "or")
+        return f"actions {words}", f"No action is {words} this period."
+    labels = [s.label for s in statuses]
+    named = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return f"actions reported as {named}", f"No action is reported as {named} this period."
+
 
 # The columns of an action's progress, in this order wherever a table shows every action
 # (after the columns that say which action it is and who leads it).
@@ -67,8 +101,9 @@ def previous_word(digest: Digest, line: ReportLine) -> str:
     return digest.label(line.previous_status) if line.previous_status else NOT_APPLICABLE
 
 
-def flag_words(line: ReportLine) -> list[str]:
-    return [FLAG_WORDS.get(Flag(f), f) for f in line.flags if f in FLAG_WORDS]
+def flag_words(digest: Digest, line: ReportLine) -> list[str]:
+    words: dict[str, str] = {**FLAG_WORDS, Flag.GREEN_BUT_OVERDUE: past_target_words(digest)}
+    return [words[f] for f in line.flags if f in words]
 
 
 def commentary(line: ReportLine) -> str:

@@ -172,7 +172,7 @@ def _action_values(digest: Digest, a: ReportLine) -> list[Value]:
         previous_word(digest, a),
         direction_word(a.direction),
         commentary(a),
-        "; ".join(flag_words(a)),
+        "; ".join(flag_words(digest, a)),
         a.updated_by,
         a.updated_at.strftime("%Y-%m-%d %H:%M") if a.updated_at else None,
         a.on_behalf_of,

@@ -1,24 +1,20 @@
-"""The update form: the modal (prefilled, or with a picker of your actions first), what it
-carries in `private_metadata`, its block ids and options, and the modals shown while it is
-being built or when it cannot be."""
+"""The update form: the modal (prefilled, or with a picker of your actions first), its block
+ids and options, and the modals shown while it is being built or when it cannot be (what it
+carries in `private_metadata`: `bot.render.update_form_meta`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
 from bot.domain.dates import short_date, weekday_date
 from bot.domain.status import StatusScheme
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.updates import MAX_NOTE_CHARS, UpdateDraft
-from bot.model.views import ActionChoice, PeriodChoice, PeriodInfo
+from bot.model.views import ActionChoice, PeriodChoice, PeriodInfo, PlanPeriod
 from bot.render.action_parts import status_badge, target_words
 from bot.render.blockkit import (
     MAX_OPTION_TEXT,
-    MAX_PRIVATE_METADATA,
     MAX_STATIC_OPTIONS,
     WARNING_EMOJI,
     Block,
@@ -35,53 +31,7 @@ from bot.render.blockkit import (
     shorten,
     static_select,
 )
-
-
-@dataclass(frozen=True)
-class UpdateFormMeta:
-    """What the update form carries in `private_metadata` to check a submission before ack."""
-
-    ref: str | None = None
-    period: str | None = None
-    last_status: str | None = None
-    target: str | None = None  # ISO date of the action's current target
-    locked: bool = False
-    admin: bool = False
-    tag: str = ""  # suffix of this rendering's block ids
-
-    def to_json(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, False, "")}
-        return json.dumps(data, separators=(",", ":"))[:MAX_PRIVATE_METADATA]
-
-    @classmethod
-    def from_json(cls, text: str | None) -> UpdateFormMeta:
-        """The metadata, or an empty one for anything unreadable (it came over the wire)."""
-        try:
-            data = json.loads(text or "{}")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-        known: dict[str, type] = {
-            "ref": str,
-            "period": str,
-            "last_status": str,
-            "target": str,
-            "locked": bool,
-            "admin": bool,
-            "tag": str,
-        }
-        kept: dict[str, Any] = {
-            k: v for k, v in data.items() if k in known and isinstance(v, known[k])
-        }
-        return cls(**kept)
-
-    @property
-    def target_date(self) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(self.target) if self.target else None
-        except ValueError:
-            return None
+from bot.render.update_form_meta import UpdateFormMeta, form_statuses
 
 
 def form_block_id(base: BlockId, tag: str) -> str:
@@ -106,10 +56,12 @@ def status_options(scheme: StatusScheme) -> list[Block]:
 
 def action_option(choice: ActionChoice) -> Block:
     """`ACT-12 · Title (Owner)` within an option's 75 characters, the owner named when not
-    the caller."""
+    the caller; `Strategy 2020-23 · SP-1 · Title` when the caller is in several plans."""
     owner = "" if choice.own else f" ({choice.owner_name})"
-    title = shorten(choice.title, MAX_OPTION_TEXT - len(choice.ref) - len(owner) - 3)
-    return option(f"{choice.ref} · {title}{owner}", choice.ref)
+    plan = f"{shorten(choice.plan_name, 24)} · " if choice.plan_name else ""
+    room = MAX_OPTION_TEXT - len(plan) - len(choice.ref) - len(owner) - 3
+    title = shorten(choice.title, max(room, 10))
+    return option(f"{plan}{choice.ref} · {title}{owner}", choice.value)
 
 
 def action_options(choices: Sequence[ActionChoice], limit: int = MAX_STATIC_OPTIONS) -> list[Block]:
@@ -135,6 +87,12 @@ def _picker(
     return input_block("Action", element, block_id=BlockId.PICK_ACTION, dispatch_action=True)
 
 
+def _needing_note(scheme: StatusScheme) -> str:
+    """The statuses that need a note, as people type them: `amber or red`."""
+    words = [s.key.replace("_", " ") for s in scheme.statuses if s.needs_note]
+    return " or ".join(words) if words else "a status that slips"
+
+
 def _form_fields(
     scheme: StatusScheme,
     *,
@@ -154,7 +112,7 @@ def _form_fields(
         ActionId.NOTE,
         max_length=MAX_NOTE_CHARS,
         multiline=True,
-        placeholder="What has happened; for amber or red, the problem and the recovery",
+        placeholder=f"What has happened; for {_needing_note(scheme)}, the problem and the recovery",
         initial_value=note,
     )
     date_element = datepicker(
@@ -203,12 +161,20 @@ def keep_picker(picker: Block, draft: UpdateDraft) -> Block:
     """The picker block of a form, echoed back by Slack, now showing `draft`'s action."""
     element = dict(picker.get("element") or {})
     options = list(element.get("options") or [])
-    listed = [o for o in options if o.get("value") == draft.ref]
+    listed = [o for o in options if o.get("value") in {draft.ref, draft.action_value}]
+    named = draft.plan_key if draft.several_plans else ""
     chosen = (
         listed[0]
         if listed
         else action_option(
-            ActionChoice(draft.ref, draft.title, draft.owner_name, own=not draft.on_behalf)
+            ActionChoice(
+                draft.ref,
+                draft.title,
+                draft.owner_name,
+                own=not draft.on_behalf,
+                plan_key=named,
+                plan_name=draft.plan_name if named else "",
+            )
         )
     )
     if element.get("type") == "static_select" and not listed:
@@ -219,20 +185,45 @@ def keep_picker(picker: Block, draft: UpdateDraft) -> Block:
     return {**kept, "dispatch_action": True, "element": element}
 
 
+def _counts_for(period: PeriodInfo, plan_periods: Sequence[PlanPeriod]) -> str:
+    """When updates count for: one sentence, or one line per plan when they differ."""
+    if len({(p.period.label, p.period.due_date) for p in plan_periods}) <= 1:
+        return (
+            f"Updates count for *{escape_mrkdwn(period.label)}*, "
+            f"due by {weekday_date(period.due_date)}."
+        )
+    return "Updates count for:\n" + "\n".join(
+        f"• {escape_mrkdwn(p.plan_name)}: *{escape_mrkdwn(p.period.label)}*, "
+        f"due by {weekday_date(p.period.due_date)}"
+        for p in plan_periods
+    )
+
+
 def render_picker_modal(
-    choices: Sequence[ActionChoice], period: PeriodInfo, scheme: StatusScheme
+    choices: Sequence[ActionChoice],
+    period: PeriodInfo,
+    scheme: StatusScheme | None,
+    *,
+    plan_periods: Sequence[PlanPeriod] = (),
 ) -> View:
-    """The update form opened by `/update` alone: pick one of your actions first."""
+    """The update form opened by `/update` alone: pick one of your actions first (in every
+    plan of yours, `plan_periods` saying when each plan's updates are due). `scheme`: the
+    statuses to offer, None when your plans have different ones: the form then asks for the
+    status once an action is chosen."""
     external = len(choices) > MAX_STATIC_OPTIONS
     blocks = [
         section(
-            f"Updates count for *{escape_mrkdwn(period.label)}*, "
-            f"due by {weekday_date(period.due_date)}."
+            _counts_for(period, plan_periods)
             + ("" if choices else "\nYou have no open actions to update.")
         ),
         _picker(choices, external=external, selected=None),
-        *_form_fields(scheme, tag="", status=None, note="", revised=None, target=None),
     ]
+    if scheme is not None:
+        blocks += _form_fields(scheme, tag="", status=None, note="", revised=None, target=None)
+    else:
+        blocks.append(
+            context("Your plans have different statuses: choose an action to see its plan's.")
+        )
     if external:
         # A menu shows at most 100 options: say so, and how to reach the others.
         blocks.insert(
@@ -243,12 +234,13 @@ def render_picker_modal(
                 "from a title to find any of them."
             ),
         )
-    return _form_modal("Update an action", blocks, UpdateFormMeta())
+    meta = UpdateFormMeta(statuses=form_statuses(scheme) if scheme is not None else ())
+    return _form_modal("Update an action", blocks, meta)
 
 
 def render_update_modal(
     draft: UpdateDraft,
-    scheme: StatusScheme,
+    scheme: StatusScheme | None = None,
     *,
     periods: Sequence[PeriodChoice] = (),
     picker: Block | None = None,
@@ -259,9 +251,13 @@ def render_update_modal(
     `picker`: the action picker block of the form being replaced, kept at the top with this
     action chosen (the form was opened by `/update` alone).
     `problems`: what is missing, shown above the fields (a form opened from a command).
+    `scheme`: the statuses to offer; the draft's plan's (`draft.scheme`) unless given.
     """
+    scheme = scheme or draft.scheme
     target = draft.current_target or draft.revised_target_date or draft.target_date
     tag = f"{draft.ref}.{draft.period_key}"
+    if draft.several_plans:  # the same ref in another plan is another form
+        tag = f"{draft.plan_key}.{tag}"
     meta = UpdateFormMeta(
         ref=draft.ref,
         period=draft.period_key,
@@ -270,6 +266,8 @@ def render_update_modal(
         locked=draft.locked,
         admin=draft.caller_is_admin,
         tag=tag,
+        plan=draft.plan_key,
+        statuses=form_statuses(scheme),
     )
     blocks: list[Block] = []
     if picker is not None:
@@ -278,6 +276,7 @@ def render_update_modal(
         lines = "\n".join(f"• {escape_mrkdwn(message)}" for message in problems.values())
         blocks.append(section(f"{WARNING_EMOJI} *Nothing is recorded yet.*\n{lines}"))
     facts = [
+        *([f"*{escape_mrkdwn(draft.plan_name)}*"] if draft.several_plans else []),
         f"owner: {escape_mrkdwn(draft.owner_name)}",
         escape_mrkdwn(draft.directorate),
         target_words(draft.target_date, draft.current_target or draft.revised_target_date),

@@ -16,7 +16,7 @@ from bot.model.report import Digest
 from bot.render.blockkit import shorten_line
 from bot.render.report_blocks import summary_text
 from bot.render.report_json import report_dict
-from bot.render.report_wording import direction_word
+from bot.render.report_wording import direction_word, exceptions_words
 
 TEAMS_MAX_BYTES = 27_000  # Teams refuses webhook payloads over 28 KB
 TEAMS_EXCEPTIONS = 10
@@ -109,7 +109,9 @@ def teams_message(
         body.append(
             {
                 "type": "TextBlock",
-                "text": f"Exceptions: off track and at risk ({len(digest.exceptions)})",
+                "text": teams_text(
+                    f"Exceptions: {exceptions_words(digest)} ({len(digest.exceptions)})"
+                ),
                 "weight": "Bolder",
                 "separator": True,
                 "wrap": True,

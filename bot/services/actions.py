@@ -12,29 +12,33 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
 from bot.domain.refs import normalise_ref, resolve_ref
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound, PlanbotError
 from bot.model.views import (
     ActionChoice,
     ActionHistory,
+    ActionsByPlan,
     ActionsList,
     DirectorateProgress,
     HistoryEntry,
     Home,
+    HomeTab,
     ListedAction,
     PeriodChoice,
     PeriodInfo,
     PickerForm,
+    PlanPeriod,
     UpdateForm,
 )
 from bot.services import people as ppl
 from bot.services.context import RequestContext
+from bot.services.plan_choice import in_several_plans, my_plans
 from bot.services.plans import latest_updates, locked_periods, meetings, open_period
 from bot.services.updates import prepare_update
 from storage import models as m
@@ -168,6 +172,110 @@ def _require_overview(session: Session, plan: m.Plan, person: m.Person) -> None:
         )
 
 
+def _memberships(ctx: RequestContext, session: Session) -> list[tuple[m.Plan, m.Person]]:
+    """The plans a read for the person asking covers, with them in each: every plan they are
+    one of the people of, or the one the request names; refused as `ctx.member` refuses."""
+    mine = ctx.memberships(session)
+    if mine:
+        return mine
+    if not ctx.plan_key and (session.scalar(select(func.count(m.Plan.id))) or 0) > 1:
+        raise NotAllowed(
+            "You are not on the list of people in any of planbot's plans.",
+            hint="Ask your plan's programme office to add you.",
+        )
+    return [ctx.member(session)]
+
+
+def _plans_named(plans: Sequence[m.Plan]) -> str:
+    """`Improvement Plan (`improvement`) and Strategy 2020-23 (`strategy`)`."""
+    names = [f"{plan.name} (`{plan.key}`)" for plan in plans]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def plan_named_first(ctx: RequestContext, text: str) -> tuple[RequestContext, str]:
+    """`/actions strategy all`: the request for the plan whose key or name `text` starts with,
+    and the rest of `text`; `ctx` and `text` as they are when it starts with no plan's."""
+    words = text.split()
+    if not words:
+        return ctx, text
+    with ctx.db.read_session() as session:
+        plans = session.execute(select(m.Plan.key, m.Plan.name).order_by(m.Plan.key)).all()
+    best: tuple[int, str] | None = None  # (words taken, plan key): the longest match wins
+    for key, name in plans:
+        name_words = name.split()
+        folded = [w.casefold() for w in name_words]
+        if folded and [w.casefold() for w in words[: len(folded)]] == folded:
+            best = max(best or (0, ""), (len(name_words), key))
+        if words[0].casefold() == key.casefold():
+            best = max(best or (0, ""), (1, key))
+    if best is None:
+        return ctx, text
+    taken, key = best
+    rest = text.split(maxsplit=taken)
+    return ctx.for_plan(key), rest[taken] if len(rest) > taken else ""
+
+
+def _list_in(
+    ctx: RequestContext,
+    session: Session,
+    plan: m.Plan,
+    viewer: m.Person,
+    *,
+    person: str | None,
+    directorate: str | None,
+    everything: bool,
+) -> ActionsList:
+    """`/actions` in one plan, as `viewer` (one of its people) may see it."""
+    period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
+    if person is not None and person != viewer.slack_id:
+        _require_overview(session, plan, viewer)
+        subject = ppl.find_person(session, plan, person)
+        if subject is None:
+            raise NotFound(
+                "That person is not one of the plan's people.",
+                hint=f"Ask {ppl.programme_office(session, plan)} if they should be.",
+            )
+        actions, title, scope = (
+            _actions_of(session, plan, subject),
+            f"{subject.name}'s actions",
+            "person",
+        )
+    elif directorate is not None:
+        _require_overview(session, plan, viewer)
+        found = _directorate(session, plan, directorate)
+        actions = [a for a in _plan_actions(session, plan) if a.directorate_id == found.id]
+        title, scope = found.name, "directorate"
+    elif everything:
+        _require_overview(session, plan, viewer)
+        actions, title, scope = (
+            _plan_actions(session, plan),
+            f"{plan.name}: every action",
+            "all",
+        )
+    else:
+        actions, title, scope = _actions_of(session, plan, viewer), "Your actions", "mine"
+        if not actions and viewer.role == ppl.DIRECTOR and viewer.directorate is not None:
+            did = viewer.directorate_id
+            actions = [a for a in _plan_actions(session, plan) if a.directorate_id == did]
+            title, scope = viewer.directorate.name, "directorate"
+        elif not actions and viewer.role == ppl.ADMIN:
+            actions, title, scope = (
+                _plan_actions(session, plan),
+                f"{plan.name}: every action",
+                "all",
+            )
+    return ActionsList(
+        title=title,
+        scope=scope,
+        period=period,
+        actions=_lines(session, plan, actions, period, viewer, ctx.today(plan)),
+        viewer_role=viewer.role,
+        plan_key=plan.key,
+        plan_name=plan.name,
+        scheme=ctx.rules(plan).scheme,
+    )
+
+
 # -- queries ---------------------------------------------------------------------------------
 
 
@@ -177,63 +285,66 @@ def list_actions(
     person: str | None = None,
     directorate: str | None = None,
     everything: bool = False,
-) -> ActionsList:
-    """The caller's actions, or (directors and admins) a person's, a directorate's or all."""
+) -> ActionsByPlan:
+    """The caller's actions, or (directors and admins) a person's, a directorate's or all:
+    a list for each of the caller's plans (or the plan named) where there is one to give."""
     with ctx.db.read_session() as session:
-        plan, viewer = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
-        if person is not None and person != viewer.slack_id:
-            _require_overview(session, plan, viewer)
-            subject = ppl.find_person(session, plan, person)
-            if subject is None:
-                raise NotFound(
-                    "That person is not one of the plan's people.",
-                    hint=f"Ask {ppl.programme_office(session, plan)} if they should be.",
-                )
-            actions, title, scope = (
-                _actions_of(session, plan, subject),
-                f"{subject.name}'s actions",
-                "person",
+        members = _memberships(ctx, session)
+
+        def listed(plan: m.Plan, viewer: m.Person) -> ActionsList:
+            return _list_in(
+                ctx,
+                session,
+                plan,
+                viewer,
+                person=person,
+                directorate=directorate,
+                everything=everything,
             )
-        elif directorate is not None:
-            _require_overview(session, plan, viewer)
-            found = _directorate(session, plan, directorate)
-            actions = [a for a in _plan_actions(session, plan) if a.directorate_id == found.id]
-            title, scope = found.name, "directorate"
-        elif everything:
-            _require_overview(session, plan, viewer)
-            actions, title, scope = (
-                _plan_actions(session, plan),
-                f"{plan.name}: every action",
-                "all",
-            )
-        else:
-            actions, title, scope = _actions_of(session, plan, viewer), "Your actions", "mine"
-            if not actions and viewer.role == ppl.DIRECTOR and viewer.directorate is not None:
-                did = viewer.directorate_id
-                actions = [a for a in _plan_actions(session, plan) if a.directorate_id == did]
-                title, scope = viewer.directorate.name, "directorate"
-            elif not actions and viewer.role == ppl.ADMIN:
-                actions, title, scope = (
-                    _plan_actions(session, plan),
-                    f"{plan.name}: every action",
-                    "all",
-                )
-        return ActionsList(
-            title=title,
-            scope=scope,
-            period=period,
-            actions=_lines(session, plan, actions, period, viewer, ctx.today(plan)),
-            viewer_role=viewer.role,
-        )
+
+        if len(members) == 1:
+            return ActionsByPlan((listed(*members[0]),))
+        lists: list[ActionsList] = []
+        refusals: list[PlanbotError] = []
+        for plan, viewer in members:
+            try:
+                lists.append(listed(plan, viewer))
+            except (NotAllowed, NotFound) as refusal:  # in this plan; another may have it
+                refusals.append(refusal)
+        if not lists:
+            # Refused in every plan: what was not found says more than what is not allowed.
+            raise next((r for r in refusals if isinstance(r, NotFound)), refusals[0])
+        return ActionsByPlan(tuple(lists))
 
 
 def action_history(ctx: RequestContext, *, ref: str) -> ActionHistory:
-    """Every update of one action, newest first, with who, when and on whose behalf."""
+    """Every update of one action, newest first, with who, when and on whose behalf; looked
+    for in each of the caller's plans (refused, naming them, when two have the ref)."""
     with ctx.db.read_session() as session:
-        plan, _ = ctx.member(session)
-        refs = session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)).all()
-        found = resolve_ref(ref, refs)
+        members = _memberships(ctx, session)
+        plans = [plan for plan, _ in members]
+        refs = {
+            plan.key: set(session.scalars(select(m.Action.ref).where(m.Action.plan_id == plan.id)))
+            for plan in plans
+        }
+        try:
+            found = resolve_ref(ref, set().union(*refs.values()))
+        except NotFound as missing:
+            if len(plans) == 1:
+                raise
+            raise NotFound(
+                f"There is no action '{ref.strip()}' in your plans, {_plans_named(plans)}.",
+                hint=missing.hint,
+            ) from None
+        holding = [plan for plan in plans if found in refs[plan.key]]
+        if len(holding) > 1:
+            raise InvalidInput(
+                f"{found} is in {len(holding)} of your plans: {_plans_named(holding)}.",
+                hint="Name the plan first: "
+                + " or ".join(f"`/actions {plan.key} {found}`" for plan in holding)
+                + ".",
+            )
+        [plan] = holding
         action = session.scalar(
             select(m.Action).where(m.Action.plan_id == plan.id, m.Action.ref == found)
         )
@@ -273,69 +384,82 @@ def action_history(ctx: RequestContext, *, ref: str) -> ActionHistory:
             revised_target_date=action.revised_target_date,
             closed=action.closed,
             entries=tuple(entries),
+            scheme=ctx.rules(plan).scheme,
+            plan_name=plan.name if len(plans) > 1 else None,
         )
 
 
-def home_for(ctx: RequestContext) -> Home:
-    """The App Home of the person asking: their actions; a director's directorate; an admin's
-    whole plan."""
+def home_for(ctx: RequestContext) -> HomeTab:
+    """The App Home of the person asking, a part for each of their plans: their actions; a
+    director's directorate; an admin's whole plan."""
     with ctx.db.read_session() as session:
-        plan, person = ctx.member(session)
-        today = ctx.today(plan)
-        period = _period_info(session, plan, ctx.cycle(plan), today)
-        own = _actions_of(session, plan, person)
-        directorate = person.directorate.name if person.directorate else None
-        # Only what the Home shows: an owner's own actions (refreshed after each of their
-        # updates), a director's and their directorate's, the whole plan for an admin.
-        shown = own
-        if person.role == ppl.ADMIN:
-            shown = _plan_actions(session, plan)
-        elif person.role == ppl.DIRECTOR and directorate is not None:
-            in_directorate = m.Action.directorate_id == person.directorate_id
-            own_ids = {a.id for a in own}
-            shown = own + [
-                a for a in _plan_actions(session, plan, in_directorate) if a.id not in own_ids
-            ]
-        everything = _lines(session, plan, shown, period, person, today)
-        mine_refs = {a.ref for a in own}
-        mine = tuple(line for line in everything if line.ref in mine_refs)
-        team: tuple[ListedAction, ...] = ()
-        scope: Sequence[ListedAction] = ()
-        by_directorate: list[DirectorateProgress] = []
-        if person.role == ppl.DIRECTOR and directorate is not None:
-            team = tuple(line for line in everything if line.directorate == directorate)
-            scope = team
-        elif person.role == ppl.ADMIN:
-            scope = everything
-            names = sorted({line.directorate for line in everything})
-            for name in names:
-                lines = [line for line in everything if line.directorate == name]
-                by_directorate.append(
-                    DirectorateProgress(
-                        name=name,
-                        updated=sum(1 for line in lines if not line.outstanding),
-                        total=len(lines),
-                        outstanding=tuple(line for line in lines if line.outstanding),
-                    )
-                )
-        counts = Counter(line.status for line in scope if line.status is not None)
-        return Home(
-            plan_name=plan.name,
-            person_name=person.name,
-            slack_id=person.slack_id,
-            role=person.role,
-            period=period,
-            mine=mine,
-            away_from=person.away_from if _absent_now_or_later(person, today) else None,
-            away_to=person.away_to if _absent_now_or_later(person, today) else None,
-            delegate_name=person.delegate.name if person.delegate else None,
-            directorate=directorate,
-            team=team,
-            status_counts=dict(counts),
-            updated=sum(1 for line in scope if not line.outstanding),
-            total=len(scope),
-            by_directorate=tuple(by_directorate),
+        return HomeTab(
+            tuple(
+                _home_in(ctx, session, plan, person) for plan, person in _memberships(ctx, session)
+            )
         )
+
+
+def _home_in(ctx: RequestContext, session: Session, plan: m.Plan, person: m.Person) -> Home:
+    """One plan's part of a person's App Home."""
+    today = ctx.today(plan)
+    period = _period_info(session, plan, ctx.cycle(plan), today)
+    own = _actions_of(session, plan, person)
+    directorate = person.directorate.name if person.directorate else None
+    # Only what the Home shows: an owner's own actions (refreshed after each of their
+    # updates), a director's and their directorate's, the whole plan for an admin.
+    shown = own
+    if person.role == ppl.ADMIN:
+        shown = _plan_actions(session, plan)
+    elif person.role == ppl.DIRECTOR and directorate is not None:
+        in_directorate = m.Action.directorate_id == person.directorate_id
+        own_ids = {a.id for a in own}
+        shown = own + [
+            a for a in _plan_actions(session, plan, in_directorate) if a.id not in own_ids
+        ]
+    everything = _lines(session, plan, shown, period, person, today)
+    mine_refs = {a.ref for a in own}
+    mine = tuple(line for line in everything if line.ref in mine_refs)
+    team: tuple[ListedAction, ...] = ()
+    scope: Sequence[ListedAction] = ()
+    by_directorate: list[DirectorateProgress] = []
+    if person.role == ppl.DIRECTOR and directorate is not None:
+        team = tuple(line for line in everything if line.directorate == directorate)
+        scope = team
+    elif person.role == ppl.ADMIN:
+        scope = everything
+        names = sorted({line.directorate for line in everything})
+        for name in names:
+            lines = [line for line in everything if line.directorate == name]
+            by_directorate.append(
+                DirectorateProgress(
+                    name=name,
+                    updated=sum(1 for line in lines if not line.outstanding),
+                    total=len(lines),
+                    outstanding=tuple(line for line in lines if line.outstanding),
+                )
+            )
+    counts = Counter(line.status for line in scope if line.status is not None)
+    away = _absent_now_or_later(person, today)
+    return Home(
+        plan_key=plan.key,
+        plan_name=plan.name,
+        scheme=ctx.rules(plan).scheme,
+        person_name=person.name,
+        slack_id=person.slack_id,
+        role=person.role,
+        period=period,
+        mine=mine,
+        away_from=person.away_from if away else None,
+        away_to=person.away_to if away else None,
+        delegate_name=person.delegate.name if person.delegate else None,
+        directorate=directorate,
+        team=team,
+        status_counts=dict(counts),
+        updated=sum(1 for line in scope if not line.outstanding),
+        total=len(scope),
+        by_directorate=tuple(by_directorate),
+    )
 
 
 def _absent_now_or_later(person: m.Person, today: dt.date) -> bool:
@@ -344,21 +468,29 @@ def _absent_now_or_later(person: m.Person, today: dt.date) -> bool:
 
 
 def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
-    """The open actions the caller may update (their own first), filtered by `query`."""
+    """The open actions the caller may update (their own first), in every plan of theirs (or
+    the one `ctx` names), filtered by `query`; named by plan when they are in several."""
     wanted = query.strip().casefold()
     with ctx.db.session() as session:
-        plan, person = ctx.member(session)
-        period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
-        choices = [
-            ActionChoice(
-                ref=a.ref,
-                title=a.title,
-                owner_name=a.owner.name,
-                own=a.owner_id == person.id,
-            )
-            for a in sorted(_plan_actions(session, plan), key=lambda a: (a.number, a.ref))
-            if not a.closed and ppl.may_update(person, a)
-        ]
+        mine = my_plans(session, ctx)
+        several = in_several_plans(session, ctx)
+        choices: list[ActionChoice] = []
+        periods: list[PlanPeriod] = []
+        for plan, person in mine:
+            period = _period_info(session, plan, ctx.cycle(plan), ctx.today(plan))
+            periods.append(PlanPeriod(plan.name, period))
+            choices += [
+                ActionChoice(
+                    ref=a.ref,
+                    title=a.title,
+                    owner_name=a.owner.name,
+                    own=a.owner_id == person.id,
+                    plan_key=plan.key if several else "",
+                    plan_name=plan.name if several else "",
+                )
+                for a in sorted(_plan_actions(session, plan), key=lambda a: (a.number, a.ref))
+                if not a.closed and ppl.may_update(person, a)
+            ]
         if wanted:
             choices = [
                 c
@@ -366,9 +498,16 @@ def updatable_actions(ctx: RequestContext, *, query: str = "") -> PickerForm:
                 if c.ref == normalise_ref(query)
                 or wanted in c.ref.casefold()
                 or wanted in c.title.casefold()
+                or wanted in c.plan_name.casefold()
             ]
         choices.sort(key=lambda c: not c.own)  # stable: own actions first, each in ref order
-        return PickerForm(choices=tuple(choices), period=period)
+        schemes = {ctx.rules(plan).scheme for plan, _ in mine}
+        return PickerForm(
+            choices=tuple(choices),
+            period=periods[0].period,
+            scheme=schemes.pop() if len(schemes) == 1 else None,
+            plan_periods=tuple(periods) if several else (),
+        )
 
 
 def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> UpdateForm:
@@ -377,7 +516,7 @@ def update_form(ctx: RequestContext, *, ref: str, period: str | None = None) -> 
     if not draft.caller_is_admin:
         return UpdateForm(draft=draft, periods=())
     with ctx.db.session() as session:
-        plan = ctx.plan(session)
+        plan = ctx.for_plan(draft.plan_key).plan(session)
         current = open_period(session, plan, ctx.cycle(plan), ctx.today(plan))
         locked = locked_periods(session, plan)
     choices = []

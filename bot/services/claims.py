@@ -3,7 +3,9 @@
 A claim is an `INSERT ... ON CONFLICT DO NOTHING` on the unique (plan, period, kind,
 recipient) of `Delivery`, so of several replicas or ticks exactly one sends. The sender then
 marks the claim sent or failed, or releases it so the next tick tries again. A claim left
-over `lease` ago by a process that died before saying how it went is taken over.
+over `lease` ago by a process that died before saying how it went is taken over. A message
+owed under several rows (a reminder DM listing several plans' shares) claims them together,
+in one transaction (`claim_deliveries`), and settles them together.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import cast
 
@@ -38,6 +41,11 @@ class DeliveryKey:
     period_key: str
     kind: str
     recipient: str
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, str]:
+        """The order rows are claimed in when several are claimed at once."""
+        return (self.plan_id, self.period_key, self.kind, self.recipient)
 
     def key_columns(self) -> dict[str, object]:
         """The key's columns of the `deliveries` row, by name."""
@@ -100,27 +108,74 @@ def claim_delivery(
     return None
 
 
-def mark_sent(db: Database, claim: Claim, *, now: dt.datetime, detail: str = "") -> None:
+def claim_deliveries(
+    db: Database,
+    keys: Sequence[DeliveryKey],
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta = CLAIM_LEASE,
+) -> list[Claim | None]:
+    """Claim the rows of one message that covers several (a DM listing several plans' shares),
+    in one transaction: for each key, its claim, or None where it is sent, failed or claimed
+    by another. The rows are taken in key order, so two senders of the same message never
+    split it: the first to insert the first row holds it, and the other, waiting on it, then
+    finds every row taken (PostgreSQL); SQLite's writers take turns anyway.
+    """
+    claims: list[Claim | None] = [None] * len(keys)
+    order = sorted(range(len(keys)), key=lambda i: keys[i].sort_key)
+    statements = _statements(db.dialect)
+    taken_over = []
     with db.transaction() as connection:
-        connection.execute(
-            _statements(db.dialect).settle,
-            {**_key(claim), "token": claim.token, "state": SENT, "sent_at": now, "detail": detail},
+        for index in order:
+            claim = new_claim(keys[index])
+            values = {**claim.claimed_row(now), "sent_at": None}
+            if connection.execute(statements.claim, values).scalar() is None:
+                stale = {**_key(claim), "stale_before": now - lease, "now": now}
+                taken = connection.execute(
+                    statements.take_over, {**stale, "token": claim.token}
+                ).scalar()
+                if taken is None:
+                    continue
+                taken_over.append(claim)
+            claims[index] = claim
+    for claim in taken_over:
+        log.warning(
+            "taking over a stale claim: %s %s to %s", claim.period_key, claim.kind, claim.recipient
         )
+    return claims
 
 
-def mark_failed(db: Database, claim: Claim, *, detail: str) -> None:
+def mark_sent(
+    db: Database, claim: Claim | Sequence[Claim], *, now: dt.datetime, detail: str = ""
+) -> None:
+    """The message went: its claim (or every claim of a message covering several) is sent."""
+    with db.transaction() as connection:
+        for one in _each(claim):
+            connection.execute(
+                _statements(db.dialect).settle,
+                {**_key(one), "token": one.token, "state": SENT, "sent_at": now, "detail": detail},
+            )
+
+
+def mark_failed(db: Database, claim: Claim | Sequence[Claim], *, detail: str) -> None:
     """The recipient cannot be reached: never retried for this kind, reported to the admins."""
     with db.transaction() as connection:
-        connection.execute(
-            _statements(db.dialect).fail,
-            {**_key(claim), "token": claim.token, "state": FAILED, "detail": detail},
-        )
+        for one in _each(claim):
+            connection.execute(
+                _statements(db.dialect).fail,
+                {**_key(one), "token": one.token, "state": FAILED, "detail": detail},
+            )
 
 
-def release(db: Database, claim: Claim) -> None:
-    """Give the claim back so the next tick sends the message again."""
+def release(db: Database, claim: Claim | Sequence[Claim]) -> None:
+    """Give the claim (or claims) back so the next tick sends the message again."""
     with db.transaction() as connection:
-        connection.execute(_statements(db.dialect).release, {**_key(claim), "token": claim.token})
+        for one in _each(claim):
+            connection.execute(_statements(db.dialect).release, {**_key(one), "token": one.token})
+
+
+def _each(claim: Claim | Sequence[Claim]) -> Sequence[Claim]:
+    return (claim,) if isinstance(claim, Claim) else claim
 
 
 def _key(claim: Claim) -> dict[str, object]:

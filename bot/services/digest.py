@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.periods import Period
-from bot.domain.status import DEFAULT_SCHEME, Direction, StatusScheme
+from bot.domain.status import Direction, StatusScheme
 from bot.errors import NotFound
 from bot.model.report import (
     ALL,
@@ -113,7 +113,7 @@ def _closes(scheme: StatusScheme, key: str) -> bool:
 def _statuses(scheme: StatusScheme) -> tuple[StatusInfo, ...]:
     return (
         *(
-            StatusInfo(s.key, s.label, s.colour, s.emoji, s.needs_note, s.rank)
+            StatusInfo(s.key, s.label, s.colour, s.emoji, s.needs_note, s.rank, s.closes)
             for s in scheme.statuses
         ),
         StatusInfo(NO_UPDATE, NO_UPDATE_LABEL, NO_UPDATE_COLOUR, ":grey_question:"),
@@ -179,13 +179,16 @@ def compile_digest(
     period: Period,
     scope: Scope | str = ALL,
     audience: ReportAudience = ReportAudience.DRAFT,
-    scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> Digest:
-    """Compile the report for `period` and `scope` from the updates that count, as of `ctx.now`."""
+    """Compile the report for `period` and `scope` from the updates that count, as of `ctx.now`,
+    by the plan's own rules: its statuses (labels, colours, order, which need a note) and its
+    calendar."""
     if isinstance(scope, str):
         scope = parse_scope(scope)
     with ctx.db.read_session() as session:
         plan = ctx.plan(session)
+        rules = ctx.rules(plan)
+        scheme = rules.scheme
         actions, scope = _scope_actions(session, plan, scope)
         themes = {
             t.id: t for t in session.scalars(select(m.Theme).where(m.Theme.plan_id == plan.id))
@@ -258,7 +261,8 @@ def compile_digest(
             period_label=period.label,
             previous_period_key=previous.key,
             previous_period_label=previous.label,
-            committee=row.committee if row else "",
+            # The meeting's committee; else the one the plan's settings name.
+            committee=(row.committee if row else "") or rules.committee or "",
             meeting_date=meeting,
             update_deadline=schedule.update_deadline,
             publication_deadline=schedule.publication_deadline,
@@ -277,6 +281,7 @@ def compile_digest(
             trend=trend,
             missing=missing,
             indicators=indicators,
+            on_track=scheme.on_track,
         )
 
 
@@ -311,7 +316,8 @@ def _line(
     closes = now.status is not None and _closes(scheme, now.status)
     if not closes and revised is not None and revised > action.target_date:
         flags.append(Flag.SLIPPED)
-    if now.status == "green" and (revised or action.target_date) < as_of:
+    on_track = now.status is not None and now.status == scheme.on_track
+    if on_track and (revised or action.target_date) < as_of:
         flags.append(Flag.GREEN_BUT_OVERDUE)
     if (
         closes

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from bot.domain.periods import Period, parse_period
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotAllowed
 from bot.model.report import ALL, Digest, ReportAudience, Scope, ScopeKind, parse_scope
 from bot.services import people as ppl
 from bot.services.context import RequestContext
@@ -40,14 +41,36 @@ class DigestRequest:
     publish: bool
     period: Period | None
     scope: Scope | None
+    plan_key: str | None = None  # the plan named first, if any
 
 
-def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
-    """Read `[publish] [period] [scope]`: `Q2 2019/20 theme:Finance & savings`, `publish Q3`."""
+def _plan_named(words: list[str], plans: Sequence[tuple[str, str]]) -> tuple[str | None, list[str]]:
+    """The plan `words` start with, by key or by name (case and spacing aside), and the words
+    after it; the longest name wins (`Strategy 2020-23` over a plan called `Strategy`)."""
+    folded = [w.casefold() for w in words]
+    best: tuple[int, str] | None = None
+    for key, name in plans:
+        for candidate in (key.split(), name.split()):
+            size = len(candidate)
+            matches = size > 0 and folded[:size] == [w.casefold() for w in candidate]
+            if matches and (best is None or size > best[0]):
+                best = (size, key)
+    if best is None:
+        return None, words
+    return best[1], words[best[0] :]
+
+
+def parse_digest_request(
+    text: str, *, today: dt.date, plans: Sequence[tuple[str, str]] = ()
+) -> DigestRequest:
+    """Read `[publish] [plan] [period] [scope]`: `Q2 2019/20 theme:Finance & savings`,
+    `strategy Q3`, `publish Q3`. `plans` are the (key, name) of the plans a first word may
+    name."""
     words = text.split()
     publish = bool(words) and words[0].lower() == "publish"
     if publish:
         words = words[1:]
+    plan_key, words = _plan_named(words, plans)
     period: Period | None = None
     scope_start = 0
     for size in (2, 1):
@@ -62,7 +85,8 @@ def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
     if publish and rest:
         raise InvalidInput(
             f"'{rest}' is not a period.",
-            hint="Publish the whole plan with `/digest publish` or `/digest publish Q3 2019/20`.",
+            hint="Publish the whole plan with `/digest publish` or `/digest publish Q3 2019/20`"
+            + (" (naming the plan first: `/digest publish <plan> Q3`)." if plans else "."),
         )
     if rest and period is None and ":" not in rest and rest.lower() not in {"all", "plan"}:
         raise InvalidInput(
@@ -70,7 +94,45 @@ def parse_digest_request(text: str, *, today: dt.date) -> DigestRequest:
             hint="Try `/digest`, `/digest Q3 2019/20`, `/digest theme:<name>` "
             "or `/digest directorate:<name>`.",
         )
-    return DigestRequest(publish, period, parse_scope(rest) if rest else None)
+    return DigestRequest(publish, period, parse_scope(rest) if rest else None, plan_key)
+
+
+def read_digest_request(ctx: RequestContext, text: str) -> DigestRequest:
+    """`/digest ...` read against the plans there are (a plan's name or key may come first);
+    a period written without its year is read by the named plan's date."""
+    with ctx.db.read_session() as session:
+        plans = {plan.key: plan for plan in session.scalars(select(m.Plan).order_by(m.Plan.key))}
+        named = [(plan.key, plan.name) for plan in plans.values()]
+        words = text.split()
+        publishing = bool(words) and words[0].lower() == "publish"
+        key, _ = _plan_named(words[1:] if publishing else words, named)
+        today = ctx.today(plans[key]) if key else ctx.local_today
+    return parse_digest_request(text, today=today, plans=named)
+
+
+def in_plan_of(ctx: RequestContext, *, command: str = "/digest") -> RequestContext:
+    """The request for the plan it names or, naming none, for the one plan the person asking
+    is in; one in several plans is asked to name one (nothing is done). Anyone in no plan is
+    left to the service: the only plan there is refuses them with a reason."""
+    if ctx.plan_key:
+        return ctx
+    with ctx.db.read_session() as session:
+        mine = [plan for plan, _ in ctx.memberships(session)]
+        if len(mine) == 1:
+            return ctx.for_plan(mine[0].key)
+        if len(mine) > 1:
+            names = ", ".join(f"{plan.name} (`{plan.key}`)" for plan in mine)
+            raise InvalidInput(
+                f"You are in several plans: {names}. Say which one; nothing was done.",
+                hint=f"Name the plan first, for example `{command} {mine[0].key}`; "
+                f"one of: {', '.join(plan.key for plan in mine)}.",
+            )
+        if len(ctx.plans(session)) > 1:
+            raise NotAllowed(
+                "You are not on the list of people in any plan here; nothing was done.",
+                hint="Ask the programme office to add you to their plan's people.",
+            )
+    return ctx
 
 
 @dataclass(frozen=True)
@@ -86,6 +148,7 @@ def digest_for(
 ) -> PersonalDigest:
     """`/digest`: owners get the summary without names; directors (their directorate by
     default) and admins (the whole plan by default) get the draft, with names and files."""
+    ctx = in_plan_of(ctx)
     with ctx.db.read_session() as session:
         plan, person = ctx.member(session)
         role = person.role

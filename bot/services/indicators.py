@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.indicators import (
-    INDICATOR_PREFIX,
     NOT_AVAILABLE,
     Polarity,
     Unit,
@@ -22,37 +21,16 @@ from bot.domain.indicators import (
 )
 from bot.domain.periods import Period
 from bot.domain.refs import normalise_ref
-from bot.domain.status import DEFAULT_SCHEME
+from bot.domain.status import StatusScheme
 from bot.errors import InvalidInput, NotFound
 from bot.model.indicators import IndicatorLine, RecordedMeasure
 from bot.model.updates import Source
 from bot.services import people as ppl
 from bot.services.context import RequestContext
+from bot.services.plan_choice import choose_plan, find_indicator, indicator_refs
 from bot.services.plans import indicator_targets, latest_measures, open_period, period_row
 from bot.services.recording import checked_note, record_once
 from storage import models as m
-
-
-def _candidates(text: str) -> list[str]:
-    """The refs `text` may mean: as an indicator's (`7` → PI-7) and as an action's."""
-    found = [normalise_ref(text, prefix=INDICATOR_PREFIX), normalise_ref(text)]
-    return list(dict.fromkeys(ref for ref in found if ref is not None))
-
-
-def find_indicator(session: Session, plan: m.Plan, ref_text: str) -> m.Indicator | None:
-    """The plan's indicator `ref_text` names, with its owner and directorate; None if none."""
-    refs = _candidates(ref_text)
-    if not refs:
-        return None
-    return session.scalar(
-        select(m.Indicator)
-        .where(m.Indicator.plan_id == plan.id, m.Indicator.ref.in_(refs))
-        .options(
-            joinedload(m.Indicator.owner, innerjoin=True),
-            joinedload(m.Indicator.directorate, innerjoin=True),
-        )
-        .limit(1)
-    )
 
 
 def refuse_status_for_indicator(indicator: m.Indicator, status: str) -> InvalidInput:
@@ -68,7 +46,9 @@ def refuse_status_for_indicator(indicator: m.Indicator, status: str) -> InvalidI
     )
 
 
-def _indicator(session: Session, plan: m.Plan, ref_text: str, value: str) -> m.Indicator:
+def _indicator(
+    session: Session, plan: m.Plan, scheme: StatusScheme, ref_text: str, value: str
+) -> m.Indicator:
     indicator = find_indicator(session, plan, ref_text)
     if indicator is not None:
         return indicator
@@ -76,14 +56,15 @@ def _indicator(session: Session, plan: m.Plan, ref_text: str, value: str) -> m.I
     if ref is not None and session.scalar(
         select(m.Action.id).where(m.Action.plan_id == plan.id, m.Action.ref == ref)
     ):
-        statuses = ", ".join(DEFAULT_SCHEME.keys)
+        statuses = ", ".join(scheme.keys)
+        example = scheme.on_track or scheme.keys[0]
         raise InvalidInput(
             f"{ref} is an action: it takes a status, not a number like '{value[:40]}'. "
             "Nothing was recorded.",
-            hint=f"For example `/update {ref} green <note>`; the statuses are {statuses}.",
+            hint=f"For example `/update {ref} {example} <note>`; the statuses are {statuses}.",
         )
     known = list(session.scalars(select(m.Indicator.ref).where(m.Indicator.plan_id == plan.id)))
-    wanted = (_candidates(ref_text) or [ref_text.strip().upper()])[0]
+    wanted = (indicator_refs(ref_text) or [ref_text.strip().upper()])[0]
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
     raise NotFound(
         f"There is no indicator '{ref_text.strip()[:40]}' in this plan.",
@@ -129,8 +110,9 @@ def _record(
     source: Source,
     idempotency_key: str | None,
 ) -> RecordedMeasure:
-    plan, person = ctx.member(session)
-    indicator = _indicator(session, plan, ref, value)
+    chosen = choose_plan(session, ctx, ref)
+    plan, person = chosen.plan, chosen.person
+    indicator = _indicator(session, plan, ctx.rules(plan).scheme, ref, value)
     ppl.require_may_update(session, plan, person, indicator)
     unit = Unit(indicator.unit)
     number: Decimal | None = None

@@ -30,7 +30,7 @@ from bot.domain.calendar import Cycle, PeriodSchedule, Step
 from bot.domain.dates import weekday_date
 from bot.domain.indicators import Unit
 from bot.domain.periods import Period
-from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.domain.status import StatusScheme
 from bot.model.reminders import (
     OutstandingAction,
     OutstandingIndicator,
@@ -78,6 +78,7 @@ class _IndicatorItem:
 @dataclass
 class _PeriodState:
     plan: m.Plan
+    status_word: str  # the plan's on-track status, for the "/update ACT-n green" hint
     period: Period
     schedule: PeriodSchedule
     locked: bool
@@ -123,6 +124,7 @@ def _outstanding(
             continue
         earlier = max(history) if history else None
         last = history[earlier] if earlier else None
+        label, emoji = _words(scheme, last.status) if last else ("", "")
         target = action.effective_target
         no_change_ok = (
             last is not None
@@ -144,10 +146,21 @@ def _outstanding(
                     last_note=last.note if last else "",
                     last_period_key=earlier,
                     no_change_ok=no_change_ok,
+                    last_label=label,
+                    last_emoji=emoji,
                 ),
             )
         )
     return items, len(actions)
+
+
+def _words(scheme: StatusScheme, status: str) -> tuple[str, str]:
+    """A status's label and emoji in the plan's scheme (a key it no longer has: the key)."""
+    try:
+        found = scheme.get(status)
+    except KeyError:
+        return status, ""
+    return found.label, found.emoji
 
 
 def period_state(
@@ -156,8 +169,11 @@ def period_state(
     cycle: Cycle,
     today: dt.date,
     period: Period | None = None,
-    scheme: StatusScheme = DEFAULT_SCHEME,
+    *,
+    scheme: StatusScheme,
 ) -> _PeriodState:
+    """The period (the open one by default) as the ladder sees it: its dates in the plan's
+    calendar (`cycle`), and what is outstanding, in the plan's status `scheme`."""
     chosen = period or open_period(session, plan, cycle, today)
     row = session.scalar(
         select(m.Period).where(m.Period.plan_id == plan.id, m.Period.key == chosen.key)
@@ -166,6 +182,7 @@ def period_state(
     outstanding, open_actions = _outstanding(session, plan, chosen, today, scheme)
     return _PeriodState(
         plan=plan,
+        status_word=scheme.on_track or scheme.keys[0],
         period=chosen,
         schedule=schedule,
         locked=row is not None and row.locked_at is not None,
@@ -405,6 +422,7 @@ def _reminder(
         day=day,
         update_deadline=state.schedule.update_deadline,
         actions=tuple(shown),
+        status_word=state.status_word,
         notes=tuple(notes),
         open_actions=state.open_actions,
         indicators=tuple(indicators),
@@ -456,7 +474,7 @@ def due_reminders(ctx: RequestContext) -> list[Reminder]:
 
     def due(session: Session, plan: m.Plan) -> list[Reminder]:
         cycle, today = ctx.cycle(plan), ctx.today(plan)
-        state = period_state(session, plan, cycle, today)
+        state = period_state(session, plan, cycle, today, scheme=ctx.rules(plan).scheme)
         step = cycle.due_step(state.schedule, ctx.now)
         if step is None or state.locked:
             return []
@@ -489,6 +507,7 @@ def unreachable_to_report(ctx: RequestContext) -> list[Unreachable]:
                     Unreachable(
                         plan.id,
                         plan.key,
+                        plan.name,
                         period.key,
                         slack_id,
                         person.name if person else slack_id,

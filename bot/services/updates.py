@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period, parse_period
 from bot.domain.refs import normalise_ref, resolve_ref
-from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.domain.status import StatusScheme
 from bot.errors import InvalidInput, NotAllowed, PeriodLocked
 from bot.model.updates import (
     MAX_NOTE_CHARS,
@@ -22,7 +22,8 @@ from bot.model.updates import (
 )
 from bot.services import people as ppl
 from bot.services.context import RequestContext
-from bot.services.indicators import find_indicator, refuse_status_for_indicator
+from bot.services.indicators import refuse_status_for_indicator
+from bot.services.plan_choice import ChosenPlan, choose_plan, find_indicator, in_several_plans
 from bot.services.plans import locked_periods, open_period, period_row
 from bot.services.recording import checked_note, record_once
 from storage import models as m
@@ -103,9 +104,8 @@ def _period_for(
 
 def _draft(
     session: Session,
-    plan: m.Plan,
+    chosen: ChosenPlan,
     cycle: Cycle,
-    person: m.Person,
     action: m.Action,
     period: Period,
     scheme: StatusScheme,
@@ -115,6 +115,7 @@ def _draft(
     looked_up: bool = False,
 ) -> UpdateDraft:
     """`row` and `last`, when the caller has them (`looked_up`), save reading them again."""
+    plan, person = chosen.plan, chosen.person
     if row is None:
         row = period_row(session, plan, period)
     if not looked_up:
@@ -139,6 +140,9 @@ def _draft(
         caller_is_admin=person.role == ppl.ADMIN,
         on_behalf=person.id != action.owner_id,
         current_target=action.effective_target,
+        scheme=scheme,
+        plan_name=plan.name,
+        several_plans=chosen.several,
     )
 
 
@@ -192,12 +196,13 @@ def missing_fields(
 def prepare_update(ctx: RequestContext, *, ref: str, period: str | None = None) -> UpdateDraft:
     """The update form for `ref`, prefilled with the last update; checks the caller may update."""
     with ctx.db.session() as session:
-        plan, person = ctx.member(session)
+        chosen = choose_plan(session, ctx, ref)
+        plan, person = chosen.plan, chosen.person
         action = _action(session, plan, ref)
         ppl.require_may_update(session, plan, person, action)
         cycle = ctx.cycle(plan)
-        chosen = _period_for(session, plan, cycle, person, period, ctx.today(plan))
-        return _draft(session, plan, cycle, person, action, chosen, ctx.rules(plan).scheme)
+        counts_for = _period_for(session, plan, cycle, person, period, ctx.today(plan))
+        return _draft(session, chosen, cycle, action, counts_for, ctx.rules(plan).scheme)
 
 
 def record_update(
@@ -211,43 +216,52 @@ def record_update(
     source: Source,
     idempotency_key: str | None = None,
     amendment_reason: str | None = None,
-    scheme: StatusScheme = DEFAULT_SCHEME,
 ) -> RecordedUpdate:
-    """Record one update after checking every rule; raises with a reason and changes nothing."""
+    """Record one update, in the plan of the caller's that has `ref` (or the one `ctx` names),
+    its status read by that plan's scheme, after checking every rule; raises with a reason
+    and changes nothing."""
     note = checked_note(note)
-    try:
-        status_key = scheme.parse(status)
-    except InvalidInput:
-        _refuse_if_indicator(ctx, ref, status)
-        raise
 
     def record(session: Session) -> RecordedUpdate:
         return _record(
             session,
             ctx,
             ref=ref,
-            status_key=status_key,
+            status=status,
             note=note,
             revised_target_date=revised_target_date,
             period_text=period,
             source=source,
             idempotency_key=idempotency_key,
             amendment_reason=(amendment_reason or "").strip() or None,
-            scheme=scheme,
         )
 
-    return record_once(ctx, idempotency_key, already_recorded=_already_recorded, record=record)
+    def already_recorded(session: Session, key: str) -> RecordedUpdate | None:
+        return _already_recorded(session, ctx, key)
+
+    return record_once(ctx, idempotency_key, already_recorded=already_recorded, record=record)
 
 
-def _refuse_if_indicator(ctx: RequestContext, ref: str, status: str) -> None:
-    """A word that is no status, given for an indicator: say it takes a number instead."""
-    with ctx.db.read_session() as session:
-        indicator = find_indicator(session, ctx.plan(session), ref)
+def _status_key(
+    session: Session, chosen: ChosenPlan, scheme: StatusScheme, ref: str, status: str
+) -> str:
+    """The status `status` means in the plan's scheme; refused listing that plan's statuses
+    (or, for an indicator, saying it takes a number)."""
+    try:
+        return scheme.parse(status)
+    except InvalidInput as refused:
+        indicator = find_indicator(session, chosen.plan, ref)
         if indicator is not None:
-            raise refuse_status_for_indicator(indicator, status)
+            raise refuse_status_for_indicator(indicator, status) from None
+        if not chosen.several:
+            raise
+        raise InvalidInput(
+            f"'{status.strip()}' is not a status in {chosen.plan.name}.",
+            hint=f"Use one of: {', '.join(scheme.keys)}.",
+        ) from refused
 
 
-def _already_recorded(session: Session, key: str) -> RecordedUpdate | None:
+def _already_recorded(session: Session, ctx: RequestContext, key: str) -> RecordedUpdate | None:
     update = session.scalar(select(m.Update).where(m.Update.idempotency_key == key))
     if update is None:
         return None
@@ -257,10 +271,24 @@ def _already_recorded(session: Session, key: str) -> RecordedUpdate | None:
         .order_by(m.Update.id.desc())
         .limit(1)
     )
-    return _recorded(update, previous.status if previous else None, duplicate=True)
+    plan = update.action.plan
+    return _recorded(
+        update,
+        previous.status if previous else None,
+        ctx.rules(plan).scheme,
+        several=in_several_plans(session, ctx),
+        duplicate=True,
+    )
 
 
-def _recorded(update: m.Update, previous: str | None, *, duplicate: bool = False) -> RecordedUpdate:
+def _recorded(
+    update: m.Update,
+    previous: str | None,
+    scheme: StatusScheme,
+    *,
+    several: bool,
+    duplicate: bool = False,
+) -> RecordedUpdate:
     action = update.action
     author = update.author
     return RecordedUpdate(
@@ -277,6 +305,10 @@ def _recorded(update: m.Update, previous: str | None, *, duplicate: bool = False
         on_behalf=update.on_behalf_of_id is not None,
         amendment_reason=update.amendment_reason,
         closed_action=action.closed,
+        scheme=scheme,
+        plan_key=action.plan.key,
+        plan_name=action.plan.name,
+        several_plans=several,
         duplicate=duplicate,
         owner_slack_id=action.owner.slack_id,
         author_slack_id=author.slack_id if author else "",
@@ -288,16 +320,18 @@ def _record(
     ctx: RequestContext,
     *,
     ref: str,
-    status_key: str,
+    status: str,
     note: str,
     revised_target_date: dt.date | None,
     period_text: str | None,
     source: Source,
     idempotency_key: str | None,
     amendment_reason: str | None,
-    scheme: StatusScheme,
 ) -> RecordedUpdate:
-    plan, person = ctx.member(session)
+    chosen = choose_plan(session, ctx, ref)
+    plan, person = chosen.plan, chosen.person
+    scheme = ctx.rules(plan).scheme
+    status_key = _status_key(session, chosen, scheme, ref, status)
     action = _action(session, plan, ref, status_key)
     ppl.require_may_update(session, plan, person, action)
     cycle, today = ctx.cycle(plan), ctx.today(plan)
@@ -305,9 +339,7 @@ def _record(
     row = period_row(session, plan, period)
     last = _last_update(session, action, before=period)
     draft = replace(
-        _draft(
-            session, plan, cycle, person, action, period, scheme, row=row, last=last, looked_up=True
-        ),
+        _draft(session, chosen, cycle, action, period, scheme, row=row, last=last, looked_up=True),
         status=status_key,
         note=note,
         revised_target_date=revised_target_date or action.revised_target_date,
@@ -359,4 +391,4 @@ def _record(
         action.revised_target_date = revised_target_date
     action.closed = scheme.closes(status_key)
     session.flush()
-    return _recorded(update, previous_status)
+    return _recorded(update, previous_status, scheme, several=chosen.several)

@@ -528,9 +528,12 @@ def running_bot(
 
 
 def wait_for(
-    found: Callable[[], list[Call]], *, count: int = 1, timeout: float = 5.0
+    found: Callable[[], list[Call]], *, count: int = 1, timeout: float = 20.0
 ) -> list[Call]:
-    """Poll until `found()` holds `count` items (Bolt finishes listeners on its threads)."""
+    """Poll until `found()` holds `count` items (Bolt finishes listeners on its threads).
+
+    `timeout` only bounds a failure: a publication renders every format before it answers,
+    which on a loaded machine takes several seconds."""
     deadline = time.monotonic() + timeout
     while True:
         items = found()

@@ -15,6 +15,7 @@ People (Slack IDs are the same person in every plan they belong to):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.planio import read_plan
@@ -71,7 +72,7 @@ STRATEGY_STATUSES = [
 ]
 
 
-def _csv(rows: list[tuple[str, ...] | list[str]]) -> str:
+def _csv(rows: Sequence[Sequence[str]]) -> str:
     return "".join(",".join(row) + "\n" for row in rows)
 
 
