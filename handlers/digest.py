@@ -51,6 +51,7 @@ def _answer(runtime: Runtime, command: dict[str, Any], respond: Respond) -> None
             # One command, one publication, however often Slack's request is delivered.
             request_key=f"command:{trigger}" if trigger else None,
             plan_key=request.plan_key,
+            anyway=request.anyway,
         )
         if result is not None:
             tell_privately(runtime, user, _published(result), respond)

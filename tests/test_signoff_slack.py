@@ -6,23 +6,34 @@ director approves the newer update. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
+import json
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
+from pypdf import PdfReader
 from sqlalchemy import select
 from support.fakeslack import FakeSlack
-from support.signoff_plan import MARK, RACHEL, SINEAD, signoff_plan
+from support.signoff_plan import MARK, PRIYA, RACHEL, SINEAD, signoff_plan
 from support.slackapp import Bot, block_actions, running_bot, view_submission
 
+from bot.domain.periods import Period
 from bot.ids import ActionId, BlockId
+from bot.model.report import ReportAudience
+from bot.render.report_html import render_html
+from bot.render.report_json import render_json
+from bot.services.digest import compile_digest
 from bot.services.plans import load_plan
 from jobs import signoff as signoff_job
 from storage import models as m
 from storage.db import Database
 
 LONDON = ZoneInfo("Europe/London")
+DIGEST_CHANNEL = "C0DIGEST1"
 IN_WINDOW = dt.datetime(2020, 1, 10, 10, 0, tzinfo=LONDON)  # Q3 2019/20: deadline Thu 23 Jan
 DEADLINE_DAY = dt.datetime(2020, 1, 23, 10, 0, tzinfo=LONDON)
 NEXT_DAY = dt.datetime(2020, 1, 24, 10, 0, tzinfo=LONDON)  # deadline + 1: the first reminder
@@ -44,7 +55,7 @@ def clock() -> Clock:
 @pytest.fixture
 def bot(db: Database, fake_slack: FakeSlack, clock: Clock) -> Iterator[Bot]:
     load_plan(db=db, plan_file=signoff_plan(), now=dt.datetime(2019, 12, 1, tzinfo=dt.UTC))
-    with running_bot(db, fake_slack, clock=clock) as running:
+    with running_bot(db, fake_slack, clock=clock, digest_channel=DIGEST_CHANNEL) as running:
         yield running
 
 
@@ -131,6 +142,12 @@ def test_owners_update_the_director_approves_one_returns_one_and_approves_the_re
         ("ACT-9", "Panel recruited.", "returned"),
     ]
 
+    # Publishing now is refused: ACT-9 is returned, not approved. Nothing is locked.
+    refusal = publish(bot, "publish 2019-20-Q3")
+    assert "is signed off (HR &amp; OD: ACT-9); nothing was published" in refusal
+    assert "anyway &lt;reason&gt;" in refusal
+    assert not locked(bot.db)
+
     # The owner updates again; the next day's DM lists only the new update (and reminds).
     assert (
         bot.command(
@@ -149,3 +166,51 @@ def test_owners_update_the_director_approves_one_returns_one_and_approves_the_re
     assert "Approved ACT-9" in press(bot, MARK, approve_new)
     assert decisions(bot.db)[-1] == ("ACT-9", "Panel chaired by the CEO.", "approved")
     assert signoff_job.tick(bot.runtime) == []
+    assert "Published Q3 2019/20" in publish(bot, "publish 2019-20-Q3")
+    assert locked(bot.db)
+
+
+def publish(bot: Bot, text: str) -> str:
+    """`/digest <text>` from the programme office; the text of the private reply."""
+    response = bot.command(PRIYA, "/digest", text)
+    assert response.status_code == 200
+    bot.wait_idle()
+    return " ".join(reply["text"] for reply in bot.replies_to(response))
+
+
+def locked(db: Database) -> bool:
+    with db.read_session() as session:
+        row = session.scalars(select(m.Period).where(m.Period.key == "2019-20-Q3")).one()
+        return row.locked_at is not None
+
+
+def test_publishing_anyway_states_the_reason_in_every_published_format(
+    bot: Bot, clock: Clock
+) -> None:
+    assert bot.command(SINEAD, "/update", "ACT-12 green Survey out.").status_code == 200
+    bot.wait_idle()
+    clock.now = NEXT_DAY
+    assert "is signed off (HR &amp; OD: ACT-12)" in publish(bot, "publish 2019-20-Q3")
+    assert "Say why" in publish(bot, "publish 2019-20-Q3 anyway")
+    assert not locked(bot.db)
+
+    reason = "The committee meets on Monday; HR's director is on leave."
+    assert "Published Q3 2019/20" in publish(bot, f"publish 2019-20-Q3 anyway {reason}")
+    assert locked(bot.db)
+    files = bot.fake.uploaded_files
+    word = next(content for name, content in files.items() if name.endswith(".docx"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(word)).paragraphs)
+    assert reason in text
+    pdf = next(content for name, content in files.items() if name.endswith(".pdf"))
+    pdf_text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "HR's director is on leave" in " ".join(pdf_text.split())
+    digest = compile_digest(
+        bot.runtime.request(PRIYA),
+        period=Period.from_key("2019-20-Q3"),
+        audience=ReportAudience.COMMITTEE,
+    )
+    assert json.loads(render_json(digest))["signoff"] == {
+        "on": True,
+        "published_anyway_reason": reason,
+    }
+    assert html.escape(reason) in render_html(digest, with_chart=False)

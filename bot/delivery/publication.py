@@ -95,10 +95,14 @@ def publish_report(
     now: dt.datetime,
     request_key: str | None = None,
     plan_key: str | None = None,
+    anyway: str | None = None,
 ) -> PublishResult | None:
     """Lock the period of one plan, post its committee report to the digest channel, then to
     webhooks. The plan is `plan_key`, else the one plan the admin is in (one in several must
     name it); publishing and locking one plan leaves every other plan as it was.
+
+    `anyway`: an admin's reason to publish with updates not signed off (plans with sign-off
+    refuse otherwise), stated in the published report.
 
     `request_key` names the request (the Slack command's trigger): delivered again (a
     replay, a redelivery), it publishes nothing and gives None.
@@ -127,7 +131,7 @@ def publish_report(
     try:
         if period is None:
             period = period_to_publish(ctx)
-        locked = lock_period(ctx, period=period, channel=channel)
+        locked = lock_period(ctx, period=period, channel=channel, anyway=anyway)
     except Exception:
         if request_claim is not None:  # refused, or failed: the request made nothing happen
             release(db, request_claim)

@@ -123,6 +123,9 @@ class ReportLine:
     source: str | None
     amendment: Amendment | None
     flags: tuple[str, ...]
+    # In a plan with sign-off: approved, awaiting sign-off or returned (None: no sign-off, or
+    # no update this period).
+    signoff: str | None = None
 
     @property
     def status_key(self) -> str:
@@ -195,6 +198,10 @@ class Digest(PlanPeriod):
     # The plan's best status of an open action (green by default): past its target date it
     # is "green but overdue". None when the plan's scheme has no such status.
     on_track: str | None = None
+    # The plan's sign-off: whether it is on, and the admin's reason for publishing with
+    # updates still not approved (stated in the published report).
+    signoff: bool = False
+    published_anyway: str | None = None
 
     @property
     def title(self) -> str:

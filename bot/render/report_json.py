@@ -63,6 +63,7 @@ def report_dict(digest: Digest) -> dict[str, Any]:
             {"period": t.period_key, "label": t.label, "counts": dict(t.counts)}
             for t in digest.trend
         ],
+        "signoff": {"on": digest.signoff, "published_anyway_reason": digest.published_anyway},
         "actions": [_action_dict(a) for a in digest.actions],
         "indicators": [_indicator_dict(i) for i in digest.indicators],
     }
@@ -128,4 +129,5 @@ def _action_dict(a: ReportLine) -> dict[str, Any]:
             else None
         ),
         "flags": list(a.flags),
+        "signoff": a.signoff,
     }

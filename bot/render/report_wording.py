@@ -118,6 +118,8 @@ def commentary(line: ReportLine) -> str:
             f"[Amended after publication on {short_date(line.amendment.at)} "
             f"by {line.amendment.by}: {line.amendment.reason}]"
         )
+    if line.signoff is not None:
+        parts.append(f"[Sign-off: {line.signoff}]")
     return "\n".join(parts)
 
 
@@ -148,7 +150,13 @@ def publication_note(digest: Digest) -> str:
             f"; re-issued {short_date(digest.generated_at)} with {amended} "
             f"amendment{'s' if amended != 1 else ''} marked below"
         )
-    return note + "."
+    note += "."
+    if digest.published_anyway:
+        note += (
+            " Published before every update was signed off by its director, for this reason: "
+            f"{digest.published_anyway}"
+        )
+    return note
 
 
 def counts_cell(now: int, before: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from bot.services.context import RequestContext
 from bot.services.indicator_history import with_history
 from bot.services.indicators import indicator_lines
 from bot.services.plans import latest_updates
+from bot.services.signoff import states as signoff_states
 from storage import models as m
 
 TREND_QUARTERS = 6  # the chart's trend covers at most this many quarters, ending at the period
@@ -211,6 +212,12 @@ def compile_digest(
         previous = period.previous()
 
         lines = [_line(action, history, period, previous, as_of, scheme) for action in actions]
+        if rules.signoff and audience is ReportAudience.DRAFT:  # the draft marks each action
+            states = signoff_states(session, plan, period.key)
+            lines = [
+                replace(line, signoff=str(states[a.id]) if a.id in states and line.status else None)
+                for a, line in zip(actions, lines, strict=True)
+            ]
         previous_statuses = {a.id: history.at(a.id, previous.key, scheme).status for a in actions}
 
         def group(name_of: Mapping[int, str], order: list[str]) -> tuple[GroupCounts, ...]:
@@ -282,6 +289,8 @@ def compile_digest(
             missing=missing,
             indicators=indicators,
             on_track=scheme.on_track,
+            signoff=rules.signoff,
+            published_anyway=row.published_anyway_reason if row and row.locked_at else None,
         )
 
 

@@ -42,6 +42,8 @@ class DigestRequest:
     period: Period | None
     scope: Scope | None
     plan_key: str | None = None  # the plan named first, if any
+    # `/digest publish … anyway <reason>`: an admin publishing with updates not signed off.
+    anyway: str | None = None
 
 
 def _plan_named(words: list[str], plans: Sequence[tuple[str, str]]) -> tuple[str | None, list[str]]:
@@ -64,13 +66,24 @@ def parse_digest_request(
     text: str, *, today: dt.date, plans: Sequence[tuple[str, str]] = ()
 ) -> DigestRequest:
     """Read `[publish] [plan] [period] [scope]`: `Q2 2019/20 theme:Finance & savings`,
-    `strategy Q3`, `publish Q3`. `plans` are the (key, name) of the plans a first word may
-    name."""
+    `strategy Q3`, `publish Q3`, `publish Q3 anyway <reason>`. `plans` are the (key, name)
+    of the plans a first word may name."""
     words = text.split()
     publish = bool(words) and words[0].lower() == "publish"
     if publish:
         words = words[1:]
     plan_key, words = _plan_named(words, plans)
+    anyway: str | None = None
+    if publish and "anyway" in (lowered := [w.lower() for w in words]):
+        at = lowered.index("anyway")
+        anyway = " ".join(words[at + 1 :]).strip()
+        words = words[:at]
+        if not anyway:
+            raise InvalidInput(
+                "Say why it is published before every update is signed off; nothing was published.",
+                hint="For example `/digest publish Q3 anyway The committee meets tomorrow; "
+                "Finance's director is on leave`.",
+            )
     period: Period | None = None
     scope_start = 0
     for size in (2, 1):
@@ -94,7 +107,7 @@ def parse_digest_request(
             hint="Try `/digest`, `/digest Q3 2019/20`, `/digest theme:<name>` "
             "or `/digest directorate:<name>`.",
         )
-    return DigestRequest(publish, period, parse_scope(rest) if rest else None, plan_key)
+    return DigestRequest(publish, period, parse_scope(rest) if rest else None, plan_key, anyway)
 
 
 def read_digest_request(ctx: RequestContext, text: str) -> DigestRequest:

@@ -23,6 +23,7 @@ from bot.services import people as ppl
 from bot.services.claims import CLAIM_LEASE, CLAIMED, SENT, Claim, DeliveryKey, new_claim
 from bot.services.context import RequestContext
 from bot.services.plans import locked_periods, meetings, open_period, period_row
+from bot.services.signoff import unapproved
 from storage import models as m
 
 if TYPE_CHECKING:
@@ -54,8 +55,14 @@ def url_key(url: str) -> str:
     return f"{host[:40]}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
 
-def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> LockedPeriod:
+def lock_period(
+    ctx: RequestContext, *, period: Period, channel: str = "", anyway: str | None = None
+) -> LockedPeriod:
     """Lock `period` for publication by an admin and claim the next publication's number.
+
+    In a plan with sign-off, updates not approved refuse it, naming them by directorate,
+    unless the admin gives a reason to publish `anyway` (kept with the period, and stated
+    in the report).
 
     Locking is idempotent: a later publication keeps the first lock and counts as a
     re-publication (amendments made since are marked in its report).
@@ -73,6 +80,7 @@ def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> Lo
                     hint=f"The current period is {current.label}.",
                 )
             row = period_row(session, plan, period)
+            _require_signed_off(session, plan, row, period, ctx.rules(plan).signoff, anyway)
             newly = row.locked_at is None
             if newly:
                 row.locked_at, row.locked_by_id = now, person.id
@@ -116,6 +124,32 @@ def lock_period(ctx: RequestContext, *, period: Period, channel: str = "") -> Lo
             f"{period.label} is being published by someone else right now.",
             hint="Wait a minute, then look in the digest channel before trying again.",
         ) from None
+
+
+def _require_signed_off(
+    session: Session,
+    plan: m.Plan,
+    row: m.Period,
+    period: Period,
+    signoff_on: bool,
+    anyway: str | None,
+) -> None:
+    """Refuse to publish updates that are not approved, naming them; with a reason, note it."""
+    if not signoff_on:
+        return
+    pending = unapproved(session, plan, period.key)
+    if not pending:
+        return
+    if anyway:
+        row.published_anyway_reason = anyway
+        return
+    named = "; ".join(f"{name}: {', '.join(refs)}" for name, refs in pending.items())
+    raise NotAllowed(
+        f"Not every update of {period.label} is signed off ({named}); nothing was published "
+        "or locked.",
+        hint="Ask the directors to approve them, or publish anyway with a reason the report "
+        f"will state: `/digest publish {plan.key} {period.key} anyway <reason>`.",
+    )
 
 
 def _version(publication: m.Delivery) -> int:
