@@ -19,7 +19,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from support.fakeslack import FakeSlack
 from support.signoff_plan import MARK, PRIYA, RACHEL, SINEAD, signoff_plan
-from support.slackapp import Bot, block_actions, running_bot, view_submission
+from support.slackapp import (
+    Bot,
+    all_text,
+    app_home_opened,
+    block_actions,
+    running_bot,
+    view_submission,
+)
 
 from bot.domain.periods import Period
 from bot.ids import ActionId, BlockId
@@ -214,3 +221,28 @@ def test_publishing_anyway_states_the_reason_in_every_published_format(
         "published_anyway_reason": reason,
     }
     assert html.escape(reason) in render_html(digest, with_chart=False)
+
+
+def test_the_directors_home_lists_what_awaits_them_and_approves_from_there(
+    bot: Bot, clock: Clock
+) -> None:
+    assert bot.command(SINEAD, "/update", "ACT-12 green Survey out.").status_code == 200
+    bot.wait_idle()
+    bot.event(app_home_opened(MARK))
+    home = bot.home_of(MARK)
+    assert "To sign off" in all_text(home)
+    (approve,) = [
+        element
+        for block in home["blocks"]
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"] == ActionId.SIGNOFF_APPROVE
+    ]
+    response = bot.interact(block_actions(MARK, approve, view=bot.fake.view(home["id"])))
+    assert response.status_code == 200
+    bot.wait_idle()
+    assert any("Approved ACT-12" in dm["text"] for dm in bot.dms_to(MARK))
+    assert decisions(bot.db) == [("ACT-12", "Survey out.", "approved")]
+    # Sinead, the owner, has nothing to sign off: her Home has no such list.
+    bot.event(app_home_opened(SINEAD))
+    assert "To sign off" not in all_text(bot.home_of(SINEAD))

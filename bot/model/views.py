@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.refs import plan_ref
 from bot.domain.status import StatusScheme
+from bot.model.signoff import AwaitingList
 from bot.model.updates import UpdateDraft
 
 
@@ -149,6 +150,8 @@ class HomeTab:
     order (one plan: the Home as it always was)."""
 
     homes: tuple[Home, ...]
+    # What this person may sign off now, in plans with sign-off (None: nothing, or no such plan).
+    signoff: AwaitingList | None = None
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from bot.render.blockkit import (
     section,
     shorten,
 )
-from bot.render.fitting import VIEW_ROOM, Entry, pack
+from bot.render.fitting import VIEW_ROOM, Entry, Room, pack
 from bot.render.grouped import ListPart, lay_out_parts
 from bot.render.replies import render_refusal
+from bot.render.signoff import awaiting_blocks
 
 
 def _counts(scheme: StatusScheme, counts: dict[str, int], updated: int, total: int) -> str:
@@ -151,6 +152,10 @@ def _plan_parts(home: Home, *, several: bool) -> list[ListPart]:
     return parts
 
 
+# The sign-off list takes at most this much of the Home; the plans' lists get the rest.
+SIGNOFF_ROOM = Room(VIEW_ROOM.blocks // 2, size=(VIEW_ROOM.size or 0) // 2)
+
+
 def render_home(tab: HomeTab) -> View:
     """The App Home for an owner, a director or an admin: within a Home tab at any size, a
     part for each of their plans (its name as a heading), and in each your own actions first
@@ -161,9 +166,12 @@ def render_home(tab: HomeTab) -> View:
     ]
     plan_parts = [_plan_parts(home, several=several) for home in tab.homes]
     footer = context(HOME_FOOTER_PLANS if several else HOME_FOOTER)
-    room = VIEW_ROOM.less([*(block for head in heads for block in head), footer])
-    laid = iter(lay_out_parts([part for parts in plan_parts for part in parts], room))
     blocks: list[Block] = []
+    if tab.signoff is not None:  # first: what waits on this person's decision
+        blocks += awaiting_blocks(tab.signoff, SIGNOFF_ROOM, title="To sign off")
+        blocks.append(divider())
+    room = VIEW_ROOM.less([*blocks, *(block for head in heads for block in head), footer])
+    laid = iter(lay_out_parts([part for parts in plan_parts for part in parts], room))
     for head, parts in zip(heads, plan_parts, strict=True):
         blocks += head
         for _ in parts:

@@ -37,6 +37,7 @@ from bot.model.views import (
     UpdateForm,
 )
 from bot.services import people as ppl
+from bot.services import signoff
 from bot.services.context import RequestContext
 from bot.services.plan_choice import in_several_plans, my_plans
 from bot.services.plans import latest_updates, locked_periods, meetings, open_period
@@ -393,11 +394,11 @@ def home_for(ctx: RequestContext) -> HomeTab:
     """The App Home of the person asking, a part for each of their plans: their actions; a
     director's directorate; an admin's whole plan."""
     with ctx.db.read_session() as session:
-        return HomeTab(
-            tuple(
-                _home_in(ctx, session, plan, person) for plan, person in _memberships(ctx, session)
-            )
-        )
+        memberships = _memberships(ctx, session)
+        homes = tuple(_home_in(ctx, session, plan, person) for plan, person in memberships)
+        signing = any(ctx.rules(plan).signoff for plan, _ in memberships)
+    waiting = signoff.awaiting(ctx) if signing else None
+    return HomeTab(homes, waiting if waiting is not None and waiting.items else None)
 
 
 def _home_in(ctx: RequestContext, session: Session, plan: m.Plan, person: m.Person) -> Home:
