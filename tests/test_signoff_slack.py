@@ -246,3 +246,19 @@ def test_the_directors_home_lists_what_awaits_them_and_approves_from_there(
     # Sinead, the owner, has nothing to sign off: her Home has no such list.
     bot.event(app_home_opened(SINEAD))
     assert "To sign off" not in all_text(bot.home_of(SINEAD))
+
+
+def test_a_redelivered_approve_press_approves_once_and_answers_once(bot: Bot, clock: Clock) -> None:
+    assert bot.command(SINEAD, "/update", "ACT-12 green Survey out.").status_code == 200
+    bot.wait_idle()
+    clock.now = DEADLINE_DAY
+    signoff_job.tick(bot.runtime)
+    (listing,) = bot.dms_to(MARK)
+    (approve,) = buttons(listing, ActionId.SIGNOFF_APPROVE)
+    payload = block_actions(MARK, approve, response_url=bot.fake.response_url("redelivered"))
+    first = bot.interact(payload)
+    again = bot.interact(payload)  # Slack delivering the same press again (same trigger)
+    assert (first.status_code, again.status_code) == (200, 200)
+    bot.wait_idle()
+    assert len(bot.replies_so_far(first)) == 1
+    assert decisions(bot.db) == [("ACT-12", "Survey out.", "approved")]
