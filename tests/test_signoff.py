@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from support.context import ctx
 from support.fakeslack import FakeSlack
+from support.planfiles import export_import_export, located, read_rows, write_rows
 from support.signoff_plan import (
     HELEN,
     KWAME,
@@ -29,6 +31,8 @@ from bot.delivery.signoff import send_signoff
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.model.signoff import APPROVED, RETURNED, SignOffState
 from bot.model.updates import Source
+from bot.planio import read_plan, write_plan
+from bot.planio.validation import PlanFileError
 from bot.services import signoff
 from bot.services.plans import load_plan
 from bot.services.updates import record_update
@@ -277,3 +281,54 @@ def test_sign_off_dms_follow_the_working_day_ladder_once_each(
     texts = [call.args["text"] for call in fake_slack.calls_to("chat.postMessage")]
     assert len(texts) == 4
     assert "Still to sign off: Mark Doyle (1)" in texts[-1]
+
+
+@pytest.mark.parametrize("target", ["plan", "plan.xlsx"])
+def test_export_writes_the_sign_off_record_and_it_round_trips(
+    plan_db: Database, tmp_path: Path, target: str
+) -> None:
+    approved = update(plan_db, SINEAD, "ACT-12", "green", "Appraisals at 80%.")
+    approve(plan_db, MARK, approved)
+    returned = update(plan_db, SINEAD, "ACT-11", "complete", "Offer running.")
+    signoff.decide(
+        ctx(plan_db, IN_Q3_WINDOW, MARK),
+        update_id=returned,
+        decision=RETURNED,
+        comment="Say how many staff used it.",
+    )
+    first, second = export_import_export(plan_db, tmp_path, target, now=IN_Q3_WINDOW)
+    if target == "plan":
+        rows = read_rows(first / "signoff.csv")
+        assert rows == [
+            ["ref", "period", "decision", "by", "on", "comment"],
+            ["ACT-11", "2019-20-Q3", "returned", MARK, "2020-01-10", "Say how many staff used it."],
+            ["ACT-12", "2019-20-Q3", "approved", MARK, "2020-01-10", ""],
+        ]
+        assert read_rows(second / "signoff.csv") == rows
+    else:
+        assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_bad_signoff_sheet_is_refused_naming_each_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    write_plan(signoff_plan(), folder)
+    write_rows(
+        folder / "signoff.csv",
+        [
+            ["ref", "period", "decision", "by", "on", "comment"],
+            ["ACT-12", "2019-20-Q2", "approved", MARK, "2019-11-01", ""],
+            ["ACT-99", "2019-20-Q2", "approved", MARK, "2019-11-01", ""],
+            ["ACT-12", "2019-20-Q2", "waved", "U0NOBODY1", "someday", ""],
+            ["ACT-11", "2019-20-Q2", "returned", MARK, "2019-11-01", ""],
+        ],
+    )
+    with pytest.raises(PlanFileError) as caught:
+        read_plan(folder)
+    assert located(caught.value.errors) == [
+        ("signoff", 3, "ref"),
+        ("signoff", 4, "ref"),
+        ("signoff", 4, "decision"),
+        ("signoff", 4, "by"),
+        ("signoff", 4, "on"),
+        ("signoff", 5, "comment"),
+    ]

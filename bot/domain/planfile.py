@@ -82,6 +82,18 @@ class IndicatorValueRow:
 
 
 @dataclass(frozen=True)
+class SignOffRow:
+    """A director's decision on the update that counts for one action in one period."""
+
+    ref: str
+    period: str
+    decision: str  # approved | returned
+    by: str  # Slack ID
+    on: dt.date
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class PlanFile:
     """Everything a plan file holds, validated."""
 
@@ -95,6 +107,7 @@ class PlanFile:
     indicator_values: list[IndicatorValueRow] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)  # key → checked text (settings sheet)
     statuses: list[StatusDef] = field(default_factory=list)  # empty: the default scheme
+    signoffs: list[SignOffRow] = field(default_factory=list)  # the sign-off record
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 SHEETS = ("actions", "people", "meetings")
 # A plan without indicators has no indicators sheet; without settings or statuses, the
 # environment's settings and the default scheme apply.
-OPTIONAL_SHEETS = ("settings", "statuses", "indicators")
+OPTIONAL_SHEETS = ("settings", "statuses", "indicators", "signoff")
 ALL_SHEETS = (*SHEETS, *OPTIONAL_SHEETS)
 ROLES = ("owner", "director", "admin")
 
@@ -53,3 +53,4 @@ INDICATOR_REQUIRED = INDICATOR_COLUMNS[:7]
 INDICATOR_PERIOD_COLUMNS = ("target", "actual", "note")
 
 SETTINGS_COLUMNS = ("key", "value")  # one row a setting (bot.domain.plan_rules.SETTING_KEYS)
+SIGNOFF_COLUMNS = ("ref", "period", "decision", "by", "on", "comment")  # the sign-off record

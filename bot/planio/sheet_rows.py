@@ -22,6 +22,7 @@ from bot.planio.columns import (
     NOTE_SUFFIX,
     PEOPLE_COLUMNS,
     SETTINGS_COLUMNS,
+    SIGNOFF_COLUMNS,
 )
 
 Cell = str | dt.date | None
@@ -117,6 +118,15 @@ def plan_tables(plan: PlanFile) -> dict[str, list[list[Cell]]]:
         tables["statuses"] = statuses
     if plan.indicators:
         tables["indicators"] = _indicator_rows(plan)
+    if plan.signoffs:
+        signoffs: list[list[Cell]] = [list(SIGNOFF_COLUMNS)]
+        for row in sorted(
+            plan.signoffs, key=lambda r: (_ref_order(r.ref), _period_order(r.period))
+        ):
+            signoffs.append(
+                [row.ref, row.period, row.decision, row.by, row.on, row.comment or None]
+            )
+        tables["signoff"] = signoffs
     return tables
 
 

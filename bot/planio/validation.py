@@ -16,6 +16,7 @@ from bot.domain.planfile import (
     MeetingRow,
     PersonRow,
     PlanFile,
+    SignOffRow,
 )
 from bot.domain.refs import normalise_ref
 from bot.domain.status import StatusDef, StatusScheme
@@ -27,6 +28,7 @@ from bot.planio.indicators_sheet import read_indicators
 from bot.planio.item_columns import read_item_columns
 from bot.planio.people_sheet import People, read_people
 from bot.planio.rules_sheets import read_settings, read_statuses
+from bot.planio.signoff_sheet import read_signoffs
 
 
 class PlanFileError(PlanbotError):
@@ -159,6 +161,9 @@ def plan_from_tables(
     meetings: list[MeetingRow] = []
     if "meetings" in tables:
         meetings = _read_meetings(tables["meetings"], sheet_errors["meetings"])
+    signoffs: list[SignOffRow] = []
+    if "signoff" in tables:
+        signoffs = read_signoffs(tables["signoff"], index, history, sheet_errors["signoff"])
 
     # Report file-level problems first, then sheet by sheet in the order of the file.
     errors.extend(error for sheet in ALL_SHEETS for error in sheet_errors[sheet])
@@ -175,4 +180,5 @@ def plan_from_tables(
         values,
         settings=settings,
         statuses=statuses,
+        signoffs=signoffs,
     )

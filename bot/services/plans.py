@@ -22,6 +22,7 @@ from bot.domain.planfile import (
     MeetingRow,
     PersonRow,
     PlanFile,
+    SignOffRow,
 )
 from bot.domain.refs import ref_number
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme
@@ -243,6 +244,7 @@ def load_plan(
                 )
             )
             added += 1
+        _load_signoffs(session, plan, plan_file, actions, people)
         indicators = _load_indicators(session, plan, plan_file, themes, directorate, people)
         measures_added, measures_unchanged = _load_indicator_values(
             session, plan_file, indicators, periods, now
@@ -263,6 +265,42 @@ def load_plan(
         if dry_run:
             session.rollback()
         return summary
+
+
+def _load_signoffs(
+    session: Session,
+    plan: m.Plan,
+    plan_file: PlanFile,
+    actions: dict[str, m.Action],
+    people: dict[str, m.Person],
+) -> None:
+    """The file's sign-off record, on the update that counts for each action and period (a
+    decision already there stays: decisions are never changed)."""
+    if not plan_file.signoffs:
+        return
+    session.flush()
+    latest = latest_updates(session, plan)
+    decided = set(
+        session.scalars(
+            select(m.SignOff.update_id).where(
+                m.SignOff.update_id.in_([u.id for u in latest.values()])
+            )
+        )
+    )
+    for row in plan_file.signoffs:
+        update = latest[(actions[row.ref].id, row.period)]
+        if update.id in decided:
+            continue
+        session.add(
+            m.SignOff(
+                update_id=update.id,
+                decision=row.decision,
+                comment=row.comment,
+                by_id=people[row.by].id,
+                created_at=dt.datetime.combine(row.on, dt.time(12), tzinfo=dt.UTC),
+            )
+        )
+        decided.add(update.id)
 
 
 def _refuse_statuses_in_use(session: Session, plan: m.Plan, plan_file: PlanFile) -> None:
@@ -472,11 +510,27 @@ def export_plan(*, db: Database, plan_key: str | None) -> PlanFile:
             for p in periods
             if (u := latest.get((a.id, p.key))) is not None
         ]
+        refs = {a.id: a.ref for a in actions}
+        exported = {u.id: (refs[action_id], key) for (action_id, key), u in latest.items()}
+        signoffs = [
+            SignOffRow(
+                *exported[s.update_id],
+                decision=s.decision,
+                by=s.by.slack_id if s.by else "",
+                on=s.created_at.date(),
+                comment=s.comment,
+            )
+            for s in session.scalars(
+                select(m.SignOff).where(m.SignOff.update_id.in_(list(exported)))
+            )
+            if s.by is not None
+        ]
         return PlanFile(
             key=plan.key,
             name=plan.name,
             settings=stored_settings(plan),
             statuses=stored_statuses(plan),
+            signoffs=signoffs,
             people=[
                 PersonRow(
                     slack_id=p.slack_id,
