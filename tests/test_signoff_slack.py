@@ -100,7 +100,7 @@ def test_owners_update_the_director_approves_one_returns_one_and_approves_the_re
         "ACT-9 green Panel recruited. revised 31/03/2020",
     ):
         assert bot.command(SINEAD, "/update", text).status_code == 200
-    bot.wait_idle()
+        bot.wait_idle()  # one after the other: ACT-12's update is the first
     assert signoff_job.tick(bot.runtime) == []  # before the update deadline: nothing
 
     clock.now = DEADLINE_DAY
