@@ -88,7 +88,6 @@ class StatusInfo:
     emoji: str
     needs_note: bool = False
     rank: int | None = None  # higher is better; None: no order
-    closes: bool = False  # the status completes the action
 
 
 @dataclass(frozen=True)

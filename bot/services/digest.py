@@ -113,7 +113,7 @@ def _closes(scheme: StatusScheme, key: str) -> bool:
 def _statuses(scheme: StatusScheme) -> tuple[StatusInfo, ...]:
     return (
         *(
-            StatusInfo(s.key, s.label, s.colour, s.emoji, s.needs_note, s.rank, s.closes)
+            StatusInfo(s.key, s.label, s.colour, s.emoji, s.needs_note, s.rank)
             for s in scheme.statuses
         ),
         StatusInfo(NO_UPDATE, NO_UPDATE_LABEL, NO_UPDATE_COLOUR, ":grey_question:"),
