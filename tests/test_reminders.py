@@ -31,7 +31,12 @@ from bot.cli.reminders import preview_lines
 from bot.delivery.reminders import Pacer, TickReport, run_tick
 from bot.domain.calendar import Cycle, CycleRules, Step
 from bot.domain.periods import Period
-from bot.model.reminders import PreviewStep, Reminder, ReminderAudience, ReminderPreview
+from bot.model.reminders import (
+    PreviewStep,
+    ReminderAudience,
+    ReminderDM,
+    ReminderPreview,
+)
 from bot.model.updates import Source
 from bot.runtime import Runtime
 from bot.services.claims import DeliveryKey, claim_delivery, mark_sent
@@ -665,7 +670,7 @@ def test_one_bad_item_does_not_stop_the_batch(
 
     real = service._RENDERERS[ReminderAudience.OWNER]
 
-    def broken_for_tom(reminder: Reminder) -> Any:
+    def broken_for_tom(reminder: ReminderDM) -> Any:
         if reminder.recipient.slack_id == TOM:
             raise ValueError("a row the renderer cannot handle")
         return real(reminder)

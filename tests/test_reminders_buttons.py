@@ -140,7 +140,7 @@ def test_no_change_delivered_again_while_the_first_records_answers_with_the_firs
     looked = no_change_service._first_delivery
     looks: list[str] = []
 
-    def not_there_on_the_first_look(session: Any, key: str) -> tuple[str, str] | None:
+    def not_there_on_the_first_look(session: Any, key: str) -> tuple[str, str, str] | None:
         looks.append(key)
         return None if len(looks) == 1 else looked(session, key)
 

@@ -179,7 +179,9 @@ def test_word_cells_are_coloured_and_worded_by_the_strategys_scheme(plans_db: Da
     full = {row.cells[0].text: row for row in document.tables[-1].rows}
     assert (full["SP-2"].cells[5].text, shading(full["SP-2"].cells[5])) == ("Minor delay", "F9A825")
     assert full["SP-2"].cells[6].text == "Major delay"  # the previous status, in words
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    headings = [
+        p.text for p in document.paragraphs if p.style and p.style.name.startswith("Heading")
+    ]
     assert "2. Exceptions: actions reported as Major delay" in headings
     cells = " ".join(c.text for t in document.tables for r in t.rows for c in r.cells)
     text = " ".join(p.text for p in document.paragraphs) + cells

@@ -29,7 +29,7 @@ from support.slackapp import make_runtime
 
 from bot.delivery.signoff import send_signoff
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
-from bot.model.signoff import APPROVED, RETURNED, SignOffState
+from bot.model.signoff import APPROVED, RETURNED, Decision, SignOffState
 from bot.model.updates import Source
 from bot.planio import read_plan, write_plan
 from bot.planio.validation import PlanFileError
@@ -69,7 +69,7 @@ def update(db: Database, actor: str, ref: str, status: str = "green", note: str 
         return int(found)
 
 
-def approve(db: Database, actor: str, update_id: int) -> signoff.Decision:
+def approve(db: Database, actor: str, update_id: int) -> Decision:
     return signoff.decide(ctx(db, IN_Q3_WINDOW, actor), update_id=update_id, decision=APPROVED)
 
 
@@ -196,7 +196,7 @@ def test_an_approval_racing_the_owners_new_update_never_approves_the_newer(
 
     def approve_older() -> str:
         try:
-            return approve(plan_db, MARK, older).decision
+            return str(approve(plan_db, MARK, older).decision)
         except InvalidInput:
             return "refused"
 

@@ -124,14 +124,14 @@ def test_owners_update_the_director_approves_one_returns_one_and_approves_the_re
     )
     assert press_return.status_code == 200
     form = bot.opened_view()
-    empty = {
+    empty: dict[str, Any] = {
         BlockId.SIGNOFF_COMMENT: {
             ActionId.SIGNOFF_COMMENT: {"type": "plain_text_input", "value": None}
         }
     }
     refused = bot.interact(view_submission(MARK, form, empty))
     assert refused.json()["response_action"] == "errors"
-    comment = {
+    comment: dict[str, Any] = {
         BlockId.SIGNOFF_COMMENT: {
             ActionId.SIGNOFF_COMMENT: {
                 "type": "plain_text_input",

@@ -59,7 +59,8 @@ from bot.render.fitting import (
 )
 from bot.render.home import render_home
 from bot.render.replies import render_help, render_refusal
-from bot.render.update_form import UpdateFormMeta, render_picker_modal, render_update_modal
+from bot.render.update_form import render_picker_modal, render_update_modal
+from bot.render.update_form_meta import UpdateFormMeta
 
 TODAY = dt.date(2020, 1, 10)
 PERIOD = PeriodInfo(

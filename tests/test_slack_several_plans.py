@@ -32,7 +32,7 @@ from bot.domain.grammar import parse_update
 from bot.domain.plan_rules import status_from_texts
 from bot.domain.status import DEFAULT_SCHEME, StatusScheme, StatusWords
 from bot.render.reminders import button_block_id
-from bot.render.update_form import UpdateFormMeta
+from bot.render.update_form_meta import UpdateFormMeta
 from storage import models as m
 from storage.db import Database
 
@@ -59,7 +59,7 @@ def updates_in(db: Database, plan_key: str, ref: str) -> list[tuple[str, str, st
             .where(m.Plan.key == plan_key, m.Action.ref == ref)
             .order_by(m.Update.id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
 
 def input_block(view: dict[str, Any], base: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from support.slackapp import (
     wait_for,
 )
 
-from bot.render.update_form import UpdateFormMeta
+from bot.render.update_form_meta import UpdateFormMeta
 from storage import models as m
 from storage.db import Database
 
