@@ -28,13 +28,16 @@ from support.signoff_plan import (
 from support.slackapp import make_runtime
 
 from bot.delivery.signoff import send_signoff
+from bot.domain.periods import Period
 from bot.errors import InvalidInput, NotAllowed, PlanbotError
 from bot.model.signoff import APPROVED, RETURNED, Decision, SignOffState
 from bot.model.updates import Source
 from bot.planio import read_plan, write_plan
 from bot.planio.validation import PlanFileError
 from bot.services import signoff
+from bot.services.claims import mark_sent
 from bot.services.plans import load_plan
+from bot.services.publication import lock_period
 from bot.services.updates import record_update
 from storage import models as m
 from storage.db import Database
@@ -332,3 +335,57 @@ def test_a_bad_signoff_sheet_is_refused_naming_each_problem(tmp_path: Path) -> N
         ("signoff", 4, "on"),
         ("signoff", 5, "comment"),
     ]
+
+
+def test_a_stranger_or_another_director_learns_nothing_of_a_decided_update(
+    plan_db: Database,
+) -> None:
+    update_id = update(plan_db, SINEAD, "ACT-12", "amber", "Behind on the survey.")
+    approve(plan_db, MARK, update_id)
+    with pytest.raises(NotAllowed, match="not on the list of people"):
+        approve(plan_db, STRANGER, update_id)
+    with pytest.raises(NotAllowed) as caught:
+        approve(plan_db, HELEN, update_id)
+    assert "already" not in str(caught.value)
+
+
+def test_a_returned_update_stays_returned_after_export_and_import(
+    plan_db: Database, tmp_path: Path
+) -> None:
+    update_id = update(plan_db, SINEAD, "ACT-11", "complete", "Offer running.")
+    signoff.decide(
+        ctx(plan_db, IN_Q3_WINDOW, MARK),
+        update_id=update_id,
+        decision=RETURNED,
+        comment="Say how many staff used it.",
+    )
+    export_import_export(plan_db, tmp_path, "plan", now=IN_Q3_WINDOW)
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        with other.read_session() as session:
+            plan = session.scalars(select(m.Plan)).one()
+            act11 = session.scalars(select(m.Action).where(m.Action.ref == "ACT-11")).one()
+            assert signoff.states(session, plan, "2019-20-Q3")[act11.id] is SignOffState.RETURNED
+            assert signoff.unapproved(session, plan, "2019-20-Q3") == {"HR & OD": ["ACT-11"]}
+    finally:
+        other.dispose()
+
+
+def test_an_amendment_after_publication_is_republished_without_sign_off_again(
+    plan_db: Database,
+) -> None:
+    q3 = Period(2019, 3)
+    approve(plan_db, MARK, update(plan_db, SINEAD, "ACT-12", "green", "Appraisals at 80%."))
+    first = lock_period(ctx(plan_db, IN_Q3_WINDOW, PRIYA), period=q3)
+    mark_sent(plan_db, first.claim, now=IN_Q3_WINDOW)  # the report reached the channel
+    record_update(
+        ctx(plan_db, IN_Q3_WINDOW, PRIYA),
+        ref="ACT-12",
+        status="green",
+        note="Corrected: appraisals at 60%.",
+        period="2019-20-Q3",
+        source=Source.COMMAND,
+        amendment_reason="The figure was wrong.",
+    )
+    again = lock_period(ctx(plan_db, IN_Q3_WINDOW, PRIYA), period=q3)
+    assert again.newly_locked is False

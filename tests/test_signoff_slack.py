@@ -143,7 +143,7 @@ def test_owners_update_the_director_approves_one_returns_one_and_approves_the_re
     bot.wait_idle()
     returned = [dm for dm in bot.dms_to(SINEAD) if "returned your update" in dm["text"]]
     assert len(returned) == 1 and "Name the panel" in str(returned[0]["blocks"])
-    assert buttons(returned[0], ActionId.OPEN_UPDATE)[0]["value"] == "ACT-9"
+    assert buttons(returned[0], ActionId.OPEN_UPDATE)[0]["value"] == "sample-plan:ACT-9"
     assert decisions(bot.db) == [
         ("ACT-12", "Survey out to all staff.", "approved"),
         ("ACT-9", "Panel recruited.", "returned"),

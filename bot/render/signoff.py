@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot.domain.refs import plan_ref
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.model.signoff import APPROVED, AwaitingItem, AwaitingList, Decision
 from bot.render.blockkit import (
+    BLOCK_TEXT_BUDGET,
     MAX_BUTTON_VALUE,
     Block,
     Message,
@@ -28,7 +30,7 @@ from bot.render.blockkit import (
     shorten,
     text_message,
 )
-from bot.render.fitting import MESSAGE_ROOM, Entry, Room, lay_out
+from bot.render.fitting import MESSAGE_ROOM, Entry, Room, lay_out, pack
 
 TITLE_CHARS = 150
 NOTE_CHARS = 600
@@ -189,7 +191,16 @@ def render_decisions(decisions: Sequence[Decision], refused: Sequence[str]) -> M
     lines = [f":white_check_mark: Approved {len(done)}: {', '.join(done)}." if done else ""]
     lines += [f":warning: {escape_mrkdwn(reason)}" for reason in refused]
     text = "\n".join(line for line in lines if line) or "Nothing was left to approve."
-    return text_message(text)
+    # Each refusal is named while the message has room; the rest are counted.
+    kept: list[str] = []
+    for index, line in enumerate(line for line in lines if line):
+        if sum(len(k) for k in kept) + len(line) > BLOCK_TEXT_BUDGET - 500:
+            left = len([x for x in lines if x]) - index
+            kept.append(f"…and {left} more could not be approved: see your App Home.")
+            break
+        kept.append(line)
+    sections = [section(chunk) for chunk in pack(kept)] or [section(text)]
+    return Message(text=shorten(text, 300), blocks=sections)
 
 
 def render_returned_to_owner(decision: Decision) -> Message:
@@ -198,7 +209,7 @@ def render_returned_to_owner(decision: Decision) -> Message:
         f"{escape_mrkdwn(decision.by_name)} returned your update of *{decision.ref}* "
         f"{escaped_line(decision.title, TITLE_CHARS)} ({decision.period_key})."
     )
-    value = decision.ref
+    value = plan_ref(decision.plan_key, decision.ref)  # the owner may have the ref in two plans
     return Message(
         text=f"{decision.by_name} returned your update of {decision.ref}",
         blocks=[

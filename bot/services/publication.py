@@ -134,8 +134,11 @@ def _require_signed_off(
     signoff_on: bool,
     anyway: str | None,
 ) -> None:
-    """Refuse to publish updates that are not approved, naming them; with a reason, note it."""
-    if not signoff_on:
+    """Refuse to publish updates that are not approved, naming them; with a reason, note it.
+
+    Only the first publication: once published, a change is an admin's amendment, with its
+    reason, marked in the re-issued report (sign-off closes with the period)."""
+    if not signoff_on or row.locked_at is not None:
         return
     pending = unapproved(session, plan, period.key)
     if not pending:

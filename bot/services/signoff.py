@@ -66,10 +66,10 @@ def states(session: Session, plan: m.Plan, period_key: str) -> dict[int, SignOff
     ).all()
     found: dict[int, SignOffState] = {}
     for action_id, source, decision in rows:
-        if decision == APPROVED or source == IMPORTED:
-            found[action_id] = SignOffState.APPROVED
-        elif decision == RETURNED:
+        if decision == RETURNED:
             found[action_id] = SignOffState.RETURNED
+        elif decision == APPROVED or source == IMPORTED:  # a file's updates need no sign-off
+            found[action_id] = SignOffState.APPROVED
         else:
             found[action_id] = SignOffState.AWAITING
     return found
@@ -212,6 +212,16 @@ def _check(
     label = (
         rules.scheme.label(update.status) if update.status in rules.scheme.keys else update.status
     )
+    # Who asks comes first: nobody learns anything of an update they may not decide on.
+    person = ppl.require_member(session, plan, ctx.actor)
+    if not rules.signoff:
+        raise InvalidInput(
+            f"{plan.name} does not use sign-off; nothing was changed.",
+            hint="The programme office turns it on with `signoff,on` in the plan's settings.",
+        )
+    allowed, acting_for, why = _may_decide(session, plan, person, update, ctx.today(plan))
+    if not allowed:
+        raise NotAllowed(why, hint=f"Ask {ppl.programme_office(session, plan)} if this is wrong.")
     existing = session.scalar(select(m.SignOff).where(m.SignOff.update_id == update.id))
     if existing is not None:
         if existing.decision == decision:
@@ -223,12 +233,6 @@ def _check(
             "nothing was changed.",
             hint="Each update is signed off once; the owner's next update comes to you again.",
         )
-    if not rules.signoff:
-        raise InvalidInput(
-            f"{plan.name} does not use sign-off; nothing was changed.",
-            hint="The programme office turns it on with `signoff,on` in the plan's settings.",
-        )
-    person = ppl.require_member(session, plan, ctx.actor)
     latest = _latest_in_period(session, action.id, update.period_id)
     if latest is not None and latest.id != update.id:
         raise InvalidInput(
@@ -241,9 +245,6 @@ def _check(
             f"{update.period.key} has been published and locked; nothing was {decision}.",
             hint=f"Ask {ppl.programme_office(session, plan)} if it must change.",
         )
-    allowed, acting_for, why = _may_decide(session, plan, person, update, ctx.today(plan))
-    if not allowed:
-        raise NotAllowed(why, hint=f"Ask {ppl.programme_office(session, plan)} if this is wrong.")
     return _Checked(update, label, person, acting_for)
 
 

@@ -110,10 +110,12 @@ def signoff_due(ctx: RequestContext) -> list[SignOffDue]:
             for person in _approvers(session, plan, update, today):
                 waiting[person.slack_id].append(update)
                 names[person.slack_id] = person.name
+        waiting_ids = {u.id for updates in waiting.values() for u in updates}
         listed = set(
             session.execute(
                 select(m.SignOffNotice.update_id, m.SignOffNotice.recipient).where(
-                    m.SignOffNotice.recipient.in_(list(waiting))
+                    m.SignOffNotice.update_id.in_(waiting_ids),
+                    m.SignOffNotice.recipient.in_(list(waiting)),
                 )
             ).tuples()
         )
