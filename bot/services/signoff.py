@@ -268,25 +268,30 @@ def awaiting(ctx: RequestContext) -> AwaitingList:
                     continue
                 if director is not None:
                     acting_for.add(director.name)
-                action = update.action
-                status = rules.scheme.get(update.status)
-                items.append(
-                    AwaitingItem(
-                        update_id=update.id,
-                        plan_key=plan.key,
-                        plan_name=plan.name,
-                        period_key=period.key,
-                        ref=action.ref,
-                        title=action.title,
-                        directorate=action.directorate.name,
-                        owner_name=action.owner.name,
-                        status_label=status.label,
-                        status_emoji=status.emoji,
-                        note=update.note,
-                        author_name=update.author.name if update.author else "import",
-                    )
-                )
+                items.append(awaiting_item(ctx, plan, period.key, update))
     return AwaitingList(tuple(items), tuple(sorted(acting_for)))
+
+
+def awaiting_item(
+    ctx: RequestContext, plan: m.Plan, period_key: str, update: m.Update
+) -> AwaitingItem:
+    """An update awaiting sign-off as the lists show it, in its plan's statuses."""
+    action = update.action
+    status = ctx.rules(plan).scheme.get(update.status)
+    return AwaitingItem(
+        update_id=update.id,
+        plan_key=plan.key,
+        plan_name=plan.name,
+        period_key=period_key,
+        ref=action.ref,
+        title=action.title,
+        directorate=action.directorate.name,
+        owner_name=action.owner.name,
+        status_label=status.label,
+        status_emoji=status.emoji,
+        note=update.note,
+        author_name=update.author.name if update.author else "import",
+    )
 
 
 def _is_delegate(session: Session, person: m.Person) -> bool:

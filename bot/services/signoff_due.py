@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.model.signoff import AwaitingItem, AwaitingList
+from bot.model.signoff import AwaitingList
 from bot.services import people as ppl
 from bot.services.context import RequestContext
 from bot.services.plans import open_period, period_row
-from bot.services.signoff import undecided
+from bot.services.signoff import awaiting_item, undecided
 from storage import models as m
 from storage.db import Database
 
@@ -67,25 +67,6 @@ def _approvers(session: Session, plan: m.Plan, update: m.Update, day: dt.date) -
     if chosen:
         return chosen
     return [a for a in ppl.admins(session, plan) if free(a) and a.id not in own]
-
-
-def _item(plan: m.Plan, period_key: str, update: m.Update, ctx: RequestContext) -> AwaitingItem:
-    action = update.action
-    status = ctx.rules(plan).scheme.get(update.status)
-    return AwaitingItem(
-        update_id=update.id,
-        plan_key=plan.key,
-        plan_name=plan.name,
-        period_key=period_key,
-        ref=action.ref,
-        title=action.title,
-        directorate=action.directorate.name,
-        owner_name=action.owner.name,
-        status_label=status.label,
-        status_emoji=status.emoji,
-        note=update.note,
-        author_name=update.author.name if update.author else "import",
-    )
 
 
 def signoff_due(ctx: RequestContext) -> list[SignOffDue]:
@@ -139,7 +120,7 @@ def signoff_due(ctx: RequestContext) -> list[SignOffDue]:
         found: list[SignOffDue] = []
         for recipient, updates in waiting.items():
             new = [u for u in updates if (u.id, recipient) not in listed]
-            items = AwaitingList(tuple(_item(plan, period.key, u, ctx) for u in new))
+            items = AwaitingList(tuple(awaiting_item(ctx, plan, period.key, u) for u in new))
             if chase and (CHASE[chase - 1], recipient) not in sent:
                 kind = CHASE[chase - 1]  # the reminder, with any new updates listed in it
             elif new:
