@@ -371,3 +371,31 @@ def test_someone_in_none_of_the_plans_is_told_whom_to_ask(bot: Bot) -> None:
 
     assert "You are not on the list of people in any plan here" in all_text(reply)
     assert update_count(bot.db) == 0
+
+
+def test_away_and_back_apply_in_every_plan_of_the_caller(bot: Bot) -> None:
+    """Sam owns actions in the improvement plan and the strategy: one `/planbot away`
+    covers both, with Omar as delegate where Omar is one of the plan's people (the
+    strategy), and `/planbot back` ends it in both."""
+    response = bot.command(SAM, "/planbot", "away 14/12/2026 18/12/2026 <@U0OMAR0001|omar>")
+    assert response.status_code == 200
+    bot.wait_idle()
+    assert "away" in all_text(bot.replies_to(response)[0]).lower()
+    with bot.db.read_session() as session:
+        rows = session.execute(
+            select(m.Plan.key, m.Person.away_from, m.Person.away_to, m.Person.delegate_id)
+            .join(m.Person, m.Person.plan_id == m.Plan.id)
+            .where(m.Person.slack_id == SAM)
+            .order_by(m.Plan.key)
+        ).all()
+    assert [(key, start, end) for key, start, end, _ in rows] == [
+        ("improvement", dt.date(2026, 12, 14), dt.date(2026, 12, 18)),
+        ("strategy", dt.date(2026, 12, 14), dt.date(2026, 12, 18)),
+    ]
+    assert [delegate is not None for *_, delegate in rows] == [False, True]
+
+    assert bot.command(SAM, "/planbot", "back").status_code == 200
+    bot.wait_idle()
+    with bot.db.read_session() as session:
+        away = session.scalars(select(m.Person.away_from).where(m.Person.slack_id == SAM)).all()
+    assert away == [None, None]

@@ -16,7 +16,8 @@ from storage import models as m
 def set_away(
     ctx: RequestContext, *, start: dt.date, end: dt.date, delegate_slack_id: str | None
 ) -> Absence:
-    """Record the caller's absence and, when named, the delegate who reports for them."""
+    """Record the caller's absence and, when named, the delegate who reports for them: in
+    every plan the caller is one of the people of (the delegate where they are one too)."""
     if end < start:
         raise InvalidInput(
             f"You'd be back ({end:%-d %b %Y}) before you leave ({start:%-d %b %Y}).",
@@ -25,30 +26,45 @@ def set_away(
     if end < ctx.local_today:
         raise InvalidInput(f"{end:%-d %b %Y} has already passed.", hint="Give dates to come.")
     with ctx.db.session() as session:
-        plan, person = ctx.member(session)
+        mine = _mine(ctx, session)
+        delegates: dict[int, m.Person] = {}
         if delegate_slack_id is not None:
-            delegate = ppl.find_person(session, plan, delegate_slack_id)
-            if delegate is None or not delegate.active:
+            for plan, _ in mine:
+                found = ppl.find_person(session, plan, delegate_slack_id)
+                if found is not None and found.active:
+                    delegates[plan.id] = found
+            if not delegates:
+                plan = mine[0][0]
                 raise NotFound(
                     "Your delegate must be one of the plan's people; nothing was changed.",
                     hint=f"Choose someone else, or ask {ppl.programme_office(session, plan)} "
                     "to add them.",
                 )
-            if delegate.id == person.id:
+            if delegate_slack_id == ctx.actor:
                 raise InvalidInput("You can't be your own delegate; nothing was changed.")
-            person.delegate = delegate
-        person.away_from, person.away_to = start, end
+        for plan, person in mine:
+            if plan.id in delegates:
+                person.delegate = delegates[plan.id]
+            person.away_from, person.away_to = start, end
         session.flush()
-        return _absence(session, plan, person)
+        return _absence(session, *mine[0])
 
 
 def back(ctx: RequestContext) -> Absence:
-    """Clear the caller's absence (their delegate stays named for next time)."""
+    """Clear the caller's absence in each of their plans (their delegate stays named for next
+    time)."""
     with ctx.db.session() as session:
-        plan, person = ctx.member(session)
-        person.away_from = person.away_to = None
+        mine = _mine(ctx, session)
+        for _, person in mine:
+            person.away_from = person.away_to = None
         session.flush()
-        return _absence(session, plan, person)
+        return _absence(session, *mine[0])
+
+
+def _mine(ctx: RequestContext, session: Session) -> list[tuple[m.Plan, m.Person]]:
+    """Every plan the caller is one of the people of, with them in it (refused as
+    `ctx.member` refuses when they are in none)."""
+    return ctx.memberships(session) or [ctx.member(session)]
 
 
 def _absence(session: Session, plan: m.Plan, person: m.Person) -> Absence:
