@@ -1,3 +1,5 @@
+# Over 400 lines: one Word appendix, its tables, cell shading and accessibility settings
+# (title, language, headings, alt text), which python-docx leaves to the caller.
 """The committee report as a Word document in the shape of a committee appendix.
 
 Over 400 lines because the appendix is one document laid out top to bottom, and the

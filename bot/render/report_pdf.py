@@ -1,3 +1,5 @@
+# Over 400 lines: one tagged PDF appendix, from the Typst markup of each section to its
+# accessibility metadata.
 """The committee appendix as a tagged, accessible PDF (PDF/UA-1), typeset by Typst.
 
 Why Typst (the `typst` wheel): it is a typesetting compiler shipped inside the wheel, so it

@@ -1,3 +1,5 @@
+# Over 400 lines: loading a plan file and writing it back out share the plan's row helpers
+# (refs, themes, people, periods), which are kept beside both.
 """Plans: finding one, loading one from a plan file, and writing it back out."""
 
 from __future__ import annotations
