@@ -50,8 +50,11 @@ def _latest_in_period(session: Session, action_id: int, period_id: int) -> m.Upd
     )
 
 
-def states(session: Session, plan: m.Plan, period_key: str) -> dict[int, SignOffState]:
-    """The sign-off state of each action with an update in the period (by action id)."""
+def _latest_states(
+    session: Session, plan: m.Plan, period_key: str
+) -> list[tuple[int, int, SignOffState]]:
+    """(update id, action id, state) of the update that counts for each action with one in
+    the period."""
     latest_ids = (
         select(func.max(m.Update.id))
         .join(m.Action, m.Update.action_id == m.Action.id)
@@ -60,19 +63,25 @@ def states(session: Session, plan: m.Plan, period_key: str) -> dict[int, SignOff
         .group_by(m.Update.action_id)
     )
     rows = session.execute(
-        select(m.Update.action_id, m.Update.source, m.SignOff.decision)
+        select(m.Update.id, m.Update.action_id, m.Update.source, m.SignOff.decision)
         .outerjoin(m.SignOff, m.SignOff.update_id == m.Update.id)
         .where(m.Update.id.in_(latest_ids))
     ).all()
-    found: dict[int, SignOffState] = {}
-    for action_id, source, decision in rows:
+    found: list[tuple[int, int, SignOffState]] = []
+    for update_id, action_id, source, decision in rows:
         if decision == RETURNED:
-            found[action_id] = SignOffState.RETURNED
+            state = SignOffState.RETURNED
         elif decision == APPROVED or source == IMPORTED:  # a file's updates need no sign-off
-            found[action_id] = SignOffState.APPROVED
+            state = SignOffState.APPROVED
         else:
-            found[action_id] = SignOffState.AWAITING
+            state = SignOffState.AWAITING
+        found.append((update_id, action_id, state))
     return found
+
+
+def states(session: Session, plan: m.Plan, period_key: str) -> dict[int, SignOffState]:
+    """The sign-off state of each action with an update in the period (by action id)."""
+    return {action_id: state for _, action_id, state in _latest_states(session, plan, period_key)}
 
 
 def unapproved(session: Session, plan: m.Plan, period_key: str) -> dict[str, list[str]]:
@@ -301,18 +310,12 @@ def _is_delegate(session: Session, person: m.Person) -> bool:
 def undecided(session: Session, plan: m.Plan, period_key: str) -> list[m.Update]:
     """The latest update of each action in the period, where it awaits a decision."""
     pending = [
-        action_id
-        for action_id, state in states(session, plan, period_key).items()
+        update_id
+        for update_id, _, state in _latest_states(session, plan, period_key)
         if state is SignOffState.AWAITING
     ]
     if not pending:
         return []
-    latest_ids = (
-        select(func.max(m.Update.id))
-        .join(m.Period, m.Update.period_id == m.Period.id)
-        .where(m.Update.action_id.in_(pending), m.Period.key == period_key)
-        .group_by(m.Update.action_id)
-    )
     return list(
-        session.scalars(select(m.Update).where(m.Update.id.in_(latest_ids)).order_by(m.Update.id))
+        session.scalars(select(m.Update).where(m.Update.id.in_(pending)).order_by(m.Update.id))
     )

@@ -43,7 +43,6 @@ class SignOffDue:
     recipient: str
     new: AwaitingList  # updates listed for the first time
     waiting: int  # every update awaiting this person (for a reminder)
-    chase: int = 0  # 1 or 2 for a reminder, 0 for the daily list
     not_signed_off: tuple[tuple[str, int], ...] = ()  # for SUMMARY: (name, how many)
 
 
@@ -137,7 +136,6 @@ def signoff_due(ctx: RequestContext) -> list[SignOffDue]:
                     recipient,
                     items,
                     len(updates),
-                    chase if kind in CHASE else 0,
                 )
             )
         if today >= cycle.calendar.add_working_days(deadline, SUMMARY_DAYS) and waiting:
