@@ -279,13 +279,18 @@ class PlanRules:
     committee: str | None = None
 
 
+def scheme_for(statuses: Sequence[StatusDef]) -> StatusScheme:
+    """A plan's status scheme: its own statuses, or the default scheme when it has none."""
+    return StatusScheme(tuple(statuses)) if statuses else DEFAULT_SCHEME
+
+
 def plan_rules(
     settings: Mapping[str, str], statuses: Sequence[StatusDef], default: Cycle
 ) -> PlanRules:
     """The rules of a plan whose (checked) settings and statuses are these. What the plan
     does not set comes from `default`, the environment's calendar (time zone, holidays, send
     time) and ladder; a plan that sets nothing runs on `default` itself."""
-    scheme = StatusScheme(tuple(statuses)) if statuses else DEFAULT_SCHEME
+    scheme = scheme_for(statuses)
     tolerance = Decimal(settings.get("pi_tolerance", DEFAULT_TOLERANCE))
     signoff = settings.get("signoff") == "on"
     named = {"name": settings.get("name"), "committee": settings.get("committee")}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.calendar import Cycle
 from bot.domain.periods import Period
+from bot.domain.plan_rules import scheme_for
 from bot.domain.planfile import (
     ActionRow,
     HistoryRow,
@@ -27,7 +28,7 @@ from bot.domain.planfile import (
     SignOffRow,
 )
 from bot.domain.refs import ref_number
-from bot.domain.status import DEFAULT_SCHEME, StatusScheme
+from bot.domain.status import StatusScheme
 from bot.errors import InvalidInput, NotFound
 from bot.services.plan_rules import settings_json, statuses_json, stored_settings, stored_statuses
 from storage import models as m
@@ -160,12 +161,12 @@ def load_plan(
             plan = m.Plan(key=plan_file.key, name=plan_file.name, created_at=now)
             session.add(plan)
             session.flush()
-        _refuse_statuses_in_use(session, plan, plan_file)
+        scheme = scheme_for(plan_file.statuses)
+        _refuse_statuses_in_use(session, plan, scheme)
         if "name" in plan_file.settings:  # else the name it was first imported with stays
             plan.name = plan_file.name
         plan.settings_json = settings_json(plan_file.settings)
         plan.statuses_json = statuses_json(plan_file.statuses)
-        scheme = StatusScheme(tuple(plan_file.statuses)) if plan_file.statuses else DEFAULT_SCHEME
         directorates = _named(session, m.Directorate, plan)
         themes = _named(session, m.Theme, plan)
 
@@ -305,9 +306,9 @@ def _load_signoffs(
         decided.add(update.id)
 
 
-def _refuse_statuses_in_use(session: Session, plan: m.Plan, plan_file: PlanFile) -> None:
+def _refuse_statuses_in_use(session: Session, plan: m.Plan, scheme: StatusScheme) -> None:
     """A plan's new scheme must still know every status its updates were recorded with."""
-    keys = {s.key for s in plan_file.statuses} if plan_file.statuses else set(DEFAULT_SCHEME.keys)
+    keys = set(scheme.keys)
     used = session.scalars(
         select(m.Update.status)
         .join(m.Action, m.Update.action_id == m.Action.id)
